@@ -1,0 +1,153 @@
+#include "compiler/codegen/c_types.h"
+
+#include <fmt/format.h>
+
+#include "compiler/base/check.h"
+
+namespace asthra {
+
+std::string CTypes::int_suffix(const Type* t) {
+  static const char* kSuffix[] = {"i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "i64", "u64"};
+  return kSuffix[static_cast<int>(t->int_kind)];
+}
+
+std::string CTypes::name(const Type* t) {
+  switch (t->kind) {
+    case TypeKind::Void: case TypeKind::Never: return "void";
+    case TypeKind::Bool: return "bool";
+    case TypeKind::Char: return "uint32_t";
+    case TypeKind::Int: {
+      static const char* kNames[] = {"int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
+                                     "uint32_t", "uint64_t", "ptrdiff_t", "size_t"};
+      return kNames[static_cast<int>(t->int_kind)];
+    }
+    case TypeKind::Float: return t->float_bits == 32 ? "float" : "double";
+    case TypeKind::String: return "asthra_string";
+    case TypeKind::Slice: return "asthra_slice";
+    case TypeKind::Ptr: return name(t->elem) + "*";
+    case TypeKind::Error: ASTHRA_UNREACHABLE("error type reached codegen");
+    case TypeKind::Struct:
+      return t->strukt->c_name;
+    case TypeKind::Enum:
+      return t->enm->c_name;
+    default:
+      break;
+  }
+  auto it = names_.find(t);
+  if (it != names_.end()) return it->second;
+  const char* prefix = t->kind == TypeKind::Array ? "as_arr" : t->kind == TypeKind::Tuple ? "as_tup"
+                     : t->kind == TypeKind::Func ? "as_fn" : t->kind == TypeKind::Option ? "as_opt" : "as_res";
+  std::string n = fmt::format("{}{}", prefix, next_id_++);
+  names_[t] = n;
+  return n;
+}
+
+bool CTypes::has_pointers(const Type* t) {
+  switch (t->kind) {
+    case TypeKind::String: case TypeKind::Slice: case TypeKind::Ptr: return true;
+    case TypeKind::Array: return has_pointers(t->elem);
+    case TypeKind::Tuple:
+      for (const Type* e : t->elems)
+        if (has_pointers(e)) return true;
+      return false;
+    case TypeKind::Struct:
+      for (const FieldInfo& f : t->strukt->fields)
+        if (has_pointers(f.type)) return true;
+      return false;
+    case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result:
+      for (const VariantInfo& v : prog_.types.variants(t))
+        for (size_t i = 0; i < v.payload.size(); ++i)
+          if (v.boxed[i] || has_pointers(v.payload[i])) return true;
+      return false;
+    default:
+      return false;
+  }
+}
+
+static bool is_aggregate(const Type* t) {
+  switch (t->kind) {
+    case TypeKind::Array: case TypeKind::Tuple: case TypeKind::Struct: case TypeKind::Enum:
+    case TypeKind::Option: case TypeKind::Result: case TypeKind::Func:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void CTypes::define(const Type* t, std::string& out) {
+  if (!is_aggregate(t) || defined_.count(t)) return;
+  if (t->kind == TypeKind::Struct && !t->strukt->decl) return;  // runtime struct (GcStats)
+  defined_.insert(t);
+  std::string n = name(t);
+  switch (t->kind) {
+    case TypeKind::Func: {
+      for (const Type* p : t->elems)
+        if (p->kind == TypeKind::Func) define(p, out);
+      if (t->elem->kind == TypeKind::Func) define(t->elem, out);
+      std::string params;
+      for (const Type* p : t->elems) params += (params.empty() ? "" : ", ") + name(p);
+      if (params.empty()) params = "void";
+      out += fmt::format("typedef {} (*{})({});\n", name(t->elem), n, params);
+      return;
+    }
+    case TypeKind::Array:
+      define(t->elem, out);
+      out += fmt::format("struct {} {{ {} a[{}]; }};\n", n, name(t->elem), t->count == 0 ? 1 : t->count);
+      return;
+    case TypeKind::Tuple: {
+      for (const Type* e : t->elems) define(e, out);
+      std::string body;
+      for (size_t i = 0; i < t->elems.size(); ++i) body += fmt::format(" {} f{};", name(t->elems[i]), i);
+      out += fmt::format("struct {} {{{} }};\n", n, body);
+      return;
+    }
+    case TypeKind::Struct: {
+      std::string body;
+      for (const FieldInfo& f : t->strukt->fields) {
+        define(f.type, out);
+        body += fmt::format(" {} {};", name(f.type), field(f.name));
+      }
+      if (body.empty()) body = " char unused_;";
+      out += fmt::format("struct {} {{{} }};\n", n, body);
+      return;
+    }
+    default: {  // Enum, Option, Result
+      auto& variants = prog_.types.variants(t);
+      std::string unions;
+      for (size_t v = 0; v < variants.size(); ++v) {
+        std::string fields;
+        for (size_t i = 0; i < variants[v].payload.size(); ++i) {
+          const Type* p = variants[v].payload[i];
+          if (p->kind == TypeKind::Void) continue;
+          if (variants[v].boxed[i]) {
+            fields += fmt::format(" {}* f{};", name(p), i);  // the forward declaration suffices
+          } else {
+            define(p, out);
+            fields += fmt::format(" {} f{};", name(p), i);
+          }
+        }
+        if (!fields.empty()) unions += fmt::format(" struct {{{} }} v{};", fields, v);
+      }
+      if (unions.empty()) out += fmt::format("struct {} {{ int32_t tag; }};\n", n);
+      else out += fmt::format("struct {} {{ int32_t tag; union {{{} }} u; }};\n", n, unions);
+      return;
+    }
+  }
+}
+
+std::string CTypes::definitions() {
+  std::vector<const Type*> all = prog_.types.all();
+  std::string forward, out;
+  for (const Type* t : all) {
+    if (!is_aggregate(t) || t->kind == TypeKind::Func) continue;
+    if (t->kind == TypeKind::Struct && !t->strukt->decl) continue;
+    forward += fmt::format("typedef struct {0} {0};\n", name(t));
+  }
+  // Function types first: they only mention other types by name.
+  for (const Type* t : all)
+    if (t->kind == TypeKind::Func) define(t, out);
+  for (const Type* t : all) define(t, out);
+  return forward + out;
+}
+
+}  // namespace asthra

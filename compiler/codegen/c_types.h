@@ -1,0 +1,35 @@
+// C spellings of Asthra types, and the type definitions a translation unit
+// needs, emitted in dependency order (a type is defined after every type it
+// contains by value; pointers and boxed enum payloads need only the forward
+// declaration every named C type gets first).
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+
+#include "compiler/sema/sema.h"
+
+namespace asthra {
+
+class CTypes {
+ public:
+  explicit CTypes(Program& program) : prog_(program) {}
+  // The C type used for values of `t` (`void` for void and Never).
+  std::string name(const Type* t);
+  // The runtime helper suffix for an integer type: i8 ... u64.
+  static std::string int_suffix(const Type* t);
+  static std::string field(const std::string& name) { return "f_" + name; }
+  // Whether objects of this type may hold pointers the collector must see.
+  bool has_pointers(const Type* t);
+  // Forward declarations and definitions of every aggregate type in use.
+  std::string definitions();
+
+ private:
+  void define(const Type* t, std::string& out);
+  Program& prog_;
+  std::map<const Type*, std::string> names_;
+  std::set<const Type*> defined_;
+  int next_id_ = 0;
+};
+
+}  // namespace asthra

@@ -1,0 +1,1088 @@
+#include "compiler/codegen/codegen.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <set>
+#include <unordered_map>
+
+#include "compiler/base/check.h"
+#include "compiler/codegen/c_types.h"
+
+namespace asthra {
+namespace {
+
+class FunctionEmitter;
+
+// State shared by every function of the translation unit.
+struct Unit {
+  Program& prog;
+  const SourceManager& sources;
+  CodegenOptions options;
+  CTypes ctypes;
+  std::string locations;                       // static asthra_loc table
+  std::map<std::pair<uint32_t, uint32_t>, std::string> location_names;
+  std::set<const FnDecl*> used_libc;
+
+  Unit(Program& p, const SourceManager& s, const CodegenOptions& o)
+      : prog(p), sources(s), options(o), ctypes(p),
+        libc_decls(p.libc_module->decls.begin(), p.libc_module->decls.end()) {}
+
+  // A pointer to a static source location for panics at `span`.
+  std::string loc(Span span) {
+    auto key = std::make_pair(span.file, span.begin);
+    auto it = location_names.find(key);
+    if (it != location_names.end()) return "&" + it->second;
+    const SourceFile& f = sources.file(span.file);
+    LineCol lc = f.line_col(span.begin);
+    std::string n = fmt::format("asthra_loc_{}", location_names.size());
+    locations += fmt::format("static const asthra_loc {} = {{{}, {}, {}}};\n", n, c_string(f.path()), lc.line, lc.col);
+    location_names[key] = n;
+    return "&" + n;
+  }
+
+  // A C string literal with the given bytes (octal escapes: no ambiguity with
+  // following digits, no trigraphs).
+  static std::string c_string(std::string_view bytes) {
+    std::string out = "\"";
+    for (char ch : bytes) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c >= 0x20 && c < 0x7F && c != '?') {
+        out += static_cast<char>(c);
+      } else {
+        out += fmt::format("\\{:03o}", c);
+      }
+    }
+    return out + "\"";
+  }
+
+  // C names: `as_NAME` for Asthra functions; foreign functions get private
+  // names bound to their symbol by an asm label (see extern_declaration).
+  std::string fn_name(const FnDecl* f) const {
+    if (!f->is_extern) return "as_" + f->name;
+    return (libc_decls.count(f) ? "asthra_libc_" : "asthra_ext_") + f->name;
+  }
+  std::set<const Decl*> libc_decls;
+};
+
+class FunctionEmitter {
+ public:
+  FunctionEmitter(Unit& unit) : u_(unit), T(unit.ctypes) {}
+
+  std::string emit_function(FnDecl* f) {
+    const Type* ft = f->symbol->type;
+    std::string params;
+    std::string prologue;
+    for (size_t i = 0; i < f->params.size(); ++i) {
+      Symbol* s = f->params[i].symbol;
+      std::string cname = fmt::format("l_{}_{}", s->name, s->id);
+      std::string ctype = T.name(ft->elems[i]);
+      if (s->address_taken) {
+        params += fmt::format("{}{} p_{}", params.empty() ? "" : ", ", ctype, cname);
+        prologue += fmt::format("  {0}* {1} = ({0}*){2}(sizeof({0}));\n  *{1} = p_{1};\n", ctype, cname,
+                                alloc_fn(ft->elems[i]));
+        names_[s] = "(*" + cname + ")";
+      } else {
+        params += fmt::format("{}{} {}", params.empty() ? "" : ", ", ctype, cname);
+        names_[s] = cname;
+      }
+    }
+    if (params.empty()) params = "void";
+    ret_ = ft->elem;
+    std::string sig = fmt::format("static {}{} {}({})", ret_->kind == TypeKind::Never ? "_Noreturn " : "",
+                                  T.name(ret_), u_.fn_name(f), params);
+    prototype_ = sig + ";\n";
+    indent_ = 1;
+    out_ = prologue;
+    bool returns_value = ret_->kind != TypeKind::Void && ret_->kind != TypeKind::Never;
+    emit_block_stmts(f->body);
+    if (f->body->tail) {
+      if (returns_value && f->body->tail->type->kind != TypeKind::Never) {
+        std::string v = expr(f->body->tail);
+        line("return " + v + ";");
+      } else {
+        discard(f->body->tail);
+      }
+    }
+    if (returns_value || ret_->kind == TypeKind::Never)
+      line(fmt::format("asthra_panic_cstr(\"reached the end of a function without a return\", {});",
+                       u_.loc(f->body->close_span)));
+    return sig + " {\n" + out_ + "}\n";
+  }
+
+  const std::string& prototype() const { return prototype_; }
+
+ private:
+  // ------------------------------------------------------------ output
+  void line(const std::string& s) {
+    out_ += std::string(static_cast<size_t>(indent_) * 2, ' ');
+    out_ += s;
+    out_ += '\n';
+  }
+  std::string temp() { return fmt::format("t_{}", next_temp_++); }
+  // Declares a temporary holding `value`.
+  std::string hoist(const Type* t, const std::string& value) {
+    std::string n = temp();
+    line(fmt::format("{} {} = {};", T.name(t), n, value));
+    return n;
+  }
+  // A C expression that may be evaluated more than once.
+  std::string pure(const Type* t, const std::string& value) {
+    bool simple = !value.empty();
+    for (char c : value)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) simple = false;
+    if (simple || (value.rfind("(*l_", 0) == 0 && value.find(' ') == std::string::npos)) return value;
+    return hoist(t, value);
+  }
+  std::string alloc_fn(const Type* t) { return T.has_pointers(t) ? "asthra_gc_alloc" : "asthra_gc_alloc_noscan"; }
+
+  // ------------------------------------------------------------ statements
+  void emit_block_stmts(BlockExpr* b) {
+    for (Stmt* s : b->stmts) emit_stmt(s);
+  }
+
+  void emit_stmt(Stmt* s) {
+    switch (s->kind) {
+      case StmtKind::Let: {
+        auto* let = static_cast<LetStmt*>(s);
+        Symbol* sym = let->symbol;
+        const Type* t = sym->type;
+        std::string cname = fmt::format("l_{}_{}", sym->name, sym->id);
+        if (let->init->type->kind == TypeKind::Never) {
+          discard(let->init);
+          return;
+        }
+        std::string v = expr(let->init);
+        if (sym->address_taken) {
+          line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(t), cname, alloc_fn(t)));
+          line(fmt::format("*{} = {};", cname, v));
+          names_[sym] = "(*" + cname + ")";
+        } else {
+          line(fmt::format("{} {} = {};", T.name(t), cname, v));
+          line(fmt::format("(void){};", cname));
+          names_[sym] = cname;
+        }
+        return;
+      }
+      case StmtKind::Assign:
+        emit_assign(static_cast<AssignStmt*>(s));
+        return;
+      case StmtKind::Expr:
+        discard(static_cast<ExprStmt*>(s)->expr);
+        return;
+      case StmtKind::While: {
+        auto* w = static_cast<WhileStmt*>(s);
+        std::string saved = std::move(out_);
+        out_.clear();
+        ++indent_;
+        std::string cond = expr(w->cond);
+        std::string cond_stmts = std::move(out_);
+        out_ = std::move(saved);
+        --indent_;
+        if (cond_stmts.empty()) {
+          line(fmt::format("while ({}) {{", cond));
+        } else {
+          line("while (1) {");
+          out_ += cond_stmts;
+          line(fmt::format("  if (!({})) break;", cond));
+        }
+        ++indent_;
+        emit_scoped_block(w->body);
+        --indent_;
+        line("}");
+        return;
+      }
+      case StmtKind::For:
+        emit_for(static_cast<ForStmt*>(s));
+        return;
+      case StmtKind::Return: {
+        auto* r = static_cast<ReturnStmt*>(s);
+        if (!r->value) {
+          line("return;");
+          return;
+        }
+        if (r->value->type->kind == TypeKind::Void || ret_->kind == TypeKind::Void) {
+          discard(r->value);
+          line("return;");
+          return;
+        }
+        std::string v = expr(r->value);
+        if (r->value->type->kind == TypeKind::Never) return;
+        line("return " + v + ";");
+        return;
+      }
+      case StmtKind::Break:
+        line("break;");
+        return;
+      case StmtKind::Continue:
+        line("continue;");
+        return;
+      case StmtKind::Spawn:
+        ASTHRA_UNREACHABLE("spawn reached codegen");
+    }
+  }
+
+  // The block's statements in a C block of their own, its tail discarded.
+  void emit_scoped_block(BlockExpr* b) {
+    emit_block_stmts(b);
+    if (b->tail) discard(b->tail);
+  }
+
+  void emit_assign(AssignStmt* s) {
+    if (s->op == Tok::Eq) {
+      std::string target = place(s->target);
+      std::string v = expr(s->value);
+      line(fmt::format("{} = {};", target, v));
+      return;
+    }
+    const Type* t = s->target->type;
+    std::string p = temp();
+    line(fmt::format("{}* {} = &{};", T.name(t), p, place(s->target)));
+    Tok op = s->op == Tok::PlusEq ? Tok::Plus : s->op == Tok::MinusEq ? Tok::Minus
+           : s->op == Tok::StarEq ? Tok::Star : s->op == Tok::SlashEq ? Tok::Slash : Tok::Percent;
+    std::string v = expr(s->value);
+    line(fmt::format("*{} = {};", p, binary_op(op, t, s->value->type, "(*" + p + ")", v, s->span)));
+  }
+
+  void emit_for(ForStmt* s) {
+    Symbol* var = s->symbol;
+    std::string cname = fmt::format("l_{}_{}", var->name, var->id);
+    const Type* vt = var->type;
+    auto bind = [&](const std::string& value) {
+      if (var->address_taken) {
+        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(vt), cname, alloc_fn(vt)));
+        line(fmt::format("*{} = {};", cname, value));
+        names_[var] = "(*" + cname + ")";
+      } else {
+        line(fmt::format("{} {} = {};", T.name(vt), cname, value));
+        line(fmt::format("(void){};", cname));
+        names_[var] = cname;
+      }
+    };
+    std::string k = temp();
+    line("{");
+    ++indent_;
+    Expr* it = s->iterable;
+    bool is_range = it->kind == ExprKind::Call && static_cast<CallExpr*>(it)->callee->kind == ExprKind::Name &&
+                    static_cast<NameExpr*>(static_cast<CallExpr*>(it)->callee)->symbol &&
+                    static_cast<NameExpr*>(static_cast<CallExpr*>(it)->callee)->symbol->builtin == Builtin::Range;
+    if (is_range) {
+      auto* call = static_cast<CallExpr*>(it);
+      std::string lo = call->args.size() == 2 ? expr(call->args[0]) : "0";
+      std::string hi = pure(vt, expr(call->args.back()));
+      line(fmt::format("for ({} {} = {}; {} < {}; {}++) {{", T.name(vt), k, lo, k, hi, k));
+      ++indent_;
+      bind(k);
+    } else if (it->type->kind == TypeKind::String) {
+      std::string str = pure(it->type, expr(it));
+      std::string next = temp();
+      line(fmt::format("for (size_t {0} = 0, {1} = 0; {0} < {2}.len; {0} = {1}) {{", k, next, str));
+      ++indent_;
+      bind(fmt::format("asthra_str_decode({}, {}, &{})", str, k, next));
+    } else {
+      const Type* et = it->type->elem;
+      std::string coll = pure(it->type, expr(it));
+      bool is_array = it->type->kind == TypeKind::Array;
+      line(fmt::format("for (size_t {0} = 0; {0} < {1}; {0}++) {{", k,
+                       is_array ? std::to_string(it->type->count) : coll + ".len"));
+      ++indent_;
+      bind(is_array ? fmt::format("{}.a[{}]", coll, k) : fmt::format("(({}*){}.ptr)[{}]", T.name(et), coll, k));
+    }
+    emit_scoped_block(s->body);
+    --indent_;
+    line("}");
+    --indent_;
+    line("}");
+  }
+
+  // ------------------------------------------------------------ places
+  // An lvalue for an assignable expression.
+  std::string place(Expr* e) {
+    switch (e->kind) {
+      case ExprKind::Name:
+        return names_.at(static_cast<NameExpr*>(e)->symbol);
+      case ExprKind::Field: {
+        auto* f = static_cast<FieldExpr*>(e);
+        return field_access(f, place(f->object));
+      }
+      case ExprKind::Index: {
+        auto* ix = static_cast<IndexExpr*>(e);
+        if (ix->object->type->kind == TypeKind::Array) {
+          std::string base = place(ix->object);
+          return fmt::format("{}.a[{}]", base, index_check(ix->index, std::to_string(ix->object->type->count), "array"));
+        }
+        return index_expr(ix);
+      }
+      case ExprKind::Unary:
+        return deref(static_cast<UnaryExpr*>(e));
+      default:
+        ASTHRA_UNREACHABLE("not a place");
+    }
+  }
+
+  std::string field_access(FieldExpr* f, const std::string& obj) {
+    const Type* t = f->object->type;
+    switch (t->kind) {
+      case TypeKind::Struct:
+        return obj + "." + (t->strukt->decl ? CTypes::field(f->field) : f->field);
+      case TypeKind::Tuple:
+        return obj + ".f" + f->field;
+      case TypeKind::Slice:
+        if (f->field == "len") return obj + ".len";
+        return fmt::format("(({}*){}.ptr)", T.name(t->elem), obj);
+      case TypeKind::String:
+        if (f->field == "len") return obj + ".len";
+        return fmt::format("((uint8_t*){}.ptr)", obj);
+      case TypeKind::Array:
+        return fmt::format("((size_t){})", t->count);
+      default:
+        ASTHRA_UNREACHABLE("field access");
+    }
+  }
+
+  std::string index_check(Expr* index, const std::string& len, const char* what) {
+    std::string i = expr(index);
+    if (!u_.options.bounds_checks) return fmt::format("(size_t)({})", i);
+    if (index->type->is_signed())
+      return fmt::format("asthra_index_s((int64_t)({}), {}, \"{}\", {})", i, len, what, u_.loc(index->span));
+    return fmt::format("asthra_index_u((uint64_t)({}), {}, \"{}\", {})", i, len, what, u_.loc(index->span));
+  }
+
+  std::string index_expr(IndexExpr* ix) {
+    const Type* t = ix->object->type;
+    if (t->kind == TypeKind::Array) {
+      std::string obj = pure(t, expr(ix->object));
+      return fmt::format("{}.a[{}]", obj, index_check(ix->index, std::to_string(t->count), "array"));
+    }
+    std::string obj = pure(t, expr(ix->object));
+    std::string idx = index_check(ix->index, obj + ".len", t->kind == TypeKind::String ? "string" : "slice");
+    if (t->kind == TypeKind::String) return fmt::format("{}.ptr[{}]", obj, idx);
+    return fmt::format("(({}*){}.ptr)[{}]", T.name(t->elem), obj, idx);
+  }
+
+  std::string deref(UnaryExpr* e) {
+    std::string p = expr(e->operand);
+    return fmt::format("(*({}*)asthra_nonnull((void*)({}), {}))", T.name(e->type), p, u_.loc(e->span));
+  }
+
+  // ------------------------------------------------------------ expressions
+  // Evaluates `e` for its effects only.
+  void discard(Expr* e) {
+    switch (e->kind) {
+      case ExprKind::Block: case ExprKind::If: case ExprKind::Match:
+        emit_into(e, "");
+        return;
+      case ExprKind::Call: {
+        std::string c = call(static_cast<CallExpr*>(e), true);
+        if (!c.empty()) line(c + ";");
+        return;
+      }
+      default: {
+        std::string v = expr(e);
+        if (!v.empty() && e->type->kind != TypeKind::Void && e->type->kind != TypeKind::Never)
+          line(fmt::format("(void)({});", v));
+        return;
+      }
+    }
+  }
+
+  // Evaluates a block-like expression, assigning its value to `target`
+  // (empty: discard it).
+  void emit_into(Expr* e, const std::string& target) {
+    auto assign_value = [&](Expr* value) {
+      if (value->kind == ExprKind::Block || value->kind == ExprKind::If || value->kind == ExprKind::Match) {
+        emit_into(value, target);
+      } else if (target.empty() || value->type->kind == TypeKind::Never || value->type->kind == TypeKind::Void) {
+        discard(value);
+      } else {
+        std::string v = expr(value);
+        line(fmt::format("{} = {};", target, v));
+      }
+    };
+    switch (e->kind) {
+      case ExprKind::Block: {
+        auto* b = static_cast<BlockExpr*>(e);
+        line("{");
+        ++indent_;
+        emit_block_stmts(b);
+        if (b->tail) assign_value(b->tail);
+        --indent_;
+        line("}");
+        return;
+      }
+      case ExprKind::If: {
+        auto* i = static_cast<IfExpr*>(e);
+        if (i->let_pattern) {
+          std::string scrut = pure(i->cond->type, expr(i->cond));
+          line(fmt::format("if ({}) {{", pattern_test(i->let_pattern, scrut)));
+          ++indent_;
+          pattern_bind(i->let_pattern, scrut);
+        } else {
+          std::string c = expr(i->cond);
+          line(fmt::format("if ({}) {{", c));
+          ++indent_;
+        }
+        emit_into(i->then_block, target);
+        --indent_;
+        if (i->else_branch) {
+          line("} else {");
+          ++indent_;
+          assign_value(i->else_branch);
+          --indent_;
+        }
+        line("}");
+        return;
+      }
+      case ExprKind::Match: {
+        auto* m = static_cast<MatchExpr*>(e);
+        std::string scrut = pure(m->scrutinee->type, expr(m->scrutinee));
+        for (size_t a = 0; a < m->arms.size(); ++a) {
+          MatchArm& arm = m->arms[a];
+          line(fmt::format("{}if ({}) {{", a == 0 ? "" : "} else ", pattern_test(arm.pattern, scrut)));
+          ++indent_;
+          pattern_bind(arm.pattern, scrut);
+          assign_value(arm.body);
+          --indent_;
+        }
+        line(fmt::format("{}{{", m->arms.empty() ? "" : "} else "));
+        line(fmt::format("  asthra_panic_cstr(\"internal error: no match arm applies\", {});", u_.loc(m->span)));
+        line("}");
+        return;
+      }
+      default:
+        assign_value(e);
+    }
+  }
+
+  // A C condition testing whether the value `v` matches `p` (pure).
+  std::string pattern_test(Pattern* p, const std::string& v) {
+    const Type* t = p->type;
+    switch (p->kind) {
+      case PatternKind::Wildcard: case PatternKind::Binding:
+        return "1";
+      case PatternKind::Literal: {
+        std::string lit = expr(p->literal);
+        if (t->kind == TypeKind::String) return fmt::format("asthra_str_eq({}, {})", v, lit);
+        return fmt::format("({} == {})", v, lit);
+      }
+      case PatternKind::Tuple: {
+        std::string c = "1";
+        for (size_t i = 0; i < p->subs.size(); ++i)
+          c = join_and(c, pattern_test(p->subs[i], fmt::format("{}.f{}", v, i)));
+        return c;
+      }
+      case PatternKind::Struct: {
+        std::string c = "1";
+        for (size_t i = 0; i < p->subs.size(); ++i)
+          c = join_and(c, pattern_test(p->subs[i], v + "." + CTypes::field(p->field_names[i])));
+        return c;
+      }
+      case PatternKind::Variant: {
+        auto& variants = u_.prog.types.variants(t);
+        size_t index = 0;
+        while (variants[index].name != p->variant) ++index;
+        std::string c = fmt::format("({}.tag == {})", v, index);
+        for (size_t i = 0; i < p->subs.size(); ++i) {
+          if (variants[index].payload[i]->kind == TypeKind::Void) continue;
+          c = join_and(c, pattern_test(p->subs[i], payload_access(v, variants[index], index, i)));
+        }
+        return c;
+      }
+    }
+    ASTHRA_UNREACHABLE("pattern");
+  }
+
+  static std::string join_and(const std::string& a, const std::string& b) {
+    if (a == "1") return b;
+    if (b == "1") return a;
+    return "(" + a + " && " + b + ")";
+  }
+
+  static std::string payload_access(const std::string& v, const VariantInfo& variant, size_t index, size_t field) {
+    std::string access = fmt::format("{}.u.v{}.f{}", v, index, field);
+    return variant.boxed[field] ? "(*" + access + ")" : access;
+  }
+
+  // Declares the bindings of a pattern already known to match `v`.
+  void pattern_bind(Pattern* p, const std::string& v) {
+    switch (p->kind) {
+      case PatternKind::Binding: {
+        Symbol* s = p->symbol;
+        if (s->type->kind == TypeKind::Void) return;
+        std::string cname = fmt::format("l_{}_{}", s->name, s->id);
+        if (s->address_taken) {
+          line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(s->type), cname, alloc_fn(s->type)));
+          line(fmt::format("*{} = {};", cname, v));
+          names_[s] = "(*" + cname + ")";
+        } else {
+          line(fmt::format("{} {} = {};", T.name(s->type), cname, v));
+          line(fmt::format("(void){};", cname));
+          names_[s] = cname;
+        }
+        return;
+      }
+      case PatternKind::Tuple:
+        for (size_t i = 0; i < p->subs.size(); ++i) pattern_bind(p->subs[i], fmt::format("{}.f{}", v, i));
+        return;
+      case PatternKind::Struct:
+        for (size_t i = 0; i < p->subs.size(); ++i)
+          pattern_bind(p->subs[i], v + "." + CTypes::field(p->field_names[i]));
+        return;
+      case PatternKind::Variant: {
+        auto& variants = u_.prog.types.variants(p->type);
+        size_t index = 0;
+        while (variants[index].name != p->variant) ++index;
+        for (size_t i = 0; i < p->subs.size(); ++i) {
+          if (variants[index].payload[i]->kind == TypeKind::Void) continue;
+          pattern_bind(p->subs[i], payload_access(v, variants[index], index, i));
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // A string for a printable value (language.md formatting).
+  std::string format_value(const Type* t, const std::string& v) {
+    switch (t->kind) {
+      case TypeKind::String: return v;
+      case TypeKind::Bool: return fmt::format("asthra_fmt_bool({})", v);
+      case TypeKind::Char: return fmt::format("asthra_fmt_char({})", v);
+      case TypeKind::Float: return fmt::format("asthra_fmt_f{}({})", t->float_bits, v);
+      case TypeKind::Int:
+        return t->is_signed() ? fmt::format("asthra_fmt_i64((int64_t)({}))", v)
+                              : fmt::format("asthra_fmt_u64((uint64_t)({}))", v);
+      default: ASTHRA_UNREACHABLE("format of a non-printable type");
+    }
+  }
+
+  std::string int_literal(const Type* t, uint64_t v, bool negated) {
+    if (t->kind == TypeKind::Float) {
+      return fmt::format("(({}){}{}.0)", T.name(t), negated ? "-" : "", v);
+    }
+    if (negated) return fmt::format("(({})(0 - UINT64_C({})))", T.name(t), v);
+    return fmt::format("(({})UINT64_C({}))", T.name(t), v);
+  }
+
+  std::string float_literal(const Type* t, double v) {
+    if (std::isinf(v)) return t->float_bits == 32 ? "__builtin_inff()" : "__builtin_inf()";
+    std::string s = fmt::format("{:.17g}", v);
+    if (s.find_first_of(".en") == std::string::npos) s += ".0";
+    return t->float_bits == 32 ? "((float)" + s + ")" : s;
+  }
+
+  std::string binary_op(Tok op, const Type* l, const Type* r, const std::string& a, const std::string& b, Span span) {
+    (void)r;
+    bool release = u_.options.release;
+    if (l->kind == TypeKind::String || r->kind == TypeKind::String) {
+      if (op == Tok::Plus)
+        return fmt::format("asthra_str_concat({}, {})", format_value(l, a), format_value(r, b));
+      if (op == Tok::EqEq) return fmt::format("asthra_str_eq({}, {})", a, b);
+      if (op == Tok::BangEq) return fmt::format("(!asthra_str_eq({}, {}))", a, b);
+      return fmt::format("(asthra_str_cmp({}, {}) {} 0)", a, b, c_op(op));
+    }
+    if (l->kind == TypeKind::Ptr && (op == Tok::Plus || op == Tok::Minus) && r->is_integer())
+      return fmt::format("({} {} (ptrdiff_t)({}))", a, c_op(op), b);
+    switch (op) {
+      case Tok::EqEq: case Tok::BangEq: case Tok::Lt: case Tok::Le: case Tok::Gt: case Tok::Ge:
+        if (l->kind == TypeKind::Ptr) return fmt::format("((void*)({}) {} (void*)({}))", a, c_op(op), b);
+        return fmt::format("({} {} {})", a, c_op(op), b);
+      case Tok::AmpAmp: case Tok::PipePipe:
+        return fmt::format("({} {} {})", a, c_op(op), b);
+      default:
+        break;
+    }
+    if (l->kind == TypeKind::Float) {
+      if (op == Tok::Percent) return fmt::format("{}({}, {})", l->float_bits == 32 ? "fmodf" : "fmod", a, b);
+      return fmt::format("({} {} {})", a, c_op(op), b);
+    }
+    if (l->kind == TypeKind::Bool) return fmt::format("(bool)({} {} {})", a, c_op(op), b);
+    std::string sfx = CTypes::int_suffix(l);
+    std::string loc = u_.loc(span);
+    switch (op) {
+      case Tok::Plus: return release ? fmt::format("asthra_wadd_{}({}, {})", sfx, a, b) : fmt::format("asthra_add_{}({}, {}, {})", sfx, a, b, loc);
+      case Tok::Minus: return release ? fmt::format("asthra_wsub_{}({}, {})", sfx, a, b) : fmt::format("asthra_sub_{}({}, {}, {})", sfx, a, b, loc);
+      case Tok::Star: return release ? fmt::format("asthra_wmul_{}({}, {})", sfx, a, b) : fmt::format("asthra_mul_{}({}, {}, {})", sfx, a, b, loc);
+      case Tok::Slash: return fmt::format("asthra_{}div_{}({}, {}, {})", release ? "w" : "", sfx, a, b, loc);
+      case Tok::Percent: return fmt::format("asthra_{}rem_{}({}, {}, {})", release ? "w" : "", sfx, a, b, loc);
+      case Tok::Shl: case Tok::Shr: {
+        const char* name = op == Tok::Shl ? "shl" : "shr";
+        return release ? fmt::format("asthra_w{}_{}({}, (uint64_t)({}))", name, sfx, a, b)
+                       : fmt::format("asthra_{}_{}({}, (uint64_t)({}), {})", name, sfx, a, b, loc);
+      }
+      case Tok::Amp: case Tok::Pipe: case Tok::Caret:
+        return fmt::format("(({})({} {} {}))", T.name(l), a, c_op(op), b);
+      default:
+        ASTHRA_UNREACHABLE("binary operator");
+    }
+  }
+
+  static const char* c_op(Tok op) {
+    switch (op) {
+      case Tok::Plus: return "+"; case Tok::Minus: return "-"; case Tok::Star: return "*";
+      case Tok::Slash: return "/"; case Tok::Percent: return "%"; case Tok::Amp: return "&";
+      case Tok::Pipe: return "|"; case Tok::Caret: return "^"; case Tok::EqEq: return "==";
+      case Tok::BangEq: return "!="; case Tok::Lt: return "<"; case Tok::Le: return "<=";
+      case Tok::Gt: return ">"; case Tok::Ge: return ">="; case Tok::AmpAmp: return "&&";
+      case Tok::PipePipe: return "||";
+      default: ASTHRA_UNREACHABLE("operator");
+    }
+  }
+
+  std::string expr(Expr* e) {
+    const Type* t = e->type;
+    switch (e->kind) {
+      case ExprKind::IntLit:
+        return int_literal(t, static_cast<IntLit*>(e)->value, false);
+      case ExprKind::FloatLit:
+        return float_literal(t, static_cast<FloatLit*>(e)->value);
+      case ExprKind::StringLit: {
+        const std::string& s = static_cast<StringLit*>(e)->value;
+        return fmt::format("((asthra_string){{(const uint8_t*){}, {}}})", Unit::c_string(s), s.size());
+      }
+      case ExprKind::CharLit:
+        return fmt::format("((uint32_t){})", static_cast<CharLit*>(e)->value);
+      case ExprKind::BoolLit:
+        return static_cast<BoolLit*>(e)->value ? "true" : "false";
+      case ExprKind::VoidLit:
+        return "";
+      case ExprKind::Name:
+        return name_value(static_cast<NameExpr*>(e));
+      case ExprKind::Unary:
+        return unary(static_cast<UnaryExpr*>(e));
+      case ExprKind::Binary: {
+        auto* b = static_cast<BinaryExpr*>(e);
+        if (b->op == Tok::AmpAmp || b->op == Tok::PipePipe) return logical(b);
+        std::string l = expr(b->lhs);
+        std::string r = expr(b->rhs);
+        return binary_op(b->op, b->lhs->type, b->rhs->type, l, r, b->span);
+      }
+      case ExprKind::Call: {
+        std::string c = call(static_cast<CallExpr*>(e), false);
+        if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
+          line(c + ";");
+          return t->kind == TypeKind::Never ? "0" : "";
+        }
+        return hoist(t, c);
+      }
+      case ExprKind::Field: {
+        auto* f = static_cast<FieldExpr*>(e);
+        if (f->symbol) {  // libc.name as a function value
+          u_.used_libc.insert(f->symbol->fn);
+          return u_.fn_name(f->symbol->fn);
+        }
+        if (t->is_sum() && f->object->kind == ExprKind::Name &&
+            static_cast<NameExpr*>(f->object)->symbol->kind == SymbolKind::Type)
+          return variant_value(t, f->field, {});
+        return field_access(f, expr(f->object));
+      }
+      case ExprKind::Index:
+        return index_expr(static_cast<IndexExpr*>(e));
+      case ExprKind::SliceRange:
+        return slice_range(static_cast<SliceRangeExpr*>(e));
+      case ExprKind::Cast:
+        return cast(static_cast<CastExpr*>(e));
+      case ExprKind::StructLit: {
+        auto* s = static_cast<StructLitExpr*>(e);
+        std::string inits;
+        for (FieldInit& f : s->fields) {
+          std::string v = expr(f.value);
+          inits += fmt::format("{}.{} = {}", inits.empty() ? "" : ", ", CTypes::field(f.name), v);
+        }
+        if (inits.empty()) return fmt::format("(({}){{0}})", T.name(t));
+        return fmt::format("(({}){{{}}})", T.name(t), inits);
+      }
+      case ExprKind::ArrayLit: {
+        auto* a = static_cast<ArrayLitExpr*>(e);
+        std::vector<std::string> elems;
+        for (Expr* x : a->elements) elems.push_back(expr(x));
+        if (t->kind == TypeKind::Array) {
+          std::string inits;
+          for (auto& x : elems) inits += (inits.empty() ? "" : ", ") + x;
+          if (inits.empty()) return fmt::format("(({}){{{{0}}}})", T.name(t));
+          return fmt::format("(({}){{{{{}}}}})", T.name(t), inits);
+        }
+        if (elems.empty()) return "((asthra_slice){NULL, 0})";
+        std::string s = hoist(t, fmt::format("asthra_slice_alloc({}, sizeof({}), {})", elems.size(),
+                                             T.name(t->elem), T.has_pointers(t->elem) ? "true" : "false"));
+        for (size_t i = 0; i < elems.size(); ++i)
+          line(fmt::format("(({}*){}.ptr)[{}] = {};", T.name(t->elem), s, i, elems[i]));
+        return s;
+      }
+      case ExprKind::ArrayRepeat: {
+        auto* r = static_cast<ArrayRepeatExpr*>(e);
+        std::string v = pure(t->elem, expr(r->value));
+        std::string k = temp();
+        if (t->kind == TypeKind::Array) {
+          std::string a = temp();
+          line(fmt::format("{} {};", T.name(t), a));
+          line(fmt::format("for (size_t {0} = 0; {0} < {1}; {0}++) {2}.a[{0}] = {3};", k, t->count, a, v));
+          return a;
+        }
+        std::string n = expr(r->count);
+        std::string s = hoist(t, fmt::format("asthra_slice_alloc({}, sizeof({}), {})", n, T.name(t->elem),
+                                             T.has_pointers(t->elem) ? "true" : "false"));
+        line(fmt::format("for (size_t {0} = 0; {0} < {1}.len; {0}++) (({2}*){1}.ptr)[{0}] = {3};", k, s,
+                         T.name(t->elem), v));
+        return s;
+      }
+      case ExprKind::TupleLit: {
+        auto* tl = static_cast<TupleLitExpr*>(e);
+        std::string inits;
+        for (Expr* x : tl->elements) {
+          std::string v = expr(x);
+          inits += (inits.empty() ? "" : ", ") + v;
+        }
+        return fmt::format("(({}){{{}}})", T.name(t), inits);
+      }
+      case ExprKind::Block: case ExprKind::If: case ExprKind::Match: {
+        if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
+          emit_into(e, "");
+          return t->kind == TypeKind::Never ? "0" : "";
+        }
+        std::string n = temp();
+        line(fmt::format("{} {};", T.name(t), n));
+        emit_into(e, n);
+        return n;
+      }
+      case ExprKind::Sizeof:
+        return fmt::format("sizeof({})", T.name(static_cast<SizeofExpr*>(e)->target_type));
+      default:
+        ASTHRA_UNREACHABLE("expression kind reached codegen");
+    }
+  }
+
+  std::string name_value(NameExpr* n) {
+    Symbol* s = n->symbol;
+    switch (s->kind) {
+      case SymbolKind::Local:
+        if (s->type->kind == TypeKind::Void) return "";
+        return names_.at(s);
+      case SymbolKind::Fn:
+      case SymbolKind::Extern:
+        return u_.fn_name(s->fn);
+      case SymbolKind::Const:
+        return "(" + expr(s->const_decl->value) + ")";
+      case SymbolKind::OwnershipConst:
+        return fmt::format("((int32_t){})", s->ownership_value);
+      default:
+        ASTHRA_UNREACHABLE("name kind in codegen");
+    }
+  }
+
+  std::string unary(UnaryExpr* e) {
+    const Type* t = e->type;
+    switch (e->op) {
+      case Tok::Minus:
+        if (e->operand->kind == ExprKind::IntLit)
+          return int_literal(t, static_cast<IntLit*>(e->operand)->value, true);
+        if (e->operand->kind == ExprKind::FloatLit)
+          return "(-" + float_literal(t, static_cast<FloatLit*>(e->operand)->value) + ")";
+        {
+          std::string v = expr(e->operand);
+          if (t->kind == TypeKind::Float) return "(-" + v + ")";
+          std::string sfx = CTypes::int_suffix(t);
+          return u_.options.release ? fmt::format("asthra_wneg_{}({})", sfx, v)
+                                    : fmt::format("asthra_neg_{}({}, {})", sfx, v, u_.loc(e->span));
+        }
+      case Tok::Bang: {
+        std::string v = expr(e->operand);
+        if (t->kind == TypeKind::Bool) return "(!" + v + ")";
+        return fmt::format("(({})~{})", T.name(t), v);
+      }
+      case Tok::Tilde:
+        return fmt::format("(({})~{})", T.name(t), expr(e->operand));
+      case Tok::Star:
+        return deref(e);
+      case Tok::Amp: {
+        bool through = false;
+        Expr* operand = e->operand;
+        if (is_place(operand, &through)) return fmt::format("(&{})", place(operand));
+        // The address of a temporary: box a copy on the GC heap.
+        std::string v = expr(operand);
+        std::string box = temp();
+        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(operand->type), box, alloc_fn(operand->type)));
+        line(fmt::format("*{} = {};", box, v));
+        return box;
+      }
+      default:
+        ASTHRA_UNREACHABLE("unary operator");
+    }
+  }
+
+  bool is_place(Expr* e, bool* through) {
+    switch (e->kind) {
+      case ExprKind::Name:
+        return static_cast<NameExpr*>(e)->symbol->kind == SymbolKind::Local;
+      case ExprKind::Field: {
+        auto* f = static_cast<FieldExpr*>(e);
+        const Type* ot = f->object->type;
+        return (ot->kind == TypeKind::Struct || ot->kind == TypeKind::Tuple) && is_place(f->object, through);
+      }
+      case ExprKind::Index: {
+        auto* ix = static_cast<IndexExpr*>(e);
+        if (ix->object->type->kind == TypeKind::Slice) return true;
+        return ix->object->type->kind == TypeKind::Array && is_place(ix->object, through);
+      }
+      case ExprKind::Unary:
+        return static_cast<UnaryExpr*>(e)->op == Tok::Star;
+      default:
+        return false;
+    }
+  }
+
+  // `a && b`, `a || b` with `b` evaluated only when needed, even when it
+  // needed hoisted statements.
+  std::string logical(BinaryExpr* b) {
+    std::string l = expr(b->lhs);
+    std::string saved = std::move(out_);
+    out_.clear();
+    ++indent_;
+    std::string r = expr(b->rhs);
+    std::string rhs_stmts = std::move(out_);
+    --indent_;
+    out_ = std::move(saved);
+    if (rhs_stmts.empty()) return fmt::format("({} {} {})", l, c_op(b->op), r);
+    std::string t = hoist(b->type, l);
+    line(fmt::format("if ({}{}) {{", b->op == Tok::AmpAmp ? "" : "!", t));
+    out_ += rhs_stmts;
+    line(fmt::format("  {} = {};", t, r));
+    line("}");
+    return t;
+  }
+
+  std::string slice_range(SliceRangeExpr* s) {
+    const Type* ot = s->object->type;
+    std::string obj;
+    if (ot->kind == TypeKind::Array) {
+      bool through = false;
+      std::string storage;
+      if (is_place(s->object, &through)) {
+        storage = place(s->object);
+      } else {
+        std::string v = expr(s->object);
+        std::string box = temp();
+        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(ot), box, alloc_fn(ot)));
+        line(fmt::format("*{} = {};", box, v));
+        storage = "(*" + box + ")";
+      }
+      obj = hoist(s->type, fmt::format("((asthra_slice){{{}.a, {}}})", storage, ot->count));
+    } else {
+      obj = pure(ot, expr(s->object));
+    }
+    auto bound = [&](Expr* b, const std::string& dflt) {
+      if (!b) return dflt;
+      std::string v = expr(b);
+      return fmt::format("(int64_t)({})", v);
+    };
+    std::string lo = bound(s->lo, "0");
+    std::string hi = bound(s->hi, fmt::format("(int64_t){}.len", obj));
+    if (ot->kind == TypeKind::String) return fmt::format("asthra_substring({}, {}, {}, {})", obj, lo, hi, u_.loc(s->span));
+    const Type* et = s->type->elem;
+    if (!u_.options.bounds_checks)
+      return fmt::format("((asthra_slice){{({}*){}.ptr + {}, (size_t)({} - {})}})", T.name(et), obj, lo, hi, lo);
+    return fmt::format("asthra_subslice({}, sizeof({}), {}, {}, {})", obj, T.name(et), lo, hi, u_.loc(s->span));
+  }
+
+  std::string cast(CastExpr* c) {
+    const Type* from = c->operand->type;
+    const Type* to = c->type;
+    std::string v = expr(c->operand);
+    if (from == to) return v;
+    if (from->kind == TypeKind::Float && to->is_integer())
+      return fmt::format("(({})asthra_f2i_{}({}))", T.name(to), CTypes::int_suffix(to), v);
+    if (from->is_integer() && to->kind == TypeKind::Ptr) return fmt::format("(({})(uintptr_t)({}))", T.name(to), v);
+    if (from->kind == TypeKind::Ptr && to->is_integer()) return fmt::format("(({})(uintptr_t)({}))", T.name(to), v);
+    if (from->kind == TypeKind::Func) return fmt::format("(({})(void*)({}))", T.name(to), v);
+    return fmt::format("(({})({}))", T.name(to), v);
+  }
+
+  std::string variant_value(const Type* t, const std::string& variant, const std::vector<std::string>& args) {
+    auto& variants = u_.prog.types.variants(t);
+    size_t index = 0;
+    while (variants[index].name != variant) ++index;
+    const VariantInfo& v = variants[index];
+    std::string fields;
+    for (size_t i = 0; i < v.payload.size() && i < args.size(); ++i) {
+      const Type* p = v.payload[i];
+      if (p->kind == TypeKind::Void) continue;
+      std::string value = args[i];
+      if (v.boxed[i]) {
+        std::string box = temp();
+        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(p), box, alloc_fn(p)));
+        line(fmt::format("*{} = {};", box, value));
+        value = box;
+      }
+      fields += fmt::format("{}.f{} = {}", fields.empty() ? "" : ", ", i, value);
+    }
+    if (fields.empty()) return fmt::format("(({}){{.tag = {}}})", T.name(t), index);
+    return fmt::format("(({}){{.tag = {}, .u = {{.v{} = {{{}}}}}}})", T.name(t), index, index, fields);
+  }
+
+  // The C call expression for `e` (arguments hoisted as needed).  With
+  // `as_statement`, may return "" after emitting the work itself.
+  std::string call(CallExpr* e, bool as_statement) {
+    (void)as_statement;
+    Expr* callee = e->callee;
+    Symbol* sym = nullptr;
+    if (callee->kind == ExprKind::Name) sym = static_cast<NameExpr*>(callee)->symbol;
+    if (callee->kind == ExprKind::Field) {
+      auto* f = static_cast<FieldExpr*>(callee);
+      if (f->symbol) {  // libc.name(...)
+        u_.used_libc.insert(f->symbol->fn);
+        return direct_call(u_.fn_name(f->symbol->fn), e);
+      }
+      if (f->object->kind == ExprKind::Name) {
+        Symbol* os = static_cast<NameExpr*>(f->object)->symbol;
+        if (os && os->kind == SymbolKind::Package) return builtin_call(e, runtime_builtin(f->field));
+        if (os && os->kind == SymbolKind::Type) {
+          std::vector<std::string> args;
+          for (Expr* a : e->args) args.push_back(expr(a));
+          return variant_value(e->type, f->field, args);
+        }
+      }
+    }
+    if (sym && sym->kind == SymbolKind::Builtin) return builtin_call(e, sym->builtin);
+    if (sym && sym->kind == SymbolKind::Type) {  // conversion
+      std::string v = expr(e->args[0]);
+      const Type* from = e->args[0]->type;
+      if (sym->type->kind == TypeKind::String) return format_value(from, v);
+      if (from == sym->type) return v;
+      if (from->kind == TypeKind::Float && sym->type->is_integer())
+        return fmt::format("(({})asthra_f2i_{}({}))", T.name(sym->type), CTypes::int_suffix(sym->type), v);
+      return fmt::format("(({})({}))", T.name(sym->type), v);
+    }
+    if (sym && (sym->kind == SymbolKind::Fn || sym->kind == SymbolKind::Extern))
+      return direct_call(u_.fn_name(sym->fn), e);
+    std::string f = pure(callee->type, expr(callee));
+    return direct_call(f, e);
+  }
+
+  std::string direct_call(const std::string& fn, CallExpr* e) {
+    std::string args;
+    for (Expr* a : e->args) {
+      std::string v = expr(a);
+      args += (args.empty() ? "" : ", ") + v;
+    }
+    return fmt::format("{}({})", fn, args);
+  }
+
+  static Builtin runtime_builtin(const std::string& name) {
+    static const std::unordered_map<std::string, Builtin> kMap = {
+        {"secure_zero", Builtin::SecureZero}, {"secure_free", Builtin::SecureFree},
+        {"slice_from_raw_parts", Builtin::SliceFromRawParts}, {"to_c", Builtin::ToC},
+        {"string_to_cstr", Builtin::StringToCstr}, {"cstr_to_string", Builtin::CstrToString},
+        {"pin", Builtin::Pin}, {"unpin", Builtin::Unpin}, {"gc_collect", Builtin::GcCollect},
+        {"gc_stats", Builtin::GcStats}, {"fill_random", Builtin::FillRandom}};
+    return kMap.at(name);
+  }
+
+  std::string builtin_call(CallExpr* e, Builtin b) {
+    std::vector<std::string> a;
+    for (Expr* x : e->args) a.push_back(expr(x));
+    std::string loc = u_.loc(e->span);
+    switch (b) {
+      case Builtin::Log:
+        if (a.size() == 2) return fmt::format("asthra_log_level({}, {})", a[0], format_value(e->args[1]->type, a[1]));
+        return fmt::format("asthra_log({})", format_value(e->args[0]->type, a[0]));
+      case Builtin::Panic:
+        return fmt::format("asthra_panic({}, {})", format_value(e->args[0]->type, a[0]), loc);
+      case Builtin::Exit:
+        return fmt::format("asthra_exit({})", a[0]);
+      case Builtin::Args:
+        return "asthra_args()";
+      case Builtin::Len: {
+        const Type* t = e->args[0]->type;
+        if (t->kind == TypeKind::Array) return fmt::format("((size_t){})", t->count);
+        return fmt::format("({}).len", a[0]);
+      }
+      case Builtin::AllocateSlice:
+        return fmt::format("asthra_allocate_slice({})", a[0]);
+      case Builtin::AllocateSecureSlice:
+        return fmt::format("asthra_allocate_secure({}, {})", a[0], loc);
+      case Builtin::AllocateSecureBuffer:
+        return fmt::format("asthra_allocate_secure({}, {})", a.empty() ? "32" : a[0], loc);
+      case Builtin::SecureZero:
+        if (a.size() == 1) {
+          std::string s = pure(e->args[0]->type, a[0]);
+          return fmt::format("asthra_secure_zero({}.ptr, {}.len)", s, s);
+        }
+        return fmt::format("asthra_secure_zero((void*)({}), {})", a[0], a[1]);
+      case Builtin::SecureFree:
+        return fmt::format("asthra_secure_free({}, {})", a[0], loc);
+      case Builtin::SliceFromRawParts: {
+        std::string elem = T.name(e->type->elem);
+        std::string own = a.size() == 4 ? a[3] : "ASTHRA_OWNERSHIP_BORROWED";
+        return fmt::format("asthra_slice_from_raw_parts((void*)({}), {}, sizeof({}), {}, {})", a[0], a[1], elem, own, loc);
+      }
+      case Builtin::ToC:
+        return fmt::format("asthra_to_c({}, sizeof({}))", a[0], T.name(e->type->elem));
+      case Builtin::StringToCstr:
+        return fmt::format("asthra_string_to_cstr({})", a[0]);
+      case Builtin::CstrToString:
+        return fmt::format("asthra_cstr_to_string({})", a[0]);
+      case Builtin::Pin:
+        return fmt::format("asthra_pin((void*)({}), {})", a[0], a[1]);
+      case Builtin::Unpin:
+        return fmt::format("asthra_unpin((void*)({}))", a[0]);
+      case Builtin::GcCollect:
+        return "asthra_gc_collect()";
+      case Builtin::GcStats:
+        return "asthra_gc_get_stats()";
+      case Builtin::FillRandom:
+        return fmt::format("asthra_fill_random({})", a[0]);
+      default:
+        ASTHRA_UNREACHABLE("builtin in codegen");
+    }
+  }
+
+  Unit& u_;
+  CTypes& T;
+  std::string out_;
+  std::string prototype_;
+  int indent_ = 0;
+  int next_temp_ = 0;
+  const Type* ret_ = nullptr;
+  std::unordered_map<const Symbol*, std::string> names_;
+};
+
+std::string extern_declaration(Unit& u, const FnDecl* f) {
+  const Type* ft = f->symbol->type;
+  std::string params;
+  for (const Type* p : ft->elems) params += (params.empty() ? "" : ", ") + u.ctypes.name(p);
+  if (params.empty()) params = "void";
+  return fmt::format("extern {}{} {}({}) __asm__(\"{}\");\n", ft->elem->kind == TypeKind::Never ? "_Noreturn " : "",
+                     u.ctypes.name(ft->elem), u.fn_name(f), params, f->name);
+}
+
+}  // namespace
+
+std::string generate_c(Program& program, const SourceManager& sources, const CodegenOptions& options) {
+  Unit u(program, sources, options);
+  std::string prototypes, bodies;
+  for (FnDecl* f : program.functions) {
+    FunctionEmitter fe(u);
+    bodies += fe.emit_function(f) + "\n";
+    prototypes += fe.prototype();
+  }
+  std::string out;
+  out += "/* Generated by asthra from Asthra source; do not edit. */\n";
+  out += "#include <asthra/runtime.h>\n#include <math.h>\n\n";
+  out += u.ctypes.definitions() + "\n";
+  for (FnDecl* f : program.externs) out += extern_declaration(u, f);
+  for (const FnDecl* f : u.used_libc) out += extern_declaration(u, f);
+  out += "\n" + u.locations + "\n" + prototypes + "\n" + bodies;
+  out += "int main(int argc, char **argv) {\n  asthra_rt_init(argc, argv);\n";
+  if (program.main_returns_status) {
+    out += "  int32_t status = as_main();\n  return asthra_rt_finish(status);\n}\n";
+  } else {
+    out += "  as_main();\n  return asthra_rt_finish(0);\n}\n";
+  }
+  return out;
+}
+
+}  // namespace asthra

@@ -1,0 +1,296 @@
+#include "compiler/driver/driver.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "compiler/codegen/codegen.h"
+#include "compiler/diag/diagnostics.h"
+#include "compiler/lex/lexer.h"
+#include "compiler/parse/parser.h"
+#include "compiler/sema/sema.h"
+
+extern char** environ;
+
+namespace asthra {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kMaxSourceBytes = 64u << 20;
+
+bool has_suffix(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+bool is_source(const std::string& p) { return has_suffix(p, ".asthra") || has_suffix(p, ".ast"); }
+
+// A private temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string base = (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+    std::string pattern = base + "/asthra-XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (mkdtemp(buf.data())) path_ = buf.data();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs argv, waiting for it; returns the raw wait status or -1.
+int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stderr_file) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (stderr_file) {
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  }
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return status;
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+std::string read_file(const std::string& path, std::string* error) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    *error = "is a directory";
+    return {};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = std::strerror(errno);
+    return {};
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > kMaxSourceBytes) {
+    *error = fmt::format("file is larger than the {} MiB limit", kMaxSourceBytes >> 20);
+    return {};
+  }
+  return text;
+}
+
+}  // namespace
+
+int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
+  std::vector<std::string> sources, link_inputs;
+  for (const std::string& in : options.inputs) {
+    if (is_source(in)) {
+      sources.push_back(in);
+    } else if (has_suffix(in, ".c") || has_suffix(in, ".o") || has_suffix(in, ".a")) {
+      link_inputs.push_back(in);
+    } else {
+      std::fprintf(stderr, "asthra: error: `%s` is neither an Asthra source (.asthra, .ast) nor a C input (.c, .o, .a)\n",
+                   in.c_str());
+      return 2;
+    }
+  }
+  if (sources.empty()) {
+    std::fprintf(stderr, "asthra: error: no Asthra source file given\n");
+    return 2;
+  }
+  if ((options.command == Command::Check || options.command == Command::EmitC) && !link_inputs.empty()) {
+    // C inputs only matter when linking; accepted and ignored here.
+  }
+
+  SourceManager sm;
+  Diagnostics diags(sm);
+  Program program;
+  std::vector<std::unique_ptr<Module>> modules;
+  for (const std::string& path : sources) {
+    std::string error;
+    std::string text = read_file(path, &error);
+    if (!error.empty()) {
+      std::fprintf(stderr, "asthra: error: cannot read `%s`: %s\n", path.c_str(), error.c_str());
+      return 1;
+    }
+    uint32_t file = sm.add(path, std::move(text));
+    modules.push_back(parse(lex(sm, file, diags), file, diags));
+    program.modules.push_back(modules.back().get());
+  }
+  // Semantic analysis needs a well-formed tree: stop after syntax errors.
+  bool ok = diags.error_count() == 0 && analyze(program, diags);
+  int errors = diags.error_count(), warnings = diags.warning_count();
+  diags.print(stderr, options.color);
+  if (!ok) {
+    std::fprintf(stderr, "asthra: %d error%s%s; the program was not compiled\n", errors, errors == 1 ? "" : "s",
+                 warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s").c_str() : "");
+    return 1;
+  }
+  if (options.command == Command::Check) return 0;
+
+  CodegenOptions cg;
+  cg.release = options.release;
+  cg.bounds_checks = options.bounds_checks;
+  std::string c_code = generate_c(program, sm, cg);
+  if (options.command == Command::EmitC) {
+    if (options.output.empty() || options.output == "-") {
+      std::fwrite(c_code.data(), 1, c_code.size(), stdout);
+    } else {
+      std::ofstream out(options.output, std::ios::binary);
+      out << c_code;
+      if (!out) {
+        std::fprintf(stderr, "asthra: error: cannot write `%s`\n", options.output.c_str());
+        return 1;
+      }
+    }
+    return 0;
+  }
+
+  TempDir tmp;
+  if (tmp.path().empty()) {
+    std::fprintf(stderr, "asthra: error: cannot create a temporary directory: %s\n", std::strerror(errno));
+    return 1;
+  }
+  std::string c_path = tmp.path() + "/program.c";
+  {
+    std::ofstream out(c_path, std::ios::binary);
+    out << c_code;
+  }
+  // Foreign libraries named by extern declarations (language.md).
+  std::set<std::string> libraries;
+  for (FnDecl* f : program.externs) {
+    if (!f->has_library || f->library == "C" || f->library == "c" || f->library == "libc") continue;
+    libraries.insert(f->library);
+  }
+  std::vector<std::string> extra_inputs = link_inputs;
+  std::vector<std::string> lib_flags;
+  fs::path source_dir = fs::path(sources.front()).parent_path();
+  for (const std::string& lib : libraries) {
+    bool given = false;
+    for (const std::string& in : link_inputs) {
+      std::string base = fs::path(in).filename().string();
+      if (base == lib + ".c" || base == lib + ".o" || base == "lib" + lib + ".a") given = true;
+    }
+    if (given) continue;
+    bool beside = false;
+    for (const std::string& cand : {lib + ".c", lib + ".o", "lib" + lib + ".a"}) {
+      fs::path p = source_dir / cand;
+      std::error_code ec;
+      if (fs::exists(p, ec)) {
+        extra_inputs.push_back(p.string());
+        beside = true;
+        break;
+      }
+    }
+    if (!beside) lib_flags.push_back("-l" + lib);
+  }
+
+  std::string exe = tmp.path() + "/program";
+  const char* cc_env = std::getenv("CC");
+  std::vector<std::string> cmd = split_words(cc_env && *cc_env ? cc_env : "cc");
+  for (const char* f : {"-std=gnu11", "-w", "-fno-strict-aliasing", "-fwrapv"}) cmd.push_back(f);
+  if (options.release) {
+    cmd.push_back("-O2");
+  } else {
+    cmd.push_back("-O0");
+    cmd.push_back("-g");
+  }
+  for (auto& f : split_words(runtime.cflags)) cmd.push_back(f);
+  cmd.push_back("-I" + runtime.include_dir);
+  cmd.push_back(c_path);
+  for (auto& in : extra_inputs) cmd.push_back(in);
+  cmd.push_back(runtime.library);
+  for (auto& f : lib_flags) cmd.push_back(f);
+  for (auto& f : split_words(runtime.libs)) cmd.push_back(f);
+  cmd.push_back("-o");
+  cmd.push_back(exe);
+  std::string cc_log = tmp.path() + "/cc.log";
+  int status = spawn_and_wait(cmd, &cc_log);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string err;
+    std::string log = read_file(cc_log, &err);
+    if (status == -1) {
+      std::fprintf(stderr, "asthra: error: cannot run the C compiler `%s`; install one or set $CC\n", cmd[0].c_str());
+      return 1;
+    }
+    // A missing library or foreign file is the user's; anything else is ours.
+    bool link_error = log.find("undefined reference") != std::string::npos ||
+                      log.find("cannot find -l") != std::string::npos ||
+                      std::any_of(extra_inputs.begin(), extra_inputs.end(),
+                                  [&](const std::string& in) { return log.find(in) != std::string::npos; });
+    if (link_error) {
+      std::fprintf(stderr, "asthra: error: linking the program failed:\n%s", log.c_str());
+      std::fprintf(stderr, "  = help: give the foreign code on the command line (`asthra run prog.asthra lib.c`) "
+                           "or install the library\n");
+    } else {
+      std::fprintf(stderr, "asthra: internal compiler error: the generated C did not compile:\n%s", log.c_str());
+    }
+    return 1;
+  }
+
+  if (options.command == Command::Build) {
+    std::string out = options.output;
+    if (out.empty()) out = fs::path(sources.front()).stem().string();
+    std::error_code ec;
+    fs::copy_file(exe, out, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      std::fprintf(stderr, "asthra: error: cannot write `%s`: %s\n", out.c_str(), ec.message().c_str());
+      return 1;
+    }
+    return 0;
+  }
+
+  // run
+  if (options.gc_stats) setenv("ASTHRA_GCSTATS", "1", 1);
+  std::vector<std::string> argv{exe};
+  // argv[0] is the program's name as the user knows it.
+  argv[0] = exe;
+  for (auto& a : options.program_args) argv.push_back(a);
+  std::fflush(stdout);
+  struct sigaction ignore {}, old_int {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGQUIT, &ignore, &old_quit);
+  status = spawn_and_wait(argv, nullptr);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGQUIT, &old_quit, nullptr);
+  if (status == -1) {
+    std::fprintf(stderr, "asthra: error: cannot start the program: %s\n", std::strerror(errno));
+    return 1;
+  }
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    std::fprintf(stderr, "asthra: the program was killed by signal %d (%s)\n", sig, strsignal(sig));
+    return 128 + sig;
+  }
+  return WEXITSTATUS(status);
+}
+
+}  // namespace asthra

@@ -1,0 +1,115 @@
+// The checker's shared state; its work is split by subject:
+//   declare.cpp  declarations, type expressions, layout facts (boxing, sizes)
+//   expr.cpp     expressions and calls (including builtins and the runtime package)
+//   stmt.cpp     blocks, statements, returns
+//   pattern.cpp  patterns and match exhaustiveness
+// Internal to sema/.
+#pragma once
+#include <optional>
+#include <unordered_map>
+
+#include "compiler/sema/sema.h"
+
+namespace asthra {
+
+// Arithmetic and bitwise operators: their operands and result share a type.
+inline bool precedence_is_arith(Tok op) {
+  switch (op) {
+    case Tok::Plus: case Tok::Minus: case Tok::Star: case Tok::Slash: case Tok::Percent:
+    case Tok::Amp: case Tok::Pipe: case Tok::Caret: case Tok::Shl: case Tok::Shr:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class Checker {
+ public:
+  Checker(Program& program, Diagnostics& diags)
+      : prog_(program), diags_(diags), types_(program.types) {}
+  bool run();
+
+ private:
+  friend struct UnsafeScope;
+  // ---- declare.cpp
+  void declare_universe();
+  void declare_module(Module* m);
+  void declare_libc();
+  void resolve_nominal_bodies();
+  void resolve_signature(FnDecl* f);
+  void check_const(ConstDecl* c);
+  void check_infinite_size();
+  void compute_boxing();
+  void check_main();
+  const Type* resolve_type(TypeExpr* t);
+  std::optional<int64_t> const_int(Expr* e);
+  Symbol* new_symbol(SymbolKind kind, std::string name, Span span, const Type* type);
+
+  // ---- scopes
+  void push_scope() { scopes_.emplace_back(); }
+  void pop_scope() { scopes_.pop_back(); }
+  Symbol* lookup(const std::string& name) const;
+  Symbol* declare_local(const std::string& name, Span span, const Type* type, bool is_mut);
+
+  // ---- expr.cpp
+  const Type* check(Expr* e, const Type* expected, bool want_value = true);
+  const Type* check_inner(Expr* e, const Type* expected, bool want_value);
+  // Checks `e` against `target` and reports a mismatch; returns e's type.
+  const Type* expect_type(Expr* e, const Type* target, const char* what);
+  bool compatible(const Type* actual, const Type* target) const;
+  void mismatch(Span span, const Type* expected, const Type* found, const char* what);
+  const Type* check_int_lit(IntLit* lit, const Type* expected, bool negated);
+  const Type* check_name(NameExpr* e, const Type* expected);
+  const Type* check_unary(UnaryExpr* e, const Type* expected);
+  const Type* check_binary(BinaryExpr* e, const Type* expected);
+  const Type* arith_result(BinaryExpr* e, Tok op, const Type* l, const Type* r);
+  const Type* check_call(CallExpr* e, const Type* expected);
+  const Type* check_builtin_call(CallExpr* e, Builtin b, const Type* expected);
+  const Type* check_args(CallExpr* e, const std::vector<const Type*>& params, const char* what);
+  const Type* check_variant_ctor(Expr* site, const Type* sum, const std::string& variant,
+                                 Span variant_span, std::vector<Expr*>* args, const Type* expected);
+  const Type* sum_type_for(Symbol* type_sym, const Type* expected, Span span);
+  const Type* check_field(FieldExpr* e, const Type* expected);
+  const Type* check_index(IndexExpr* e);
+  const Type* check_slice_range(SliceRangeExpr* e);
+  const Type* check_cast(CastExpr* e);
+  const Type* check_struct_lit(StructLitExpr* e);
+  const Type* check_array_lit(ArrayLitExpr* e, const Type* expected);
+  const Type* check_array_repeat(ArrayRepeatExpr* e, const Type* expected);
+  const Type* check_if(IfExpr* e, const Type* expected, bool want_value);
+  const Type* check_match(MatchExpr* e, const Type* expected, bool want_value);
+  bool is_printable(const Type* t) const;
+  bool is_untyped_literal(const Expr* e) const;
+  void require_unsafe(Span span, const std::string& what);
+  // The local a place expression is rooted at (`a.b[1].c` -> a), or null.
+  Symbol* place_root(Expr* e, bool* through_indirection);
+  // Unify branch types (Never joins with anything).
+  const Type* join(const Type* a, const Type* b, Span span, bool want_value);
+
+  // ---- stmt.cpp
+  void check_fn_body(FnDecl* f);
+  const Type* check_block(BlockExpr* b, const Type* expected, bool want_value);
+  bool check_stmt(Stmt* s);  // returns whether the statement always diverges
+  void check_assign(AssignStmt* s);
+  void check_for(ForStmt* s);
+  bool diverges(const Type* t) const { return t && t->kind == TypeKind::Never; }
+
+  // ---- pattern.cpp
+  void check_pattern(Pattern* p, const Type* t);
+  void check_exhaustive(MatchExpr* m, const Type* t);
+
+  Program& prog_;
+  Diagnostics& diags_;
+  TypeContext& types_;
+  std::vector<std::unordered_map<std::string, Symbol*>> scopes_;  // [0] universe, [1] module
+  std::unordered_map<std::string, Symbol*> libc_members_;
+  std::unordered_map<std::string, Builtin> runtime_members_;
+  FnDecl* cur_fn_ = nullptr;
+  const Type* cur_ret_ = nullptr;
+  int loop_depth_ = 0;
+  std::vector<bool> unsafe_used_;  // one flag per enclosing unsafe block
+  uint32_t next_id_ = 1;
+  std::vector<ConstDecl*> const_stack_;  // for cycles between constants
+};
+
+}  // namespace asthra

@@ -1,0 +1,593 @@
+// Declarations: the universe scope (predeclared names), each module's
+// top-level names, the `libc` package, struct and enum bodies, function
+// signatures, constants, and the layout facts codegen relies on (no type
+// contains itself by value; recursive enum payloads are boxed).
+#include <fmt/format.h>
+
+#include <functional>
+#include <set>
+
+#include "compiler/base/check.h"
+#include "compiler/lex/lexer.h"
+#include "compiler/parse/parser.h"
+#include "compiler/sema/checker.h"
+
+namespace asthra {
+
+const char* libc_package_source() {
+  return R"(// The predeclared `libc` package (language.md), with ownership annotations.
+#[ownership(c)] extern "libc" fn malloc(size: usize) -> #[transfer_full] *mut void;
+#[ownership(c)] extern "libc" fn calloc(count: usize, size: usize) -> #[transfer_full] *mut void;
+#[ownership(c)] extern "libc" fn realloc(#[transfer_full] ptr: *mut void, size: usize) -> #[transfer_full] *mut void;
+#[ownership(c)] extern "libc" fn free(#[transfer_full] ptr: *mut void);
+extern "libc" fn memcpy(#[borrowed] dst: *mut void, #[borrowed] src: *const void, n: usize) -> #[transfer_none] *mut void;
+extern "libc" fn memmove(#[borrowed] dst: *mut void, #[borrowed] src: *const void, n: usize) -> #[transfer_none] *mut void;
+extern "libc" fn memset(#[borrowed] s: *mut void, c: i32, n: usize) -> #[transfer_none] *mut void;
+extern "libc" fn memcmp(#[borrowed] a: *const void, #[borrowed] b: *const void, n: usize) -> i32;
+extern "libc" fn strlen(#[borrowed] s: *const u8) -> usize;
+extern "libc" fn strcmp(#[borrowed] a: *const u8, #[borrowed] b: *const u8) -> i32;
+extern "libc" fn strncmp(#[borrowed] a: *const u8, #[borrowed] b: *const u8, n: usize) -> i32;
+#[ownership(c)] extern "libc" fn strdup(#[borrowed] s: *const u8) -> #[transfer_full] *mut u8;
+extern "libc" fn getenv(#[borrowed] name: *const u8) -> #[transfer_none] *mut u8;
+extern "libc" fn abort() -> Never;
+extern "libc" fn exit(code: i32) -> Never;
+extern "libc" fn getpid() -> i32;
+extern "libc" fn sleep(seconds: u32) -> u32;
+extern "libc" fn usleep(usec: u32) -> i32;
+extern "libc" fn write(fd: i32, #[borrowed] buf: *const void, n: usize) -> isize;
+extern "libc" fn read(fd: i32, #[borrowed] buf: *mut void, n: usize) -> isize;
+extern "libc" fn puts(#[borrowed] s: *const u8) -> i32;
+extern "libc" fn putchar(c: i32) -> i32;
+extern "libc" fn atoi(#[borrowed] s: *const u8) -> i32;
+extern "libc" fn rand() -> i32;
+extern "libc" fn srand(seed: u32);
+)";
+}
+
+Symbol* Checker::new_symbol(SymbolKind kind, std::string name, Span span, const Type* type) {
+  Symbol& s = prog_.symbols.emplace_back();
+  s.kind = kind;
+  s.name = std::move(name);
+  s.span = span;
+  s.type = type;
+  s.id = next_id_++;
+  return &s;
+}
+
+Symbol* Checker::lookup(const std::string& name) const {
+  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+    auto found = it->find(name);
+    if (found != it->end()) return found->second;
+  }
+  return nullptr;
+}
+
+Symbol* Checker::declare_local(const std::string& name, Span span, const Type* type, bool is_mut) {
+  Symbol* s = new_symbol(SymbolKind::Local, name, span, type);
+  s->is_mut = is_mut;
+  if (name != "_") scopes_.back()[name] = s;
+  return s;
+}
+
+void Checker::declare_universe() {
+  scopes_.emplace_back();
+  auto& u = scopes_.back();
+  struct B { const char* name; Builtin b; };
+  for (B b : {B{"log", Builtin::Log}, B{"panic", Builtin::Panic}, B{"exit", Builtin::Exit},
+              B{"args", Builtin::Args}, B{"len", Builtin::Len}, B{"range", Builtin::Range},
+              B{"allocate_slice", Builtin::AllocateSlice},
+              B{"allocate_secure_slice", Builtin::AllocateSecureSlice},
+              B{"allocate_secure_buffer", Builtin::AllocateSecureBuffer}}) {
+    Symbol* s = new_symbol(SymbolKind::Builtin, b.name, Span{}, nullptr);
+    s->builtin = b.b;
+    u[b.name] = s;
+  }
+  int value = 0;
+  for (const char* n : {"ownership_gc", "ownership_c", "ownership_pinned"}) {
+    Symbol* s = new_symbol(SymbolKind::OwnershipConst, n, Span{}, types_.int_(IntKind::I32));
+    s->ownership_value = value++;
+    u[n] = s;
+  }
+  for (const char* n : {"libc", "Asthra_runtime"}) {
+    Symbol* s = new_symbol(SymbolKind::Package, n, Span{}, nullptr);
+    s->package = n;
+    u[n] = s;
+  }
+  for (const char* n : {"int", "float", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64",
+                        "isize", "usize", "f32", "f64", "bool", "char", "string"}) {
+    u[n] = new_symbol(SymbolKind::Type, n, Span{}, types_.primitive(n));
+  }
+  // `Result` and `Option` name the built-in generic enums; their Symbol has
+  // no type of its own (it is instantiated where used).
+  u["Result"] = new_symbol(SymbolKind::Type, "Result", Span{}, nullptr);
+  u["Option"] = new_symbol(SymbolKind::Type, "Option", Span{}, nullptr);
+
+  StructInfo& gs = prog_.gc_stats_info;
+  gs.name = "GcStats";
+  gs.c_name = "asthra_gc_stats";
+  for (const char* f : {"collections", "heap_bytes", "live_bytes", "allocated_bytes",
+                        "peak_heap_bytes", "total_pause_ns", "max_pause_ns"})
+    gs.fields.push_back(FieldInfo{f, types_.int_(IntKind::U64), true, Span{}});
+  u["GcStats"] = new_symbol(SymbolKind::Type, "GcStats", Span{}, types_.strukt(&gs));
+
+  runtime_members_ = {
+      {"secure_zero", Builtin::SecureZero},       {"secure_free", Builtin::SecureFree},
+      {"slice_from_raw_parts", Builtin::SliceFromRawParts}, {"to_c", Builtin::ToC},
+      {"string_to_cstr", Builtin::StringToCstr},  {"cstr_to_string", Builtin::CstrToString},
+      {"pin", Builtin::Pin},                      {"unpin", Builtin::Unpin},
+      {"gc_collect", Builtin::GcCollect},         {"gc_stats", Builtin::GcStats},
+      {"fill_random", Builtin::FillRandom},
+  };
+}
+
+void Checker::declare_libc() {
+  // The libc package is Asthra source compiled with the program; its lexer
+  // and parser cannot fail on it (a failure is a compiler bug).
+  Module* m = prog_.libc_module.get();
+  for (Decl* d : m->decls) {
+    auto* f = static_cast<FnDecl*>(d);
+    Symbol* s = new_symbol(SymbolKind::Extern, f->name, f->name_span, nullptr);
+    s->fn = f;
+    f->symbol = s;
+    libc_members_[f->name] = s;
+  }
+}
+
+void Checker::declare_module(Module* m) {
+  // Every file given on the command line belongs to the one package `main`
+  // (packages and imports come with a later milestone): one shared scope.
+  if (scopes_.size() == 1) scopes_.emplace_back();
+  auto& scope = scopes_.back();
+  auto add = [&](const std::string& name, Span span, Symbol* s) {
+    auto it = scope.find(name);
+    if (it != scope.end()) {
+      diags_.report(DiagCode::E0102, span, fmt::format("`{}` is defined more than once", name))
+          .note(it->second->span, "first defined here")
+          .help("rename one of them");
+      return;
+    }
+    scope[name] = s;
+  };
+  for (Decl* d : m->decls) {
+    switch (d->kind) {
+      case DeclKind::Fn: {
+        auto* f = static_cast<FnDecl*>(d);
+        if (!f->generics.empty()) {
+          diags_.report(DiagCode::E0901, f->name_span,
+                        fmt::format("generic function `{}` is not supported yet", f->name))
+              .help("write the function for concrete types for now");
+          continue;
+        }
+        Symbol* s = new_symbol(f->is_extern ? SymbolKind::Extern : SymbolKind::Fn, f->name,
+                               f->name_span, nullptr);
+        s->fn = f;
+        f->symbol = s;
+        add(f->name, f->name_span, s);
+        break;
+      }
+      case DeclKind::Struct: {
+        auto* sd = static_cast<StructDecl*>(d);
+        if (!sd->generics.empty()) {
+          diags_.report(DiagCode::E0901, sd->name_span,
+                        fmt::format("generic struct `{}` is not supported yet", sd->name));
+          continue;
+        }
+        StructInfo& info = prog_.struct_infos.emplace_back();
+        info.name = sd->name;
+        info.c_name = "as_" + sd->name;
+        info.decl = sd;
+        const Type* t = types_.strukt(&info);
+        prog_.nominal_types.push_back(t);
+        add(sd->name, sd->name_span, new_symbol(SymbolKind::Type, sd->name, sd->name_span, t));
+        break;
+      }
+      case DeclKind::Enum: {
+        auto* ed = static_cast<EnumDecl*>(d);
+        if (!ed->generics.empty()) {
+          diags_.report(DiagCode::E0901, ed->name_span,
+                        fmt::format("generic enum `{}` is not supported yet", ed->name));
+          continue;
+        }
+        EnumInfo& info = prog_.enum_infos.emplace_back();
+        info.name = ed->name;
+        info.c_name = "as_" + ed->name;
+        info.decl = ed;
+        const Type* t = types_.enm(&info);
+        prog_.nominal_types.push_back(t);
+        add(ed->name, ed->name_span, new_symbol(SymbolKind::Type, ed->name, ed->name_span, t));
+        break;
+      }
+      case DeclKind::Const: {
+        auto* c = static_cast<ConstDecl*>(d);
+        Symbol* s = new_symbol(SymbolKind::Const, c->name, c->name_span, nullptr);
+        s->const_decl = c;
+        c->symbol = s;
+        add(c->name, c->name_span, s);
+        break;
+      }
+      case DeclKind::Impl:
+        diags_.report(DiagCode::E0901, d->span.begin == d->name_span.begin ? d->span : Span{d->span.file, d->span.begin, d->span.begin + 4},
+                      "`impl` blocks (methods) are not supported yet")
+            .help("write a free function taking the value as its first parameter");
+        break;
+      case DeclKind::Trait:
+        diags_.report(DiagCode::E0901, d->name_span, "traits are not supported yet");
+        break;
+      case DeclKind::Import:
+        diags_.report(DiagCode::E0901, d->span, "imports are not supported yet")
+            .help("put the program in one file for now");
+        break;
+    }
+  }
+}
+
+static Zone zone_of(const Annotations& annotations) {
+  for (const Annotation& a : annotations) {
+    if (a.name == "ownership" && a.args.size() == 1) {
+      if (a.args[0].value == "c") return Zone::C;
+      if (a.args[0].value == "pinned") return Zone::Pinned;
+    }
+  }
+  return Zone::Gc;
+}
+
+void Checker::resolve_nominal_bodies() {
+  for (StructInfo& info : prog_.struct_infos) {
+    std::set<std::string> seen;
+    info.zone = zone_of(info.decl->annotations);
+    for (FieldDecl& f : info.decl->fields) {
+      if (!seen.insert(f.name).second) {
+        diags_.report(DiagCode::E0102, f.span,
+                      fmt::format("field `{}` is declared more than once in `{}`", f.name, info.name));
+        continue;
+      }
+      const Type* t = resolve_type(f.type);
+      if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
+        diags_.report(DiagCode::E0103, f.type->span, fmt::format("a field cannot have type `{}`", t->name));
+        t = types_.error();
+      }
+      info.fields.push_back(FieldInfo{f.name, t, f.is_pub, f.span});
+    }
+  }
+  for (EnumInfo& info : prog_.enum_infos) {
+    info.zone = zone_of(info.decl->annotations);
+    std::set<std::string> seen;
+    for (VariantDecl& v : info.decl->variants) {
+      if (!seen.insert(v.name).second) {
+        diags_.report(DiagCode::E0102, v.span,
+                      fmt::format("variant `{}` is declared more than once in `{}`", v.name, info.name));
+        continue;
+      }
+      VariantInfo vi;
+      vi.name = v.name;
+      for (TypeExpr* te : v.payload) {
+        const Type* t = resolve_type(te);
+        if (t->kind == TypeKind::Void && v.payload.size() == 1) continue;  // `V(void)` is `V`
+        vi.payload.push_back(t);
+        vi.boxed.push_back(false);
+      }
+      info.variants.push_back(std::move(vi));
+    }
+  }
+}
+
+const Type* Checker::resolve_type(TypeExpr* t) {
+  switch (t->kind) {
+    case TypeExprKind::Ptr: {
+      const Type* inner = resolve_type(t->inner);
+      if (inner->kind == TypeKind::Never) inner = types_.void_();
+      return types_.ptr(inner, t->is_mut);
+    }
+    case TypeExprKind::Slice: {
+      const Type* inner = resolve_type(t->inner);
+      if (inner->kind == TypeKind::Void || inner->kind == TypeKind::Never) {
+        diags_.report(DiagCode::E0103, t->inner->span, fmt::format("slice of `{}` is not allowed", inner->name));
+        return types_.error();
+      }
+      return types_.slice(inner);
+    }
+    case TypeExprKind::Array: {
+      const Type* inner = resolve_type(t->inner);
+      check(t->size, types_.int_(IntKind::USize));
+      std::optional<int64_t> n = const_int(t->size);
+      if (!n) {
+        diags_.report(DiagCode::E0118, t->size->span, "array length must be a constant integer")
+            .help("use a literal or a `const`, or a slice (`[]T`) for a length known at run time");
+        return types_.error();
+      }
+      if (*n < 0 || *n > (int64_t{1} << 32)) {
+        diags_.report(DiagCode::E0111, t->size->span, fmt::format("array length {} is out of range", *n));
+        return types_.error();
+      }
+      if (inner->kind == TypeKind::Void || inner->kind == TypeKind::Never) return types_.error();
+      return types_.array(inner, static_cast<uint64_t>(*n));
+    }
+    case TypeExprKind::Tuple: {
+      std::vector<const Type*> elems;
+      for (TypeExpr* e : t->args) elems.push_back(resolve_type(e));
+      return types_.tuple(std::move(elems));
+    }
+    case TypeExprKind::Func: {
+      std::vector<const Type*> params;
+      for (TypeExpr* e : t->args) params.push_back(resolve_type(e));
+      return types_.func(std::move(params), t->inner ? resolve_type(t->inner) : types_.void_());
+    }
+    case TypeExprKind::Named:
+      break;
+  }
+  if (t->name == "void" || t->name == "Never") {
+    if (!t->args.empty()) diags_.report(DiagCode::E0104, t->span, fmt::format("`{}` takes no type arguments", t->name));
+    return types_.primitive(t->name);
+  }
+  if (t->name == "Result" || t->name == "Option") {
+    size_t want = t->name == "Result" ? 2 : 1;
+    if (t->args.size() != want) {
+      diags_.report(DiagCode::E0104, t->span,
+                    fmt::format("`{}` needs {} type argument{}", t->name, want, want == 1 ? "" : "s"))
+          .help(t->name == "Result" ? "write `Result<T, E>`" : "write `Option<T>`");
+      return types_.error();
+    }
+    const Type* a = resolve_type(t->args[0]);
+    if (t->name == "Option") return a->is_error() ? a : types_.option(a);
+    const Type* b = resolve_type(t->args[1]);
+    if (a->is_error() || b->is_error()) return types_.error();
+    return types_.result(a, b);
+  }
+  Symbol* s = lookup(t->name);
+  if (!s || s->kind != SymbolKind::Type || !s->type) {
+    if (s && s->kind != SymbolKind::Type) {
+      diags_.report(DiagCode::E0123, t->span, fmt::format("`{}` is not a type", t->name));
+    } else {
+      auto d = diags_.report(DiagCode::E0104, t->span, fmt::format("unknown type `{}`", t->name));
+      if (t->name == "String" || t->name == "str") d.help("the string type is `string`");
+      else if (t->name == "Vec") d.help("use a slice type `[]T`");
+    }
+    return types_.error();
+  }
+  if (!t->args.empty()) {
+    diags_.report(DiagCode::E0104, t->span, fmt::format("`{}` takes no type arguments", t->name));
+  }
+  return s->type;
+}
+
+// Folds an integer constant expression (already type-checked), or nullopt.
+std::optional<int64_t> Checker::const_int(Expr* e) {
+  switch (e->kind) {
+    case ExprKind::IntLit:
+      return static_cast<int64_t>(static_cast<IntLit*>(e)->value);
+    case ExprKind::Name: {
+      Symbol* s = static_cast<NameExpr*>(e)->symbol;
+      if (s && s->kind == SymbolKind::Const && s->const_decl->value) {
+        for (ConstDecl* c : const_stack_)
+          if (c == s->const_decl) return std::nullopt;
+        const_stack_.push_back(s->const_decl);
+        auto v = const_int(s->const_decl->value);
+        const_stack_.pop_back();
+        return v;
+      }
+      return std::nullopt;
+    }
+    case ExprKind::Unary: {
+      auto* u = static_cast<UnaryExpr*>(e);
+      auto v = const_int(u->operand);
+      if (!v) return v;
+      if (u->op == Tok::Minus) return static_cast<int64_t>(0ULL - static_cast<uint64_t>(*v));
+      if (u->op == Tok::Tilde) return ~*v;
+      return std::nullopt;
+    }
+    case ExprKind::Cast:
+      return const_int(static_cast<CastExpr*>(e)->operand);
+    case ExprKind::Sizeof:
+      return std::nullopt;
+    case ExprKind::Binary: {
+      auto* b = static_cast<BinaryExpr*>(e);
+      auto l = const_int(b->lhs), r = const_int(b->rhs);
+      if (!l || !r) return std::nullopt;
+      auto ul = static_cast<uint64_t>(*l), ur = static_cast<uint64_t>(*r);
+      switch (b->op) {
+        case Tok::Plus: return static_cast<int64_t>(ul + ur);
+        case Tok::Minus: return static_cast<int64_t>(ul - ur);
+        case Tok::Star: return static_cast<int64_t>(ul * ur);
+        case Tok::Slash: return *r == 0 || (*r == -1 && *l == INT64_MIN) ? std::nullopt : std::optional(*l / *r);
+        case Tok::Percent: return *r == 0 || *r == -1 ? std::nullopt : std::optional(*l % *r);
+        case Tok::Amp: return *l & *r;
+        case Tok::Pipe: return *l | *r;
+        case Tok::Caret: return *l ^ *r;
+        case Tok::Shl: return *r < 0 || *r > 63 ? std::nullopt : std::optional(static_cast<int64_t>(ul << *r));
+        case Tok::Shr: return *r < 0 || *r > 63 ? std::nullopt : std::optional(*l >> *r);
+        default: return std::nullopt;
+      }
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+void Checker::resolve_signature(FnDecl* f) {
+  std::vector<const Type*> params;
+  for (Param& p : f->params) {
+    if (p.is_self) {
+      diags_.report(DiagCode::E0901, p.span, "`self` parameters (methods) are not supported yet");
+      params.push_back(types_.error());
+      continue;
+    }
+    const Type* t = resolve_type(p.type);
+    if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
+      diags_.report(DiagCode::E0103, p.type->span, fmt::format("a parameter cannot have type `{}`", t->name));
+      t = types_.error();
+    }
+    params.push_back(t);
+  }
+  const Type* ret = f->ret ? resolve_type(f->ret) : types_.void_();
+  f->symbol->type = types_.func(std::move(params), ret);
+}
+
+void Checker::check_const(ConstDecl* c) {
+  const Type* declared = c->type ? resolve_type(c->type) : nullptr;
+  const Type* t = declared ? expect_type(c->value, declared, "constant") : check(c->value, nullptr);
+  c->symbol->type = declared ? declared : t;
+  // A constant is made of literals, other constants, operators, casts and sizeof.
+  std::function<bool(Expr*)> is_const = [&](Expr* e) -> bool {
+    switch (e->kind) {
+      case ExprKind::IntLit: case ExprKind::FloatLit: case ExprKind::StringLit:
+      case ExprKind::CharLit: case ExprKind::BoolLit: case ExprKind::Sizeof:
+        return true;
+      case ExprKind::Name: {
+        Symbol* s = static_cast<NameExpr*>(e)->symbol;
+        return s && (s->kind == SymbolKind::Const || s->kind == SymbolKind::OwnershipConst);
+      }
+      case ExprKind::Unary:
+        return static_cast<UnaryExpr*>(e)->op != Tok::Star && static_cast<UnaryExpr*>(e)->op != Tok::Amp &&
+               is_const(static_cast<UnaryExpr*>(e)->operand);
+      case ExprKind::Binary:
+        return is_const(static_cast<BinaryExpr*>(e)->lhs) && is_const(static_cast<BinaryExpr*>(e)->rhs) &&
+               !static_cast<BinaryExpr*>(e)->type->is(TypeKind::String);
+      case ExprKind::Cast:
+        return is_const(static_cast<CastExpr*>(e)->operand);
+      default:
+        return false;
+    }
+  };
+  if (!t->is_error() && !is_const(c->value)) {
+    diags_.report(DiagCode::E0118, c->value->span,
+                  fmt::format("the value of constant `{}` is not a constant expression", c->name))
+        .help("constants are built from literals, other constants, operators, casts and `sizeof`");
+  }
+}
+
+// A struct, array or tuple that contains itself by value would be infinitely
+// large (a recursive enum payload is boxed and breaks the cycle).
+void Checker::check_infinite_size() {
+  for (const Type* t : prog_.nominal_types) {
+    if (t->kind != TypeKind::Struct) continue;
+    std::set<const Type*> visiting;
+    std::function<bool(const Type*)> reaches = [&](const Type* u) -> bool {
+      if (u == t) return true;
+      if (!visiting.insert(u).second) return false;
+      if (u->kind == TypeKind::Struct)
+        for (const FieldInfo& f : u->strukt->fields)
+          if (reaches(f.type)) return true;
+      if (u->kind == TypeKind::Array) return reaches(u->elem);
+      if (u->kind == TypeKind::Tuple)
+        for (const Type* e : u->elems)
+          if (reaches(e)) return true;
+      return false;
+    };
+    for (FieldInfo& f : t->strukt->fields) {
+      visiting.clear();
+      if (reaches(f.type)) {
+        diags_.report(DiagCode::E0119, f.span,
+                      fmt::format("struct `{}` contains itself through field `{}`", t->name, f.name))
+            .help("hold it through an `Option<...>`, an enum payload, a slice or a pointer");
+        f.type = types_.error();
+      }
+    }
+  }
+}
+
+// Marks the enum payloads that contain their own enum by value: those are
+// stored as pointers to GC-managed copies.
+void Checker::compute_boxing() {
+  std::function<bool(const Type*, const Type*, std::set<const Type*>&)> contains =
+      [&](const Type* u, const Type* target, std::set<const Type*>& seen) -> bool {
+    if (u == target) return true;
+    if (!seen.insert(u).second) return false;
+    switch (u->kind) {
+      case TypeKind::Struct:
+        for (const FieldInfo& f : u->strukt->fields)
+          if (contains(f.type, target, seen)) return true;
+        return false;
+      case TypeKind::Array:
+        return contains(u->elem, target, seen);
+      case TypeKind::Tuple:
+        for (const Type* e : u->elems)
+          if (contains(e, target, seen)) return true;
+        return false;
+      case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result:
+        for (const VariantInfo& v : types_.variants(u))
+          for (size_t i = 0; i < v.payload.size(); ++i)
+            if (!v.boxed[i] && contains(v.payload[i], target, seen)) return true;
+        return false;
+      default:
+        return false;
+    }
+  };
+  // Iterate until stable: boxing one payload can break another cycle.
+  std::vector<const Type*> sums;
+  for (const Type* t : prog_.nominal_types)
+    if (t->is_sum()) sums.push_back(t);
+  for (const Type* t : prog_.types.all())
+    if (t->kind == TypeKind::Option || t->kind == TypeKind::Result) sums.push_back(t);
+  for (const Type* t : sums) {
+    for (VariantInfo& v : types_.variants(t)) {
+      for (size_t i = 0; i < v.payload.size(); ++i) {
+        std::set<const Type*> seen;
+        if (contains(v.payload[i], t, seen)) v.boxed[i] = true;
+      }
+    }
+  }
+}
+
+void Checker::check_main() {
+  Module* entry = prog_.modules.front();
+  for (Decl* d : entry->decls) {
+    if (d->kind == DeclKind::Fn && d->name == "main" && !static_cast<FnDecl*>(d)->is_extern) {
+      auto* f = static_cast<FnDecl*>(d);
+      if (!f->symbol || !f->symbol->type) return;
+      const Type* ft = f->symbol->type;
+      const Type* ret = ft->elem;
+      if (!ft->elems.empty() ||
+          !(ret->kind == TypeKind::Void || ret == types_.int_(IntKind::I32) || ret->is_error())) {
+        diags_.report(DiagCode::E0121, f->name_span,
+                      fmt::format("`main` has the wrong signature `{}`", ft->name))
+            .help("write `fn main() -> void` or `fn main() -> i32` (the exit status)");
+        return;
+      }
+      prog_.main = f;
+      prog_.main_returns_status = ret->kind == TypeKind::Int;
+      return;
+    }
+  }
+  Span top{entry->file, 0, 0};
+  diags_.report(DiagCode::E0121, top, "no `main` function in the program")
+      .help("add `pub fn main() -> void { ... }`");
+}
+
+bool Checker::run() {
+  declare_universe();
+  declare_libc();
+  for (Module* m : prog_.modules) declare_module(m);
+  resolve_nominal_bodies();
+  check_infinite_size();
+  for (Decl* d : prog_.libc_module->decls) resolve_signature(static_cast<FnDecl*>(d));
+  for (Module* m : prog_.modules) {
+    for (Decl* d : m->decls) {
+      if (d->kind == DeclKind::Fn && static_cast<FnDecl*>(d)->symbol) {
+        auto* f = static_cast<FnDecl*>(d);
+        resolve_signature(f);
+        (f->is_extern ? prog_.externs : prog_.functions).push_back(f);
+      }
+    }
+  }
+  for (Module* m : prog_.modules)
+    for (Decl* d : m->decls)
+      if (d->kind == DeclKind::Const) check_const(static_cast<ConstDecl*>(d));
+  check_main();
+  for (FnDecl* f : prog_.functions) check_fn_body(f);
+  compute_boxing();
+  return diags_.error_count() == 0;
+}
+
+bool analyze(Program& program, Diagnostics& diags) {
+  {
+    // The libc package is parsed from its source text (a synthetic file).
+    static SourceManager libc_sources;
+    static const uint32_t libc_file = libc_sources.add("<libc>", libc_package_source());
+    Diagnostics libc_diags(libc_sources);
+    program.libc_module = parse(lex(libc_sources, libc_file, libc_diags), libc_file, libc_diags);
+    ASTHRA_CHECK(libc_diags.error_count() == 0);
+  }
+  return Checker(program, diags).run();
+}
+
+}  // namespace asthra

@@ -1,0 +1,1024 @@
+// Expressions: each check_* computes a type, records it in Expr::type and
+// reports what is wrong.  `expected` is the type the context wants (or
+// null): integer and float literals take it (language.md: no implicit
+// conversions, literals adapt), and so do `Option`/`Result` constructors.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/base/check.h"
+#include "compiler/sema/checker.h"
+
+namespace asthra {
+
+const Type* Checker::check(Expr* e, const Type* expected, bool want_value) {
+  const Type* t = check_inner(e, expected, want_value);
+  ASTHRA_CHECK(t != nullptr);
+  e->type = t;
+  return t;
+}
+
+bool Checker::compatible(const Type* actual, const Type* target) const {
+  if (actual == target || actual->is_error() || target->is_error()) return true;
+  if (actual->kind == TypeKind::Never) return true;
+  // `*mut T` may be used where `*const T` is wanted.
+  return actual->kind == TypeKind::Ptr && target->kind == TypeKind::Ptr && actual->is_mut &&
+         !target->is_mut && actual->elem == target->elem;
+}
+
+void Checker::mismatch(Span span, const Type* expected, const Type* found, const char* what) {
+  auto d = diags_.report(DiagCode::E0103, span,
+                         fmt::format("mismatched types: expected `{}`, found `{}`{}{}", expected->name,
+                                     found->name, *what ? " in " : "", what));
+  if (expected->is_numeric() && found->is_numeric()) {
+    d.help(fmt::format("convert explicitly: `(...) as {}`", expected->name));
+  } else if (expected->kind == TypeKind::String && is_printable(found)) {
+    d.help("format it into a string: `string(x)` or `\"\" + x`");
+  } else if (expected->kind == TypeKind::Ptr && found->kind == TypeKind::Ptr) {
+    d.help(fmt::format("cast the pointer: `p as {}`", expected->name));
+  }
+}
+
+const Type* Checker::expect_type(Expr* e, const Type* target, const char* what) {
+  const Type* t = check(e, target);
+  if (!compatible(t, target)) mismatch(e->span, target, t, what);
+  return t;
+}
+
+bool Checker::is_printable(const Type* t) const {
+  switch (t->kind) {
+    case TypeKind::Int: case TypeKind::Float: case TypeKind::Bool: case TypeKind::Char:
+    case TypeKind::String: case TypeKind::Error:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool Checker::is_untyped_literal(const Expr* e) const {
+  switch (e->kind) {
+    case ExprKind::IntLit: case ExprKind::FloatLit: return true;
+    case ExprKind::Unary: {
+      auto* u = static_cast<const UnaryExpr*>(e);
+      return (u->op == Tok::Minus || u->op == Tok::Tilde) && is_untyped_literal(u->operand);
+    }
+    case ExprKind::Binary: {
+      auto* b = static_cast<const BinaryExpr*>(e);
+      return precedence_is_arith(b->op) && is_untyped_literal(b->lhs) && is_untyped_literal(b->rhs);
+    }
+    default: return false;
+  }
+}
+
+void Checker::require_unsafe(Span span, const std::string& what) {
+  if (unsafe_used_.empty()) {
+    diags_.report(DiagCode::E0401, span, fmt::format("{} requires an `unsafe` block", what))
+        .help("wrap the operation in `unsafe { ... }` after checking that it is sound");
+    return;
+  }
+  unsafe_used_.back() = true;
+}
+
+const Type* Checker::join(const Type* a, const Type* b, Span span, bool want_value) {
+  if (a->kind == TypeKind::Never) return b;
+  if (b->kind == TypeKind::Never) return a;
+  if (a->is_error() || b->is_error()) return types_.error();
+  if (a == b) return a;
+  if (compatible(a, b)) return b;
+  if (compatible(b, a)) return a;
+  if (!want_value) return types_.void_();
+  diags_.report(DiagCode::E0103, span,
+                fmt::format("mismatched types: branches give `{}` and `{}`", a->name, b->name))
+      .help("every branch must produce a value of the same type");
+  return types_.error();
+}
+
+Symbol* Checker::place_root(Expr* e, bool* through_indirection) {
+  switch (e->kind) {
+    case ExprKind::Name: {
+      Symbol* s = static_cast<NameExpr*>(e)->symbol;
+      return s && s->kind == SymbolKind::Local ? s : nullptr;
+    }
+    case ExprKind::Field:
+      return place_root(static_cast<FieldExpr*>(e)->object, through_indirection);
+    case ExprKind::Index: {
+      Expr* obj = static_cast<IndexExpr*>(e)->object;
+      if (obj->type && obj->type->kind != TypeKind::Array) *through_indirection = true;
+      return place_root(obj, through_indirection);
+    }
+    case ExprKind::Unary:
+      if (static_cast<UnaryExpr*>(e)->op == Tok::Star) *through_indirection = true;
+      return nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+const Type* Checker::check_int_lit(IntLit* lit, const Type* expected, bool negated) {
+  if (expected && expected->kind == TypeKind::Float) return expected;
+  const Type* t = expected && expected->kind == TypeKind::Int ? expected : types_.int_(IntKind::I64);
+  int bits = t->int_bits();
+  bool fits;
+  std::string range;
+  if (t->is_signed()) {
+    uint64_t max = (uint64_t{1} << (bits - 1)) - 1;
+    fits = !lit->overflowed && lit->value <= (negated ? max + 1 : max);
+    range = fmt::format("{}..={}", -static_cast<__int128>(max) - 1, max);
+  } else {
+    uint64_t max = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1;
+    fits = !lit->overflowed && lit->value <= max && !(negated && lit->value != 0);
+    range = fmt::format("0..={}", max);
+  }
+  if (!fits) {
+    std::string shown = lit->overflowed ? "literal" : fmt::format("{}{}", negated ? "-" : "", lit->value);
+    auto d = diags_.report(DiagCode::E0111, lit->span,
+                           fmt::format("`{}` does not fit in `{}` (range {})", shown, t->name, range));
+    if (!lit->overflowed && t->int_kind != IntKind::I64 && t->int_kind != IntKind::U64)
+      d.help("use a wider type, or write the value with a cast: `(v as i64) as T`");
+  }
+  return t;
+}
+
+const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
+  Symbol* s = lookup(e->name);
+  e->symbol = s;
+  if (!s) {
+    auto d = diags_.report(DiagCode::E0101, e->span, fmt::format("cannot find `{}` in this scope", e->name));
+    // Suggest a visible name one or two edits away.
+    std::string best;
+    size_t best_dist = 3;
+    for (const auto& scope : scopes_) {
+      for (const auto& [name, sym] : scope) {
+        size_t n = name.size(), m = e->name.size();
+        if ((n > m ? n - m : m - n) >= best_dist) continue;
+        std::vector<size_t> row(m + 1);
+        for (size_t j = 0; j <= m; ++j) row[j] = j;
+        for (size_t i = 1; i <= n; ++i) {
+          size_t prev = row[0];
+          row[0] = i;
+          for (size_t j = 1; j <= m; ++j) {
+            size_t cur = std::min({row[j] + 1, row[j - 1] + 1, prev + (name[i - 1] != e->name[j - 1])});
+            prev = row[j];
+            row[j] = cur;
+          }
+        }
+        if (row[m] < best_dist) {
+          best_dist = row[m];
+          best = name;
+        }
+      }
+    }
+    if (!best.empty()) d.help(fmt::format("did you mean `{}`?", best));
+    return types_.error();
+  }
+  switch (s->kind) {
+    case SymbolKind::Local:
+    case SymbolKind::Fn:
+    case SymbolKind::Extern:
+    case SymbolKind::Const:
+    case SymbolKind::OwnershipConst:
+      return s->type ? s->type : types_.error();
+    case SymbolKind::Type:
+      diags_.report(DiagCode::E0123, e->span, fmt::format("`{}` is a type, not a value", e->name))
+          .help(s->type && s->type->kind == TypeKind::Struct
+                    ? fmt::format("build a value with a struct literal: `{} {{ ... }}`", e->name)
+                    : "name a variant (`Type.Variant`) or call a conversion (`i32(x)`)");
+      return types_.error();
+    case SymbolKind::Package:
+      diags_.report(DiagCode::E0123, e->span, fmt::format("`{}` is a package, not a value", e->name))
+          .help(fmt::format("use one of its members: `{}.name`", e->name));
+      return types_.error();
+    case SymbolKind::Builtin:
+      diags_.report(DiagCode::E0123, e->span,
+                    fmt::format("built-in function `{}` can only be called", e->name));
+      return types_.error();
+  }
+  return types_.error();
+}
+
+const Type* Checker::check_unary(UnaryExpr* e, const Type* expected) {
+  switch (e->op) {
+    case Tok::Minus: {
+      if (e->operand->kind == ExprKind::IntLit) {
+        const Type* t = check_int_lit(static_cast<IntLit*>(e->operand), expected, true);
+        e->operand->type = t;
+        if (t->kind == TypeKind::Int && !t->is_signed()) {
+          // check_int_lit reported -N for N > 0; -0 is fine.
+        }
+        return t;
+      }
+      const Type* t = check(e->operand, expected);
+      if (t->is_error()) return t;
+      if (!(t->is_signed() || t->kind == TypeKind::Float)) {
+        diags_.report(DiagCode::E0109, e->span, fmt::format("cannot negate a value of type `{}`", t->name));
+        return types_.error();
+      }
+      return t;
+    }
+    case Tok::Bang: {
+      const Type* t = check(e->operand, expected);
+      if (t->is_error() || t->kind == TypeKind::Bool || t->is_integer()) return t;
+      diags_.report(DiagCode::E0109, e->span, fmt::format("`!` needs a `bool` or an integer, found `{}`", t->name));
+      return types_.error();
+    }
+    case Tok::Tilde: {
+      const Type* t = check(e->operand, expected);
+      if (t->is_error() || t->is_integer()) return t;
+      diags_.report(DiagCode::E0109, e->span, fmt::format("`~` needs an integer, found `{}`", t->name));
+      return types_.error();
+    }
+    case Tok::Star: {
+      const Type* t = check(e->operand, nullptr);
+      if (t->is_error()) return t;
+      if (t->kind != TypeKind::Ptr) {
+        diags_.report(DiagCode::E0109, e->span, fmt::format("cannot dereference a value of type `{}`", t->name))
+            .help("only raw pointers (`*mut T`, `*const T`) can be dereferenced");
+        return types_.error();
+      }
+      if (t->elem->kind == TypeKind::Void) {
+        diags_.report(DiagCode::E0109, e->span, "cannot dereference a `void` pointer")
+            .help("cast it to a pointer to a concrete type first: `p as *mut u8`");
+        return types_.error();
+      }
+      require_unsafe(e->span, "dereferencing a raw pointer");
+      return t->elem;
+    }
+    case Tok::Amp: {
+      const Type* t = check(e->operand, nullptr);
+      if (t->is_error()) return t;
+      if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
+        diags_.report(DiagCode::E0109, e->span, "cannot take the address of a `void` value");
+        return types_.error();
+      }
+      bool through = false;
+      Symbol* root = place_root(e->operand, &through);
+      bool is_mut = true;
+      if (root && !through) {
+        root->address_taken = true;
+        is_mut = root->is_mut;
+      }
+      return types_.ptr(t, is_mut);
+    }
+    default:
+      ASTHRA_UNREACHABLE("unary operator");
+  }
+}
+
+const Type* Checker::check_binary(BinaryExpr* e, const Type* expected) {
+  Tok op = e->op;
+  if (op == Tok::AmpAmp || op == Tok::PipePipe) {
+    expect_type(e->lhs, types_.bool_(), "a logical operator");
+    expect_type(e->rhs, types_.bool_(), "a logical operator");
+    return types_.bool_();
+  }
+  bool arith = precedence_is_arith(op);
+  const Type* hint = arith && expected && expected->is_numeric() ? expected : nullptr;
+  const Type *l, *r;
+  if (op == Tok::Shl || op == Tok::Shr) {
+    l = check(e->lhs, hint);
+    r = check(e->rhs, nullptr);
+  } else if (is_untyped_literal(e->lhs) && !is_untyped_literal(e->rhs)) {
+    r = check(e->rhs, hint);
+    l = check(e->lhs, r->is_numeric() ? r : hint);
+  } else {
+    l = check(e->lhs, hint);
+    r = check(e->rhs, l->is_numeric() ? l : nullptr);
+  }
+  return arith_result(e, op, l, r);
+}
+
+const Type* Checker::arith_result(BinaryExpr* e, Tok op, const Type* l, const Type* r) {
+  if (l->is_error() || r->is_error()) return types_.error();
+  auto bad = [&](const char* why) {
+    auto d = diags_.report(DiagCode::E0109, e->span,
+                           fmt::format("cannot apply {} to `{}` and `{}`{}", tok_name(op), l->name, r->name, why));
+    if (l->is_numeric() && r->is_numeric())
+      d.help(fmt::format("convert one side so both have the same type: `x as {}`", l->name));
+    return types_.error();
+  };
+  bool same = l == r || compatible(l, r) || compatible(r, l);
+  switch (op) {
+    case Tok::Plus:
+      if (l->kind == TypeKind::String || r->kind == TypeKind::String) {
+        const Type* other = l->kind == TypeKind::String ? r : l;
+        if (!is_printable(other)) {
+          diags_.report(DiagCode::E0113, (l->kind == TypeKind::String ? e->rhs : e->lhs)->span,
+                        fmt::format("a value of type `{}` cannot be formatted into a string", other->name))
+              .help("only integers, floats, bools, chars and strings are printable");
+          return types_.error();
+        }
+        return types_.string();
+      }
+      [[fallthrough]];
+    case Tok::Minus:
+      if (l->kind == TypeKind::Ptr && r->is_integer()) {
+        if (l->elem->kind == TypeKind::Void) return bad(" (pointer arithmetic on `*void`: cast to a typed pointer first)");
+        require_unsafe(e->span, "pointer arithmetic");
+        return l;
+      }
+      [[fallthrough]];
+    case Tok::Star:
+    case Tok::Slash:
+    case Tok::Percent:
+      if (l->is_numeric() && l == r) return l;
+      return bad("");
+    case Tok::Amp:
+    case Tok::Pipe:
+    case Tok::Caret:
+      if ((l->is_integer() || l->kind == TypeKind::Bool) && l == r) return l;
+      return bad("");
+    case Tok::Shl:
+    case Tok::Shr:
+      if (l->is_integer() && r->is_integer()) return l;
+      return bad("");
+    case Tok::EqEq:
+    case Tok::BangEq:
+      if (!same) return bad(" (both sides must have the same type)");
+      switch (l->kind) {
+        case TypeKind::Int: case TypeKind::Float: case TypeKind::Bool: case TypeKind::Char:
+        case TypeKind::String: case TypeKind::Ptr:
+          return types_.bool_();
+        default:
+          return bad(" (only numbers, bools, chars, strings and pointers can be compared)");
+      }
+    case Tok::Lt:
+    case Tok::Le:
+    case Tok::Gt:
+    case Tok::Ge:
+      if (!same) return bad(" (both sides must have the same type)");
+      switch (l->kind) {
+        case TypeKind::Int: case TypeKind::Float: case TypeKind::Char: case TypeKind::String:
+        case TypeKind::Ptr:
+          return types_.bool_();
+        default:
+          return bad(" (values of this type are not ordered)");
+      }
+    default:
+      ASTHRA_UNREACHABLE("binary operator");
+  }
+}
+
+const Type* Checker::check_args(CallExpr* e, const std::vector<const Type*>& params, const char* what) {
+  if (e->args.size() != params.size()) {
+    diags_.report(DiagCode::E0106, e->span,
+                  fmt::format("{} takes {} argument{} but {} {} given", what, params.size(),
+                              params.size() == 1 ? "" : "s", e->args.size(), e->args.size() == 1 ? "was" : "were"));
+    for (Expr* a : e->args) check(a, nullptr);
+    return types_.error();
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Type* p = params[i];
+    // Callbacks (language.md): a fn-typed parameter takes a top-level function.
+    if (p->kind == TypeKind::Func && e->args[i]->kind == ExprKind::Closure) {
+      diags_.report(DiagCode::E0122, e->args[i]->span, "a closure cannot be passed where a function pointer is expected")
+          .help("pass a top-level function (`fn name(...)`) instead");
+      continue;
+    }
+    expect_type(e->args[i], p, "argument");
+  }
+  return nullptr;
+}
+
+const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span span) {
+  if (type_sym->type) {
+    if (!type_sym->type->is_sum()) {
+      diags_.report(DiagCode::E0115, span, fmt::format("`{}` is not an enum", type_sym->name));
+      return types_.error();
+    }
+    return type_sym->type;
+  }
+  TypeKind want = type_sym->name == "Result" ? TypeKind::Result : TypeKind::Option;
+  if (expected && expected->kind == want) return expected;
+  return nullptr;  // infer from the payload (Option.Some) or fail
+}
+
+const Type* Checker::check_variant_ctor(Expr* site, const Type* sum, const std::string& variant,
+                                        Span variant_span, std::vector<Expr*>* args, const Type* expected) {
+  const std::string owner = sum ? sum->name : (expected && expected->kind == TypeKind::Result) ? "Result" : "";
+  if (sum && sum->is_error()) {
+    if (args)
+      for (Expr* a : *args) check(a, nullptr);
+    return sum;
+  }
+  if (!sum) {
+    // Option/Result without a type from context.
+    if (variant == "Some" && args && args->size() == 1) {
+      const Type* t = check((*args)[0], nullptr);
+      if (t->is_error()) return t;
+      return types_.option(t);
+    }
+    if (args)
+      for (Expr* a : *args) check(a, nullptr);
+    diags_.report(DiagCode::E0114, site->span,
+                  fmt::format("cannot infer the full type of `{}`", variant))
+        .help("give the binding or the function's return a type, e.g. `let r: Result<i32, string> = ...`");
+    return types_.error();
+  }
+  auto& variants = types_.variants(sum);
+  int index = -1;
+  for (size_t i = 0; i < variants.size(); ++i)
+    if (variants[i].name == variant) index = static_cast<int>(i);
+  if (index < 0) {
+    std::string names;
+    for (const auto& v : variants) names += (names.empty() ? "" : ", ") + v.name;
+    diags_.report(DiagCode::E0115, variant_span, fmt::format("`{}` has no variant `{}`", sum->name, variant))
+        .help(fmt::format("its variants are: {}", names));
+    if (args)
+      for (Expr* a : *args) check(a, nullptr);
+    return types_.error();
+  }
+  const VariantInfo& v = variants[static_cast<size_t>(index)];
+  bool void_payload = v.payload.size() == 1 && v.payload[0]->kind == TypeKind::Void;
+  size_t given = args ? args->size() : 0;
+  if (void_payload && given == 0) return sum;
+  if (!args && !v.payload.empty()) {
+    diags_.report(DiagCode::E0106, site->span,
+                  fmt::format("variant `{}.{}` carries {} value{}", sum->name, variant, v.payload.size(),
+                              v.payload.size() == 1 ? "" : "s"))
+        .help(fmt::format("write `{}.{}(...)`", sum->name, variant));
+    return sum;
+  }
+  if (given != v.payload.size()) {
+    diags_.report(DiagCode::E0106, site->span,
+                  fmt::format("variant `{}.{}` takes {} value{} but {} {} given", sum->name, variant,
+                              v.payload.size(), v.payload.size() == 1 ? "" : "s", given, given == 1 ? "was" : "were"));
+    for (Expr* a : *args) check(a, nullptr);
+    return sum;
+  }
+  for (size_t i = 0; i < given; ++i) expect_type((*args)[i], v.payload[i], "variant payload");
+  (void)owner;
+  return sum;
+}
+
+const Type* Checker::check_call(CallExpr* e, const Type* expected) {
+  Expr* callee = e->callee;
+  if (callee->kind == ExprKind::Name) {
+    auto* n = static_cast<NameExpr*>(callee);
+    Symbol* s = lookup(n->name);
+    if (s && s->kind == SymbolKind::Builtin) {
+      n->symbol = s;
+      return check_builtin_call(e, s->builtin, expected);
+    }
+    if (s && s->kind == SymbolKind::Type) {
+      n->symbol = s;
+      // Conversions: `i32(x)`, `f64(x)`, `string(x)`.
+      if (!s->type || !(s->type->is_numeric() || s->type->kind == TypeKind::String ||
+                        s->type->kind == TypeKind::Bool || s->type->kind == TypeKind::Char)) {
+        diags_.report(DiagCode::E0107, callee->span, fmt::format("`{}` is a type and cannot be called", n->name))
+            .help(s->type && s->type->kind == TypeKind::Struct
+                      ? fmt::format("build a value with a struct literal: `{} {{ ... }}`", n->name)
+                      : "conversions exist for numeric types and `string`");
+        for (Expr* a : e->args) check(a, nullptr);
+        return types_.error();
+      }
+      callee->type = s->type;
+      if (e->args.size() != 1) {
+        diags_.report(DiagCode::E0106, e->span, fmt::format("conversion `{}(...)` takes exactly one argument", n->name));
+        for (Expr* a : e->args) check(a, nullptr);
+        return types_.error();
+      }
+      const Type* from = check(e->args[0], s->type->is_numeric() ? s->type : nullptr);
+      if (from->is_error()) return s->type;
+      if (s->type->kind == TypeKind::String) {
+        if (!is_printable(from))
+          diags_.report(DiagCode::E0113, e->args[0]->span,
+                        fmt::format("a value of type `{}` cannot be formatted into a string", from->name));
+        return s->type;
+      }
+      bool ok = from == s->type || (from->is_numeric() && s->type->is_numeric()) ||
+                (s->type->is_integer() && (from->kind == TypeKind::Bool || from->kind == TypeKind::Char)) ||
+                (s->type->kind == TypeKind::Char && from == types_.int_(IntKind::U8));
+      if (!ok)
+        diags_.report(DiagCode::E0110, e->span, fmt::format("cannot convert `{}` to `{}`", from->name, s->type->name));
+      return s->type;
+    }
+  }
+  if (callee->kind == ExprKind::Field) {
+    auto* f = static_cast<FieldExpr*>(callee);
+    if (f->object->kind == ExprKind::Name) {
+      auto* on = static_cast<NameExpr*>(f->object);
+      Symbol* os = lookup(on->name);
+      if (os && os->kind == SymbolKind::Package) {
+        on->symbol = os;
+        if (os->package == "Asthra_runtime") {
+          auto it = runtime_members_.find(f->field);
+          if (it == runtime_members_.end()) {
+            diags_.report(DiagCode::E0120, f->field_span, fmt::format("`Asthra_runtime` has no function `{}`", f->field));
+            for (Expr* a : e->args) check(a, nullptr);
+            return types_.error();
+          }
+          return check_builtin_call(e, it->second, expected);
+        }
+        // libc
+        auto it = libc_members_.find(f->field);
+        if (it == libc_members_.end()) {
+          diags_.report(DiagCode::E0120, f->field_span, fmt::format("package `libc` has no function `{}`", f->field))
+              .help("declare it yourself: `extern \"C\" fn name(...) -> T;`");
+          for (Expr* a : e->args) check(a, nullptr);
+          return types_.error();
+        }
+        f->symbol = it->second;
+        f->type = it->second->type;
+        require_unsafe(e->span, fmt::format("calling foreign function `libc.{}`", f->field));
+        check_args(e, it->second->type->elems, fmt::format("`libc.{}`", f->field).c_str());
+        return it->second->type->elem;
+      }
+      if (os && os->kind == SymbolKind::Type) {
+        on->symbol = os;
+        const Type* sum = sum_type_for(os, expected, on->span);
+        return check_variant_ctor(e, sum, f->field, f->field_span, &e->args, expected);
+      }
+    }
+    // A method call on a value.
+    const Type* ot = check(f->object, nullptr);
+    if (ot->kind == TypeKind::Struct && !ot->strukt->field(f->field)) {
+      diags_.report(DiagCode::E0901, f->field_span, fmt::format("method calls (`.{}(...)`) are not supported yet", f->field))
+          .help("call a free function with the value as its first argument");
+      for (Expr* a : e->args) check(a, nullptr);
+      return types_.error();
+    }
+  }
+  if (callee->kind == ExprKind::Path) {
+    diags_.report(DiagCode::E0901, callee->span, "associated functions (`Type::name(...)`) are not supported yet");
+    for (Expr* a : e->args) check(a, nullptr);
+    return types_.error();
+  }
+  const Type* ct = check(callee, nullptr);
+  if (ct->is_error()) {
+    for (Expr* a : e->args) check(a, nullptr);
+    return ct;
+  }
+  if (ct->kind != TypeKind::Func) {
+    diags_.report(DiagCode::E0107, callee->span, fmt::format("a value of type `{}` cannot be called", ct->name));
+    for (Expr* a : e->args) check(a, nullptr);
+    return types_.error();
+  }
+  if (callee->kind == ExprKind::Name) {
+    Symbol* s = static_cast<NameExpr*>(callee)->symbol;
+    if (s && s->kind == SymbolKind::Extern) require_unsafe(e->span, fmt::format("calling foreign function `{}`", s->name));
+  }
+  check_args(e, ct->elems, callee->kind == ExprKind::Name
+                               ? fmt::format("`{}`", static_cast<NameExpr*>(callee)->name).c_str()
+                               : "this function");
+  return ct->elem;
+}
+
+const Type* Checker::check_builtin_call(CallExpr* e, Builtin b, const Type* expected) {
+  const Type* usize = types_.int_(IntKind::USize);
+  const Type* u8 = types_.int_(IntKind::U8);
+  const Type* bytes = types_.slice(u8);
+  auto arity = [&](size_t lo, size_t hi, const char* name) {
+    if (e->args.size() < lo || e->args.size() > hi) {
+      diags_.report(DiagCode::E0106, e->span,
+                    lo == hi ? fmt::format("`{}` takes {} argument{} but {} {} given", name, lo, lo == 1 ? "" : "s",
+                                           e->args.size(), e->args.size() == 1 ? "was" : "were")
+                             : fmt::format("`{}` takes {} to {} arguments but {} were given", name, lo, hi, e->args.size()));
+      for (Expr* a : e->args) check(a, nullptr);
+      return false;
+    }
+    return true;
+  };
+  auto printable_arg = [&](Expr* a) {
+    const Type* t = check(a, nullptr);
+    if (!is_printable(t))
+      diags_.report(DiagCode::E0113, a->span, fmt::format("a value of type `{}` cannot be printed", t->name))
+          .help("only integers, floats, bools, chars and strings are printable");
+  };
+  switch (b) {
+    case Builtin::Log:
+      if (!arity(1, 2, "log")) return types_.void_();
+      if (e->args.size() == 2) expect_type(e->args[0], types_.string(), "the log level");
+      printable_arg(e->args.back());
+      return types_.void_();
+    case Builtin::Panic:
+      if (arity(1, 1, "panic")) printable_arg(e->args[0]);
+      return types_.never();
+    case Builtin::Exit:
+      if (arity(1, 1, "exit")) expect_type(e->args[0], types_.int_(IntKind::I32), "exit status");
+      return types_.never();
+    case Builtin::Args:
+      arity(0, 0, "args");
+      return types_.slice(types_.string());
+    case Builtin::Len: {
+      if (!arity(1, 1, "len")) return usize;
+      const Type* t = check(e->args[0], nullptr);
+      if (!(t->is_error() || t->kind == TypeKind::Slice || t->kind == TypeKind::Array || t->kind == TypeKind::String))
+        diags_.report(DiagCode::E0109, e->args[0]->span, fmt::format("`len` needs a slice, array or string, found `{}`", t->name));
+      return usize;
+    }
+    case Builtin::Range:
+      for (Expr* a : e->args) check(a, nullptr);
+      diags_.report(DiagCode::E0901, e->span, "`range(...)` outside a `for` loop is not supported yet")
+          .help("use it as `for i in range(n) { ... }`");
+      return types_.error();
+    case Builtin::AllocateSlice:
+    case Builtin::AllocateSecureSlice:
+      if (arity(1, 1, b == Builtin::AllocateSlice ? "allocate_slice" : "allocate_secure_slice"))
+        expect_type(e->args[0], usize, "the length");
+      return bytes;
+    case Builtin::AllocateSecureBuffer:
+      if (arity(0, 1, "allocate_secure_buffer") && e->args.size() == 1) expect_type(e->args[0], usize, "the length");
+      return bytes;
+    case Builtin::SecureZero:
+      if (!arity(1, 2, "Asthra_runtime.secure_zero")) return types_.void_();
+      if (e->args.size() == 1) {
+        expect_type(e->args[0], bytes, "argument");
+      } else {
+        const Type* p = check(e->args[0], nullptr);
+        if (!p->is_error() && p->kind != TypeKind::Ptr)
+          mismatch(e->args[0]->span, types_.ptr(u8, true), p, "argument");
+        expect_type(e->args[1], usize, "the length");
+        require_unsafe(e->span, "`Asthra_runtime.secure_zero(ptr, len)`");
+      }
+      return types_.void_();
+    case Builtin::SecureFree:
+    case Builtin::FillRandom:
+      if (arity(1, 1, b == Builtin::SecureFree ? "Asthra_runtime.secure_free" : "Asthra_runtime.fill_random"))
+        expect_type(e->args[0], bytes, "argument");
+      return types_.void_();
+    case Builtin::SliceFromRawParts: {
+      if (e->args.size() != 2 && e->args.size() != 4) {
+        arity(4, 4, "Asthra_runtime.slice_from_raw_parts");
+        return types_.error();
+      }
+      require_unsafe(e->span, "`Asthra_runtime.slice_from_raw_parts`");
+      const Type* p = check(e->args[0], nullptr);
+      expect_type(e->args[1], usize, "the length");
+      if (e->args.size() == 4) {
+        expect_type(e->args[2], types_.bool_(), "the `mutable` flag");
+        expect_type(e->args[3], types_.int_(IntKind::I32), "the ownership");
+      }
+      if (p->is_error()) return p;
+      if (p->kind != TypeKind::Ptr || p->elem->kind == TypeKind::Void) {
+        diags_.report(DiagCode::E0103, e->args[0]->span,
+                      fmt::format("`slice_from_raw_parts` needs a typed pointer `*mut T`, found `{}`", p->name))
+            .help("cast it: `p as *mut u8`");
+        return types_.error();
+      }
+      return types_.slice(p->elem);
+    }
+    case Builtin::ToC: {
+      if (!arity(1, 1, "Asthra_runtime.to_c")) return types_.error();
+      const Type* t = check(e->args[0], expected);
+      if (t->is_error() || t->kind == TypeKind::Slice) return t;
+      diags_.report(DiagCode::E0103, e->args[0]->span, fmt::format("`to_c` needs a slice, found `{}`", t->name));
+      return types_.error();
+    }
+    case Builtin::StringToCstr:
+      if (arity(1, 1, "Asthra_runtime.string_to_cstr")) expect_type(e->args[0], types_.string(), "argument");
+      return types_.ptr(u8, true);
+    case Builtin::CstrToString:
+      if (arity(1, 1, "Asthra_runtime.cstr_to_string")) {
+        expect_type(e->args[0], types_.ptr(u8, false), "argument");
+        require_unsafe(e->span, "`Asthra_runtime.cstr_to_string`");
+      }
+      return types_.string();
+    case Builtin::Pin:
+      if (arity(2, 2, "Asthra_runtime.pin")) {
+        expect_type(e->args[0], types_.ptr(u8, true), "argument");
+        expect_type(e->args[1], usize, "the length");
+        require_unsafe(e->span, "`Asthra_runtime.pin`");
+      }
+      return types_.void_();
+    case Builtin::Unpin:
+      if (arity(1, 1, "Asthra_runtime.unpin")) {
+        expect_type(e->args[0], types_.ptr(u8, true), "argument");
+        require_unsafe(e->span, "`Asthra_runtime.unpin`");
+      }
+      return types_.void_();
+    case Builtin::GcCollect:
+      arity(0, 0, "Asthra_runtime.gc_collect");
+      return types_.void_();
+    case Builtin::GcStats:
+      arity(0, 0, "Asthra_runtime.gc_stats");
+      return types_.strukt(&prog_.gc_stats_info);
+    case Builtin::None:
+      break;
+  }
+  ASTHRA_UNREACHABLE("builtin");
+}
+
+const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
+  if (e->object->kind == ExprKind::Name) {
+    auto* on = static_cast<NameExpr*>(e->object);
+    Symbol* os = lookup(on->name);
+    if (os && os->kind == SymbolKind::Type) {
+      on->symbol = os;
+      const Type* sum = sum_type_for(os, expected, on->span);
+      return check_variant_ctor(e, sum, e->field, e->field_span, nullptr, expected);
+    }
+    if (os && os->kind == SymbolKind::Package) {
+      on->symbol = os;
+      auto it = libc_members_.find(e->field);
+      if (os->package == "libc" && it != libc_members_.end()) {
+        e->symbol = it->second;
+        return it->second->type;
+      }
+      diags_.report(DiagCode::E0120, e->field_span,
+                    fmt::format("`{}.{}` is not a value", on->name, e->field))
+          .help(os->package == "Asthra_runtime" ? "call it: `Asthra_runtime.name(...)`" : "check the name");
+      return types_.error();
+    }
+  }
+  const Type* t = check(e->object, nullptr);
+  if (t->is_error()) return t;
+  switch (t->kind) {
+    case TypeKind::Struct:
+      if (const FieldInfo* f = t->strukt->field(e->field)) return f->type;
+      break;
+    case TypeKind::Tuple: {
+      char* end = nullptr;
+      unsigned long i = std::strtoul(e->field.c_str(), &end, 10);
+      if (!e->field.empty() && *end == '\0' && i < t->elems.size()) return t->elems[i];
+      break;
+    }
+    case TypeKind::Slice:
+      if (e->field == "len") return types_.int_(IntKind::USize);
+      if (e->field == "ptr") return types_.ptr(t->elem, true);
+      break;
+    case TypeKind::Array:
+      if (e->field == "len") return types_.int_(IntKind::USize);
+      break;
+    case TypeKind::String:
+      if (e->field == "len") return types_.int_(IntKind::USize);
+      if (e->field == "ptr") return types_.ptr(types_.int_(IntKind::U8), false);
+      break;
+    default:
+      break;
+  }
+  auto d = diags_.report(DiagCode::E0105, e->field_span, fmt::format("type `{}` has no field `{}`", t->name, e->field));
+  if (t->kind == TypeKind::Ptr) d.help("dereference the pointer first: `(*p).field` (in `unsafe`)");
+  else if (t->kind == TypeKind::Struct) {
+    std::string names;
+    for (const auto& f : t->strukt->fields) names += (names.empty() ? "" : ", ") + f.name;
+    if (!names.empty()) d.help(fmt::format("its fields are: {}", names));
+  }
+  return types_.error();
+}
+
+const Type* Checker::check_index(IndexExpr* e) {
+  const Type* t = check(e->object, nullptr);
+  const Type* i = check(e->index, nullptr);
+  if (!i->is_error() && !i->is_integer())
+    diags_.report(DiagCode::E0103, e->index->span, fmt::format("an index must be an integer, found `{}`", i->name));
+  if (t->is_error()) return t;
+  switch (t->kind) {
+    case TypeKind::Slice: case TypeKind::Array: return t->elem;
+    case TypeKind::String: return types_.int_(IntKind::U8);
+    default:
+      diags_.report(DiagCode::E0112, e->object->span, fmt::format("a value of type `{}` cannot be indexed", t->name))
+          .help(t->kind == TypeKind::Ptr ? "use pointer arithmetic in `unsafe`: `*(p + i)`, or wrap it with `Asthra_runtime.slice_from_raw_parts`" : "only slices, arrays and strings can be indexed");
+      return types_.error();
+  }
+}
+
+const Type* Checker::check_slice_range(SliceRangeExpr* e) {
+  const Type* t = check(e->object, nullptr);
+  for (Expr* b : {e->lo, e->hi}) {
+    if (!b) continue;
+    const Type* bt = check(b, nullptr);
+    if (!bt->is_error() && !bt->is_integer())
+      diags_.report(DiagCode::E0103, b->span, fmt::format("a slice bound must be an integer, found `{}`", bt->name));
+  }
+  if (t->is_error()) return t;
+  switch (t->kind) {
+    case TypeKind::Slice: case TypeKind::String: return t;
+    case TypeKind::Array: {
+      bool through = false;
+      if (Symbol* root = place_root(e->object, &through); root && !through) root->address_taken = true;
+      return types_.slice(t->elem);
+    }
+    default:
+      diags_.report(DiagCode::E0112, e->object->span, fmt::format("a value of type `{}` cannot be sliced", t->name));
+      return types_.error();
+  }
+}
+
+const Type* Checker::check_cast(CastExpr* e) {
+  const Type* to = resolve_type(e->target);
+  const Type* from = check(e->operand, to->is_numeric() ? to : nullptr);
+  if (from->is_error() || to->is_error()) return to;
+  bool ok = from == to || (from->is_numeric() && to->is_numeric()) ||
+            (to->is_integer() && (from->kind == TypeKind::Bool || from->kind == TypeKind::Char)) ||
+            (to->kind == TypeKind::Char && from == types_.int_(IntKind::U8)) ||
+            (from->kind == TypeKind::Ptr && to->kind == TypeKind::Ptr) ||
+            (from->is_integer() && to->kind == TypeKind::Ptr) ||
+            (from->kind == TypeKind::Ptr && to->is_integer() && to->int_bits() == 64) ||
+            (from->kind == TypeKind::Func && to->kind == TypeKind::Ptr);
+  if (!ok) {
+    diags_.report(DiagCode::E0110, e->span, fmt::format("cannot cast `{}` to `{}`", from->name, to->name))
+        .help("`as` converts between numeric types, between pointer types, and from integers to pointers");
+  }
+  return to;
+}
+
+const Type* Checker::check_struct_lit(StructLitExpr* e) {
+  const Type* t = resolve_type(e->type_expr);
+  if (t->is_error()) {
+    for (FieldInit& f : e->fields) check(f.value, nullptr);
+    return t;
+  }
+  if (t->kind != TypeKind::Struct) {
+    diags_.report(DiagCode::E0116, e->type_expr->span, fmt::format("`{}` is not a struct", t->name));
+    for (FieldInit& f : e->fields) check(f.value, nullptr);
+    return types_.error();
+  }
+  std::vector<bool> given(t->strukt->fields.size(), false);
+  for (FieldInit& f : e->fields) {
+    const FieldInfo* info = t->strukt->field(f.name);
+    if (!info) {
+      diags_.report(DiagCode::E0116, f.span, fmt::format("struct `{}` has no field `{}`", t->name, f.name));
+      check(f.value, nullptr);
+      continue;
+    }
+    size_t index = static_cast<size_t>(info - t->strukt->fields.data());
+    if (given[index]) {
+      diags_.report(DiagCode::E0116, f.span, fmt::format("field `{}` is given twice", f.name));
+    }
+    given[index] = true;
+    expect_type(f.value, info->type, "struct field");
+  }
+  std::string missing;
+  for (size_t i = 0; i < given.size(); ++i)
+    if (!given[i]) missing += (missing.empty() ? "`" : ", `") + t->strukt->fields[i].name + "`";
+  if (!missing.empty()) {
+    diags_.report(DiagCode::E0116, e->span, fmt::format("missing field{} {} in `{}` literal",
+                                                         missing.find(',') != std::string::npos ? "s" : "", missing, t->name))
+        .help("every field must be given a value");
+  }
+  return t;
+}
+
+const Type* Checker::check_array_lit(ArrayLitExpr* e, const Type* expected) {
+  const Type* elem = nullptr;
+  if (expected && (expected->kind == TypeKind::Slice || expected->kind == TypeKind::Array)) elem = expected->elem;
+  if (!elem && e->elements.empty()) {
+    diags_.report(DiagCode::E0114, e->span, "cannot infer the element type of an empty array literal")
+        .help("give the binding a type, e.g. `let a: []i32 = [];`");
+    return types_.error();
+  }
+  for (Expr* x : e->elements) {
+    if (!elem) {
+      elem = check(x, nullptr);
+      if (elem->kind == TypeKind::Never) elem = types_.error();
+    } else {
+      expect_type(x, elem, "array element");
+    }
+  }
+  if (elem->is_error()) return elem;
+  if (expected && expected->kind == TypeKind::Slice) return expected;
+  if (expected && expected->kind == TypeKind::Array && expected->count != e->elements.size()) {
+    diags_.report(DiagCode::E0103, e->span, fmt::format("mismatched types: expected `{}`, found an array of {} element{}",
+                                                        expected->name, e->elements.size(), e->elements.size() == 1 ? "" : "s"));
+    return types_.error();
+  }
+  return types_.array(elem, e->elements.size());
+}
+
+const Type* Checker::check_array_repeat(ArrayRepeatExpr* e, const Type* expected) {
+  const Type* elem = expected && (expected->kind == TypeKind::Slice || expected->kind == TypeKind::Array)
+                         ? expected->elem : nullptr;
+  const Type* vt = elem ? expect_type(e->value, elem, "array element") : check(e->value, nullptr);
+  if (!elem) elem = vt;
+  expect_type(e->count, types_.int_(IntKind::USize), "the repeat count");
+  if (elem->is_error()) return elem;
+  if (expected && expected->kind == TypeKind::Slice) return expected;  // count may be dynamic
+  std::optional<int64_t> n = const_int(e->count);
+  if (!n || *n < 0) {
+    diags_.report(DiagCode::E0118, e->count->span, "the length of an array must be a constant")
+        .help("for a length known only at run time, make a slice: `let s: []T = [v; n];`");
+    return types_.error();
+  }
+  e->count_value = static_cast<uint64_t>(*n);
+  return types_.array(elem, e->count_value);
+}
+
+const Type* Checker::check_if(IfExpr* e, const Type* expected, bool want_value) {
+  push_scope();
+  if (e->let_pattern) {
+    const Type* t = check(e->cond, nullptr);
+    check_pattern(e->let_pattern, t);
+  } else {
+    expect_type(e->cond, types_.bool_(), "`if` condition");
+  }
+  const Type* then_t = check_block(e->then_block, expected, want_value);
+  pop_scope();
+  if (!e->else_branch) {
+    if (want_value && !then_t->is_error() && then_t->kind != TypeKind::Void && then_t->kind != TypeKind::Never) {
+      diags_.report(DiagCode::E0103, e->span, "`if` without `else` has no value")
+          .help("add an `else` branch that gives a value too");
+      return types_.error();
+    }
+    return types_.void_();
+  }
+  const Type* else_t = check(e->else_branch, expected, want_value);
+  return join(then_t, else_t, e->span, want_value);
+}
+
+const Type* Checker::check_match(MatchExpr* e, const Type* expected, bool want_value) {
+  const Type* st = check(e->scrutinee, nullptr);
+  const Type* result = types_.never();
+  for (MatchArm& arm : e->arms) {
+    push_scope();
+    check_pattern(arm.pattern, st);
+    const Type* t = check(arm.body, expected, want_value);
+    pop_scope();
+    result = join(result, t, arm.body->span, want_value);
+  }
+  if (e->arms.empty()) result = want_value ? types_.never() : types_.void_();
+  if (!st->is_error()) check_exhaustive(e, st);
+  if (!want_value && result->kind != TypeKind::Never) return types_.void_();
+  return result;
+}
+
+const Type* Checker::check_inner(Expr* e, const Type* expected, bool want_value) {
+  switch (e->kind) {
+    case ExprKind::IntLit:
+      return check_int_lit(static_cast<IntLit*>(e), expected, false);
+    case ExprKind::FloatLit:
+      return expected && expected->kind == TypeKind::Float ? expected : types_.float_(64);
+    case ExprKind::StringLit:
+      return types_.string();
+    case ExprKind::CharLit:
+      return types_.char_();
+    case ExprKind::BoolLit:
+      return types_.bool_();
+    case ExprKind::VoidLit:
+      return types_.void_();
+    case ExprKind::Name:
+      return check_name(static_cast<NameExpr*>(e), expected);
+    case ExprKind::Unary:
+      return check_unary(static_cast<UnaryExpr*>(e), expected);
+    case ExprKind::Binary:
+      return check_binary(static_cast<BinaryExpr*>(e), expected);
+    case ExprKind::Call:
+      return check_call(static_cast<CallExpr*>(e), expected);
+    case ExprKind::Field:
+      return check_field(static_cast<FieldExpr*>(e), expected);
+    case ExprKind::Index:
+      return check_index(static_cast<IndexExpr*>(e));
+    case ExprKind::SliceRange:
+      return check_slice_range(static_cast<SliceRangeExpr*>(e));
+    case ExprKind::Cast:
+      return check_cast(static_cast<CastExpr*>(e));
+    case ExprKind::StructLit:
+      return check_struct_lit(static_cast<StructLitExpr*>(e));
+    case ExprKind::ArrayLit:
+      return check_array_lit(static_cast<ArrayLitExpr*>(e), expected);
+    case ExprKind::ArrayRepeat:
+      return check_array_repeat(static_cast<ArrayRepeatExpr*>(e), expected);
+    case ExprKind::TupleLit: {
+      auto* t = static_cast<TupleLitExpr*>(e);
+      std::vector<const Type*> elems;
+      bool matches = expected && expected->kind == TypeKind::Tuple && expected->elems.size() == t->elements.size();
+      for (size_t i = 0; i < t->elements.size(); ++i) {
+        const Type* et = check(t->elements[i], matches ? expected->elems[i] : nullptr);
+        if (et->kind == TypeKind::Void || et->kind == TypeKind::Never) {
+          diags_.report(DiagCode::E0103, t->elements[i]->span, fmt::format("a tuple element cannot have type `{}`", et->name));
+          et = types_.error();
+        }
+        if (et->is_error()) return et;
+        elems.push_back(et);
+      }
+      return types_.tuple(std::move(elems));
+    }
+    case ExprKind::Block: {
+      auto* b = static_cast<BlockExpr*>(e);
+      push_scope();
+      const Type* t = check_block(b, expected, want_value);
+      pop_scope();
+      return t;
+    }
+    case ExprKind::If:
+      return check_if(static_cast<IfExpr*>(e), expected, want_value);
+    case ExprKind::Match:
+      return check_match(static_cast<MatchExpr*>(e), expected, want_value);
+    case ExprKind::Sizeof: {
+      auto* so = static_cast<SizeofExpr*>(e);
+      const Type* t = resolve_type(so->target);
+      so->target_type = t;
+      if (t->kind == TypeKind::Void || t->kind == TypeKind::Never)
+        diags_.report(DiagCode::E0103, e->span, fmt::format("`{}` has no size", t->name));
+      return types_.int_(IntKind::USize);
+    }
+    case ExprKind::Path:
+      diags_.report(DiagCode::E0901, e->span, "associated items (`Type::name`) are not supported yet");
+      return types_.error();
+    case ExprKind::Closure:
+      diags_.report(DiagCode::E0901, e->span, "closures are not supported yet")
+          .help("use a top-level function");
+      return types_.error();
+    case ExprKind::Try:
+      check(static_cast<TryExpr*>(e)->operand, nullptr);
+      diags_.report(DiagCode::E0901, e->span, "`try` is not supported yet")
+          .help("use `match` on the `Result`");
+      return types_.error();
+    case ExprKind::Await:
+      check(static_cast<AwaitExpr*>(e)->operand, nullptr);
+      diags_.report(DiagCode::E0901, e->span, "`await` is not supported yet");
+      return types_.error();
+  }
+  ASTHRA_UNREACHABLE("expression kind");
+}
+
+}  // namespace asthra

@@ -1,0 +1,43 @@
+// Semantic analysis: parsed modules -> a checked Program.
+//
+// Collects declarations, resolves every name and type, checks types,
+// mutability, `unsafe`, match exhaustiveness and returns, and records the
+// results in the AST's reserved slots (Expr::type, Symbol pointers).  The
+// Program it returns is everything codegen needs; codegen never reports a
+// user error.
+#pragma once
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "compiler/ast/ast.h"
+#include "compiler/diag/diagnostics.h"
+#include "compiler/sema/symbols.h"
+#include "compiler/sema/types.h"
+
+namespace asthra {
+
+struct Program {
+  std::vector<Module*> modules;           // user modules, entry file first
+  std::unique_ptr<Module> libc_module;    // the predeclared `libc` package
+  TypeContext types;
+  std::deque<Symbol> symbols;             // owns every Symbol
+  std::vector<FnDecl*> functions;         // Asthra functions with bodies
+  std::vector<FnDecl*> externs;           // foreign functions that are declared
+  std::vector<const Type*> nominal_types; // structs and enums, in declaration order
+  FnDecl* main = nullptr;
+  bool main_returns_status = false;
+  StructInfo gc_stats_info;               // Asthra_runtime.gc_stats() result
+  std::deque<StructInfo> struct_infos;
+  std::deque<EnumInfo> enum_infos;
+};
+
+// Returns false when errors were reported.
+bool analyze(Program& program, Diagnostics& diags);
+
+// The source text of the `libc` package (Asthra extern declarations).
+const char* libc_package_source();
+
+}  // namespace asthra

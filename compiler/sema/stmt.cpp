@@ -1,0 +1,280 @@
+// Blocks and statements: scopes, `let`, assignment and mutability, loops,
+// `return`, `unsafe` blocks, and the rule that a function with a value must
+// return one on every path.
+#include <fmt/format.h>
+
+#include "compiler/base/check.h"
+#include "compiler/sema/checker.h"
+
+namespace asthra {
+
+void Checker::check_fn_body(FnDecl* f) {
+  cur_fn_ = f;
+  const Type* ft = f->symbol->type;
+  cur_ret_ = ft->elem;
+  push_scope();
+  for (size_t i = 0; i < f->params.size(); ++i) {
+    Param& p = f->params[i];
+    p.symbol = declare_local(p.name, p.span, ft->elems[i], false);
+  }
+  bool want_value = cur_ret_->kind != TypeKind::Void && cur_ret_->kind != TypeKind::Never;
+  const Type* t = check_block(f->body, want_value ? cur_ret_ : nullptr, want_value && f->body->tail);
+  if (f->body->tail && want_value && !compatible(t, cur_ret_)) {
+    mismatch(f->body->tail->span, cur_ret_, t, "the function's result");
+  }
+  if (want_value && t->kind != TypeKind::Never && !f->body->tail && !t->is_error()) {
+    diags_.report(DiagCode::E0202, f->body->close_span,
+                  fmt::format("function `{}` may reach its end without returning a `{}`", f->name, cur_ret_->name))
+        .note(f->name_span, "the function is declared here")
+        .help("add a `return` on every path");
+  }
+  pop_scope();
+  cur_fn_ = nullptr;
+}
+
+// Checks the statements and the tail of a block in the current scope.  The
+// block's type is its tail's, `Never` when a statement always diverges, or
+// `void`.
+const Type* Checker::check_block(BlockExpr* b, const Type* expected, bool want_value) {
+  if (b->is_unsafe) unsafe_used_.push_back(false);
+  bool diverged = false;
+  for (Stmt* s : b->stmts) diverged |= check_stmt(s);
+  const Type* t = types_.void_();
+  if (b->tail) {
+    t = check(b->tail, expected, want_value);
+    if (!want_value && t->kind != TypeKind::Never) t = types_.void_();
+  }
+  if (diverged) t = types_.never();
+  if (b->is_unsafe) {
+    bool used = unsafe_used_.back();
+    unsafe_used_.pop_back();
+    if (!used) {
+      Span kw{b->span.file, b->span.begin, b->span.begin + 6};
+      diags_.report(DiagCode::W0401, kw, "`unsafe` block contains no unsafe operation")
+          .help("remove `unsafe`");
+    } else if (!unsafe_used_.empty()) {
+      unsafe_used_.back() = true;
+    }
+  }
+  return t;
+}
+
+bool Checker::check_stmt(Stmt* s) {
+  switch (s->kind) {
+    case StmtKind::Let: {
+      auto* let = static_cast<LetStmt*>(s);
+      const Type* declared = let->type ? resolve_type(let->type) : nullptr;
+      const Type* t;
+      if (declared) {
+        if (declared->kind == TypeKind::Void || declared->kind == TypeKind::Never) {
+          diags_.report(DiagCode::E0103, let->type->span, fmt::format("a variable cannot have type `{}`", declared->name));
+          declared = types_.error();
+        }
+        expect_type(let->init, declared, "`let`");
+        t = declared;
+      } else {
+        t = check(let->init, nullptr);
+        if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
+          if (t->kind == TypeKind::Void)
+            diags_.report(DiagCode::E0103, let->init->span, "this expression has no value (`void`)");
+          t = types_.error();
+        }
+      }
+      let->symbol = declare_local(let->name, let->name_span, t, let->is_mut);
+      return diverges(let->init->type);
+    }
+    case StmtKind::Assign:
+      check_assign(static_cast<AssignStmt*>(s));
+      return false;
+    case StmtKind::Expr: {
+      const Type* t = check(static_cast<ExprStmt*>(s)->expr, nullptr, false);
+      return diverges(t);
+    }
+    case StmtKind::While: {
+      auto* w = static_cast<WhileStmt*>(s);
+      expect_type(w->cond, types_.bool_(), "`while` condition");
+      ++loop_depth_;
+      push_scope();
+      check_block(w->body, nullptr, false);
+      pop_scope();
+      --loop_depth_;
+      return false;
+    }
+    case StmtKind::For:
+      check_for(static_cast<ForStmt*>(s));
+      return false;
+    case StmtKind::Return: {
+      auto* r = static_cast<ReturnStmt*>(s);
+      if (r->value) {
+        if (cur_ret_->kind == TypeKind::Void) {
+          const Type* t = check(r->value, nullptr);
+          if (t->kind != TypeKind::Void && !t->is_error())
+            diags_.report(DiagCode::E0103, r->value->span,
+                          fmt::format("function `{}` returns `void` but this returns `{}`", cur_fn_->name, t->name))
+                .help("remove the value, or declare a return type: `-> T`");
+        } else {
+          expect_type(r->value, cur_ret_, "`return`");
+        }
+      } else if (cur_ret_->kind != TypeKind::Void) {
+        diags_.report(DiagCode::E0103, r->span, fmt::format("`return;` in a function that returns `{}`", cur_ret_->name))
+            .help("return a value: `return value;`");
+      }
+      return true;
+    }
+    case StmtKind::Break:
+    case StmtKind::Continue:
+      if (loop_depth_ == 0) {
+        diags_.report(DiagCode::E0203, s->span,
+                      fmt::format("`{}` outside of a loop", s->kind == StmtKind::Break ? "break" : "continue"));
+      }
+      return true;
+    case StmtKind::Spawn: {
+      auto* sp = static_cast<SpawnStmt*>(s);
+      check(sp->call, nullptr);
+      diags_.report(DiagCode::E0901, s->span, "`spawn` is not supported yet")
+          .help("call the function directly for now");
+      if (!sp->handle.empty()) declare_local(sp->handle, sp->handle_span, types_.error(), false);
+      return false;
+    }
+  }
+  ASTHRA_UNREACHABLE("statement kind");
+}
+
+void Checker::check_assign(AssignStmt* s) {
+  const Type* target = check(s->target, nullptr);
+  Expr* t = s->target;
+  bool ok_target = true;
+  switch (t->kind) {
+    case ExprKind::Name: {
+      Symbol* sym = static_cast<NameExpr*>(t)->symbol;
+      if (sym && sym->kind != SymbolKind::Local) {
+        diags_.report(DiagCode::E0117, t->span, fmt::format("cannot assign to `{}`", sym->name))
+            .help("only variables, fields, elements and `*pointer` can be assigned");
+        ok_target = false;
+      } else if (sym && !sym->is_mut) {
+        diags_.report(DiagCode::E0108, t->span, fmt::format("cannot assign twice to immutable variable `{}`", sym->name))
+            .note(sym->span, "declared here")
+            .help(fmt::format("make it mutable: `let mut {}`", sym->name));
+      }
+      break;
+    }
+    case ExprKind::Field:
+    case ExprKind::Index: {
+      if (t->kind == ExprKind::Field) {
+        const Type* ot = static_cast<FieldExpr*>(t)->object->type;
+        if (ot && (ot->kind == TypeKind::Slice || ot->kind == TypeKind::Array || ot->kind == TypeKind::String)) {
+          diags_.report(DiagCode::E0117, t->span, fmt::format("cannot assign to `.{}`", static_cast<FieldExpr*>(t)->field));
+          ok_target = false;
+          break;
+        }
+      }
+      if (t->kind == ExprKind::Index && static_cast<IndexExpr*>(t)->object->type &&
+          static_cast<IndexExpr*>(t)->object->type->kind == TypeKind::String) {
+        diags_.report(DiagCode::E0117, t->span, "strings are immutable")
+            .help("build a new string, or work on a `[]u8`");
+        ok_target = false;
+        break;
+      }
+      bool through = false;
+      Symbol* root = place_root(t, &through);
+      if (!through) {
+        if (!root) {
+          diags_.report(DiagCode::E0117, t->span, "cannot assign to a temporary value");
+          ok_target = false;
+        } else if (!root->is_mut) {
+          diags_.report(DiagCode::E0108, t->span, fmt::format("cannot assign through immutable variable `{}`", root->name))
+              .note(root->span, "declared here")
+              .help(fmt::format("make it mutable: `let mut {}`", root->name));
+        }
+      }
+      break;
+    }
+    case ExprKind::Unary:
+      if (static_cast<UnaryExpr*>(t)->op == Tok::Star) {
+        const Type* pt = static_cast<UnaryExpr*>(t)->operand->type;
+        if (pt && pt->kind == TypeKind::Ptr && !pt->is_mut) {
+          diags_.report(DiagCode::E0108, t->span, fmt::format("cannot write through `{}`", pt->name))
+              .help("use a `*mut` pointer");
+        }
+        break;
+      }
+      [[fallthrough]];
+    default:
+      diags_.report(DiagCode::E0117, t->span, "invalid left-hand side of assignment")
+          .help("only variables, fields, elements and `*pointer` can be assigned");
+      ok_target = false;
+  }
+  if (s->op == Tok::Eq) {
+    if (ok_target) expect_type(s->value, target, "assignment");
+    else check(s->value, nullptr);
+    return;
+  }
+  // `a op= b` is `a = a op b` with `a` evaluated once.
+  Tok op = s->op == Tok::PlusEq ? Tok::Plus : s->op == Tok::MinusEq ? Tok::Minus
+         : s->op == Tok::StarEq ? Tok::Star : s->op == Tok::SlashEq ? Tok::Slash : Tok::Percent;
+  const Type* v = check(s->value, target->is_numeric() ? target : nullptr);
+  if (target->is_error() || v->is_error()) return;
+  bool ok = (target->is_numeric() && target == v) ||
+            (op == Tok::Plus && target->kind == TypeKind::String && is_printable(v)) ||
+            ((op == Tok::Plus || op == Tok::Minus) && target->kind == TypeKind::Ptr && v->is_integer());
+  if (!ok) {
+    diags_.report(DiagCode::E0109, s->span,
+                  fmt::format("cannot apply {} to `{}` and `{}`", tok_name(s->op), target->name, v->name));
+  } else if (target->kind == TypeKind::Ptr) {
+    require_unsafe(s->span, "pointer arithmetic");
+  }
+}
+
+void Checker::check_for(ForStmt* s) {
+  const Type* var_type = types_.error();
+  Expr* it = s->iterable;
+  bool is_range = false;
+  if (it->kind == ExprKind::Call) {
+    auto* call = static_cast<CallExpr*>(it);
+    if (call->callee->kind == ExprKind::Name) {
+      auto* n = static_cast<NameExpr*>(call->callee);
+      Symbol* sym = lookup(n->name);
+      if (sym && sym->kind == SymbolKind::Builtin && sym->builtin == Builtin::Range) {
+        is_range = true;
+        n->symbol = sym;
+        if (call->args.size() < 1 || call->args.size() > 2) {
+          diags_.report(DiagCode::E0106, call->span, "`range` takes 1 or 2 arguments: `range(n)` or `range(a, b)`");
+          for (Expr* a : call->args) check(a, nullptr);
+        } else {
+          const Type* t;
+          if (call->args.size() == 2 && is_untyped_literal(call->args[0]) && !is_untyped_literal(call->args[1])) {
+            t = check(call->args[1], nullptr);
+            expect_type(call->args[0], t, "`range`");
+          } else {
+            t = check(call->args[0], nullptr);
+            if (call->args.size() == 2) expect_type(call->args[1], t, "`range`");
+          }
+          if (!t->is_error() && !t->is_integer())
+            diags_.report(DiagCode::E0103, call->args[0]->span, fmt::format("`range` needs integers, found `{}`", t->name));
+          else
+            var_type = t;
+        }
+        it->type = var_type;
+      }
+    }
+  }
+  if (!is_range) {
+    const Type* t = check(it, nullptr);
+    if (t->kind == TypeKind::Slice || t->kind == TypeKind::Array) {
+      var_type = t->elem;
+    } else if (t->kind == TypeKind::String) {
+      var_type = types_.char_();
+    } else if (!t->is_error()) {
+      diags_.report(DiagCode::E0109, it->span, fmt::format("cannot iterate over a value of type `{}`", t->name))
+          .help("iterate over `range(n)`, a slice, an array or a string");
+    }
+  }
+  ++loop_depth_;
+  push_scope();
+  s->symbol = declare_local(s->var, s->var_span, var_type, false);
+  check_block(s->body, nullptr, false);
+  pop_scope();
+  --loop_depth_;
+}
+
+}  // namespace asthra

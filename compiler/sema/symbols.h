@@ -1,0 +1,45 @@
+// Symbols: what a name refers to after resolution.  Sema creates them; the
+// AST's name, binding and pattern nodes point at them; codegen reads them.
+#pragma once
+#include <string>
+
+#include "compiler/ast/ast.h"
+#include "compiler/sema/types.h"
+
+namespace asthra {
+
+enum class SymbolKind {
+  Local,      // let binding, parameter, pattern binding, loop variable
+  Fn,         // Asthra function
+  Extern,     // foreign function
+  Const,
+  Type,       // struct, enum or primitive type name
+  Package,    // `libc`, `Asthra_runtime`, an import alias
+  Builtin,    // predeclared function (log, panic, len, ...)
+  OwnershipConst,  // ownership_gc / ownership_c / ownership_pinned
+};
+
+enum class Builtin {
+  None, Log, Panic, Exit, Args, Len, Range, AllocateSlice, AllocateSecureSlice,
+  AllocateSecureBuffer,
+  // Asthra_runtime.*
+  SecureZero, SecureFree, SliceFromRawParts, ToC, StringToCstr, CstrToString, Pin, Unpin,
+  GcCollect, GcStats, FillRandom,
+};
+
+struct Symbol {
+  SymbolKind kind = SymbolKind::Local;
+  std::string name;
+  Span span;
+  const Type* type = nullptr;   // value type (Local, Fn, Extern, Const) or the named type (Type)
+  bool is_mut = false;          // Local
+  bool address_taken = false;   // Local: lives in a GC box (see codegen)
+  uint32_t id = 0;              // unique per compilation: C names of locals
+  FnDecl* fn = nullptr;         // Fn, Extern
+  ConstDecl* const_decl = nullptr;
+  Builtin builtin = Builtin::None;
+  int ownership_value = 0;      // OwnershipConst
+  std::string package;          // Package: "libc", "Asthra_runtime"
+};
+
+}  // namespace asthra

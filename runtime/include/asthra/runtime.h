@@ -1,0 +1,403 @@
+/*
+ * asthra/runtime.h: the one public header of the Asthra runtime.
+ *
+ * The compiler translates an Asthra program to C11 and links it against
+ * `asthra_rt`; everything the generated C may call is declared here, and
+ * nothing else is public. The ABI is fixed by docs/design/runtime.md: value
+ * types are passed by value (`asthra_string`, `asthra_slice` are two-word
+ * headers), source locations are pointers to static constants emitted by the
+ * compiler, and every function that can fail at run time panics (message on
+ * stderr, exit status 101) instead of returning an error.
+ *
+ * Hot paths (bounds checks, integer arithmetic, float-to-int casts) are
+ * `static inline` here so the C compiler can fold them; their failure paths
+ * are out of line (`asthra__panic_*`, `asthra_panic_cstr`) so the inline part
+ * stays one compare and one predictable branch. Nothing in this header has
+ * C undefined behaviour for any argument: signed wrapping is done through
+ * unsigned arithmetic, shifts are range-checked or masked, and float-to-int
+ * casts saturate.
+ *
+ * The header compiles as C11 and as C++ (the unit tests include it), with
+ * -Wall -Wextra -pedantic clean in both.
+ *
+ * Naming: `asthra_` is public ABI; `asthra__` (two underscores) is internal
+ * to the runtime but has to be visible because inline code here calls it.
+ */
+#ifndef ASTHRA_RUNTIME_H
+#define ASTHRA_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define ASTHRA_NORETURN [[noreturn]]
+extern "C" {
+#else
+#define ASTHRA_NORETURN _Noreturn
+#endif
+
+#define ASTHRA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ASTHRA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ------------------------------------------------------------------ */
+/* Core types                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A source location; the compiler emits `static const` instances. */
+typedef struct asthra_loc {
+  const char *file;
+  int32_t line;
+  int32_t col;
+} asthra_loc;
+
+/* Immutable UTF-8 text, not NUL-terminated. `ptr` may be NULL when len == 0. */
+typedef struct asthra_string {
+  const uint8_t *ptr;
+  size_t len;
+} asthra_string;
+
+/* A view of `len` ELEMENTS starting at `ptr`. */
+typedef struct asthra_slice {
+  void *ptr;
+  size_t len;
+} asthra_slice;
+
+/* A Unicode scalar value. */
+typedef uint32_t asthra_char;
+
+/* Collector statistics; all byte counts in bytes, times in nanoseconds. */
+typedef struct asthra_gc_stats {
+  uint64_t collections;     /* completed collections since start-up */
+  uint64_t heap_bytes;      /* heap currently obtained from the OS (mapped) */
+  uint64_t live_bytes;      /* bytes in use after the last collection (approx.) */
+  uint64_t allocated_bytes; /* cumulative bytes allocated since start-up */
+  uint64_t peak_heap_bytes; /* largest heap_bytes ever seen */
+  uint64_t total_pause_ns;  /* sum of collection pauses */
+  uint64_t max_pause_ns;    /* longest collection pause */
+} asthra_gc_stats;
+
+/* Ownership zones for asthra_slice_from_raw_parts (memory-model.md §1). */
+enum {
+  ASTHRA_OWNERSHIP_GC = 0,
+  ASTHRA_OWNERSHIP_C = 1,
+  ASTHRA_OWNERSHIP_PINNED = 2,
+  ASTHRA_OWNERSHIP_BORROWED = 3
+};
+
+#ifndef __cplusplus
+/* A string literal as an asthra_string (C only: a compound literal). */
+#define ASTHRA_STR(lit) \
+  ((asthra_string){(const uint8_t *)("" lit), sizeof("" lit) - 1})
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Generated main(): asthra_rt_init(argc, argv); <user main>;
+ * return asthra_rt_finish(status);
+ * asthra_rt_init reads the ASTHRA_GC* environment, starts the collector and
+ * installs signal handlers. It is idempotent (later calls do nothing). */
+void asthra_rt_init(int argc, char **argv);
+/* Flushes stdout, zeroes live secure memory, prints GC statistics when
+ * ASTHRA_GCSTATS=1; returns `status`. */
+int asthra_rt_finish(int status);
+/* Flushes stdout, zeroes live secure memory and exits with `status`. */
+ASTHRA_NORETURN void asthra_exit(int32_t status);
+
+/* ------------------------------------------------------------------ */
+/* Panics                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Flushes stdout, prints "panic: <msg>\n  at <file>:<line>:<col>\n" to
+ * stderr (no "at" line when loc is NULL), zeroes secure memory, _exit(101). */
+ASTHRA_NORETURN void asthra_panic(asthra_string msg, const asthra_loc *loc);
+ASTHRA_NORETURN void asthra_panic_cstr(const char *msg, const asthra_loc *loc);
+
+/* Out-of-line failure paths of the inline helpers below. */
+ASTHRA_NORETURN void asthra__panic_index_s(int64_t i, size_t len,
+                                           const char *what,
+                                           const asthra_loc *loc);
+ASTHRA_NORETURN void asthra__panic_index_u(uint64_t i, size_t len,
+                                           const char *what,
+                                           const asthra_loc *loc);
+
+/* ------------------------------------------------------------------ */
+/* Bounds checks                                                       */
+/* ------------------------------------------------------------------ */
+
+/* `what` is "slice", "array" or "string". Returns i as an index. */
+static inline size_t asthra_index_s(int64_t i, size_t len, const char *what,
+                                    const asthra_loc *loc) {
+  if (ASTHRA_UNLIKELY(i < 0 || (uint64_t)i >= (uint64_t)len)) {
+    asthra__panic_index_s(i, len, what, loc);
+  }
+  return (size_t)i;
+}
+
+static inline size_t asthra_index_u(uint64_t i, size_t len, const char *what,
+                                    const asthra_loc *loc) {
+  if (ASTHRA_UNLIKELY(i >= (uint64_t)len)) {
+    asthra__panic_index_u(i, len, what, loc);
+  }
+  return (size_t)i;
+}
+
+/* s[lo:hi] with 0 <= lo <= hi <= s.len, else panics
+ * "slice bounds [lo:hi] out of range for slice of length N". */
+asthra_slice asthra_subslice(asthra_slice s, size_t elem_size, int64_t lo,
+                             int64_t hi, const asthra_loc *loc);
+/* Same for strings (byte offsets; the message says "string"). */
+asthra_string asthra_substring(asthra_string s, int64_t lo, int64_t hi,
+                               const asthra_loc *loc);
+
+static inline void *asthra_nonnull(void *p, const asthra_loc *loc) {
+  if (ASTHRA_UNLIKELY(p == NULL)) {
+    asthra_panic_cstr("null pointer dereference", loc);
+  }
+  return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Integer arithmetic                                                  */
+/* ------------------------------------------------------------------ */
+/*
+ * For T in i8 i16 i32 i64 u8 u16 u32 u64:
+ *   checked (debug builds):  asthra_add_T asthra_sub_T asthra_mul_T (a, b, loc)
+ *                            asthra_neg_T (a, loc)
+ *                            asthra_shl_T asthra_shr_T (a, uint64_t n, loc)
+ *                            asthra_div_T asthra_rem_T (a, b, loc)
+ *   wrapping (release):      asthra_wadd_T asthra_wsub_T asthra_wmul_T (a, b)
+ *                            asthra_wneg_T (a)
+ *                            asthra_wshl_T asthra_wshr_T (a, uint64_t n)
+ *                            asthra_wdiv_T asthra_wrem_T (a, b, loc)
+ *   casts:                   asthra_f2i_T (double x): saturating, NaN -> 0
+ * Wrapping arithmetic is computed in uint64_t (no integer promotion to a
+ * signed type can overflow) and truncated; converting the result back to a
+ * signed type is two's complement on every compiler we support.
+ */
+
+#define ASTHRA__MSG_ADD "attempt to add with overflow"
+#define ASTHRA__MSG_SUB "attempt to subtract with overflow"
+#define ASTHRA__MSG_MUL "attempt to multiply with overflow"
+#define ASTHRA__MSG_NEG "attempt to negate with overflow"
+#define ASTHRA__MSG_SHL "attempt to shift left with overflow"
+#define ASTHRA__MSG_SHR "attempt to shift right with overflow"
+#define ASTHRA__MSG_DIV0 "attempt to divide by zero"
+#define ASTHRA__MSG_REM0 \
+  "attempt to calculate the remainder with a divisor of zero"
+#define ASTHRA__MSG_DIVOVF "attempt to divide with overflow"
+#define ASTHRA__MSG_REMOVF "attempt to calculate the remainder with overflow"
+
+/* Operations whose definition is the same for signed and unsigned T. */
+#define ASTHRA__DEF_INT_COMMON(T, S, UT, BITS)                                \
+  static inline T asthra_add_##S(T a, T b, const asthra_loc *loc) {          \
+    T r;                                                                      \
+    if (ASTHRA_UNLIKELY(__builtin_add_overflow(a, b, &r)))                    \
+      asthra_panic_cstr(ASTHRA__MSG_ADD, loc);                                \
+    return r;                                                                 \
+  }                                                                           \
+  static inline T asthra_sub_##S(T a, T b, const asthra_loc *loc) {          \
+    T r;                                                                      \
+    if (ASTHRA_UNLIKELY(__builtin_sub_overflow(a, b, &r)))                    \
+      asthra_panic_cstr(ASTHRA__MSG_SUB, loc);                                \
+    return r;                                                                 \
+  }                                                                           \
+  static inline T asthra_mul_##S(T a, T b, const asthra_loc *loc) {          \
+    T r;                                                                      \
+    if (ASTHRA_UNLIKELY(__builtin_mul_overflow(a, b, &r)))                    \
+      asthra_panic_cstr(ASTHRA__MSG_MUL, loc);                                \
+    return r;                                                                 \
+  }                                                                           \
+  static inline T asthra_shl_##S(T a, uint64_t n, const asthra_loc *loc) {   \
+    if (ASTHRA_UNLIKELY(n >= (BITS))) asthra_panic_cstr(ASTHRA__MSG_SHL, loc); \
+    return (T)(UT)((uint64_t)(UT)a << n);                                     \
+  }                                                                           \
+  static inline T asthra_shr_##S(T a, uint64_t n, const asthra_loc *loc) {   \
+    if (ASTHRA_UNLIKELY(n >= (BITS))) asthra_panic_cstr(ASTHRA__MSG_SHR, loc); \
+    return (T)(a >> n);                                                       \
+  }                                                                           \
+  static inline T asthra_wadd_##S(T a, T b) {                                 \
+    return (T)(UT)((uint64_t)(UT)a + (uint64_t)(UT)b);                        \
+  }                                                                           \
+  static inline T asthra_wsub_##S(T a, T b) {                                 \
+    return (T)(UT)((uint64_t)(UT)a - (uint64_t)(UT)b);                        \
+  }                                                                           \
+  static inline T asthra_wmul_##S(T a, T b) {                                 \
+    return (T)(UT)((uint64_t)(UT)a * (uint64_t)(UT)b);                        \
+  }                                                                           \
+  static inline T asthra_wneg_##S(T a) {                                      \
+    return (T)(UT)((uint64_t)0 - (uint64_t)(UT)a);                            \
+  }                                                                           \
+  static inline T asthra_wshl_##S(T a, uint64_t n) {                          \
+    return (T)(UT)((uint64_t)(UT)a << (n & ((BITS)-1)));                      \
+  }                                                                           \
+  static inline T asthra_wshr_##S(T a, uint64_t n) {                          \
+    return (T)(a >> (n & ((BITS)-1)));                                        \
+  }
+
+/* Signed T: MIN / -1 overflows, negation of MIN overflows. `>>` on a
+ * negative value is an arithmetic shift (GCC and Clang define it so). */
+#define ASTHRA__DEF_INT_SIGNED(T, S, UT, BITS, TMIN, TMAX, DMIN, DLIM)       \
+  ASTHRA__DEF_INT_COMMON(T, S, UT, BITS)                                      \
+  static inline T asthra_neg_##S(T a, const asthra_loc *loc) {               \
+    if (ASTHRA_UNLIKELY(a == (TMIN))) asthra_panic_cstr(ASTHRA__MSG_NEG, loc); \
+    return (T)-a;                                                             \
+  }                                                                           \
+  static inline T asthra_div_##S(T a, T b, const asthra_loc *loc) {          \
+    if (ASTHRA_UNLIKELY(b == 0)) asthra_panic_cstr(ASTHRA__MSG_DIV0, loc);    \
+    if (ASTHRA_UNLIKELY(a == (TMIN) && b == -1))                              \
+      asthra_panic_cstr(ASTHRA__MSG_DIVOVF, loc);                             \
+    return (T)(a / b);                                                        \
+  }                                                                           \
+  static inline T asthra_rem_##S(T a, T b, const asthra_loc *loc) {          \
+    if (ASTHRA_UNLIKELY(b == 0)) asthra_panic_cstr(ASTHRA__MSG_REM0, loc);    \
+    if (ASTHRA_UNLIKELY(a == (TMIN) && b == -1))                              \
+      asthra_panic_cstr(ASTHRA__MSG_REMOVF, loc);                             \
+    return (T)(a % b);                                                        \
+  }                                                                           \
+  static inline T asthra_wdiv_##S(T a, T b, const asthra_loc *loc) {         \
+    if (ASTHRA_UNLIKELY(b == 0)) asthra_panic_cstr(ASTHRA__MSG_DIV0, loc);    \
+    if (ASTHRA_UNLIKELY(b == -1)) return asthra_wneg_##S(a);                  \
+    return (T)(a / b);                                                        \
+  }                                                                           \
+  static inline T asthra_wrem_##S(T a, T b, const asthra_loc *loc) {         \
+    if (ASTHRA_UNLIKELY(b == 0)) asthra_panic_cstr(ASTHRA__MSG_REM0, loc);    \
+    if (ASTHRA_UNLIKELY(b == -1)) return 0;                                   \
+    return (T)(a % b);                                                        \
+  }                                                                           \
+  static inline T asthra_f2i_##S(double x) {                                  \
+    if (x != x) return 0;                                                     \
+    if (x < (DMIN)) return (TMIN);                                            \
+    if (x >= (DLIM)) return (TMAX);                                           \
+    return (T)x;                                                              \
+  }
+
+/* Unsigned T: only a divisor of zero fails; negation of anything but 0
+ * overflows (checked) or wraps (0 - a). */
+#define ASTHRA__DEF_INT_UNSIGNED(T, S, BITS, TMAX, DLIM)                      \
+  ASTHRA__DEF_INT_COMMON(T, S, T, BITS)                                       \
+  static inline T asthra_neg_##S(T a, const asthra_loc *loc) {               \
+    if (ASTHRA_UNLIKELY(a != 0)) asthra_panic_cstr(ASTHRA__MSG_NEG, loc);     \
+    return 0;                                                                 \
+  }                                                                           \
+  static inline T asthra_div_##S(T a, T b, const asthra_loc *loc) {          \
+    if (ASTHRA_UNLIKELY(b == 0)) asthra_panic_cstr(ASTHRA__MSG_DIV0, loc);    \
+    return (T)(a / b);                                                        \
+  }                                                                           \
+  static inline T asthra_rem_##S(T a, T b, const asthra_loc *loc) {          \
+    if (ASTHRA_UNLIKELY(b == 0)) asthra_panic_cstr(ASTHRA__MSG_REM0, loc);    \
+    return (T)(a % b);                                                        \
+  }                                                                           \
+  static inline T asthra_wdiv_##S(T a, T b, const asthra_loc *loc) {         \
+    return asthra_div_##S(a, b, loc);                                         \
+  }                                                                           \
+  static inline T asthra_wrem_##S(T a, T b, const asthra_loc *loc) {         \
+    return asthra_rem_##S(a, b, loc);                                         \
+  }                                                                           \
+  static inline T asthra_f2i_##S(double x) {                                  \
+    if (!(x > -1.0)) return 0; /* NaN, and everything truncating below 0 */  \
+    if (x >= (DLIM)) return (TMAX);                                           \
+    return (T)x;                                                              \
+  }
+
+ASTHRA__DEF_INT_SIGNED(int8_t, i8, uint8_t, 8, INT8_MIN, INT8_MAX, -128.0,
+                       128.0)
+ASTHRA__DEF_INT_SIGNED(int16_t, i16, uint16_t, 16, INT16_MIN, INT16_MAX,
+                       -32768.0, 32768.0)
+ASTHRA__DEF_INT_SIGNED(int32_t, i32, uint32_t, 32, INT32_MIN, INT32_MAX,
+                       -2147483648.0, 2147483648.0)
+ASTHRA__DEF_INT_SIGNED(int64_t, i64, uint64_t, 64, INT64_MIN, INT64_MAX,
+                       -9223372036854775808.0, 9223372036854775808.0)
+ASTHRA__DEF_INT_UNSIGNED(uint8_t, u8, 8, UINT8_MAX, 256.0)
+ASTHRA__DEF_INT_UNSIGNED(uint16_t, u16, 16, UINT16_MAX, 65536.0)
+ASTHRA__DEF_INT_UNSIGNED(uint32_t, u32, 32, UINT32_MAX, 4294967296.0)
+ASTHRA__DEF_INT_UNSIGNED(uint64_t, u64, 64, UINT64_MAX,
+                         18446744073709551616.0)
+
+/* ------------------------------------------------------------------ */
+/* Strings, formatting, output                                         */
+/* ------------------------------------------------------------------ */
+/* Results are GC-allocated pointer-free memory (or static constants). */
+
+asthra_string asthra_str_concat(asthra_string a, asthra_string b);
+bool asthra_str_eq(asthra_string a, asthra_string b);
+int32_t asthra_str_cmp(asthra_string a, asthra_string b); /* <0, 0, >0 */
+asthra_string asthra_fmt_i64(int64_t v);
+asthra_string asthra_fmt_u64(uint64_t v);
+/* Shortest text that reads back to the same double; ".0" on integral
+ * values; exponent form (1e+30, 1e-05) outside [1e-4, 1e16); "NaN", "inf",
+ * "-inf"; -0.0 prints "-0.0". */
+asthra_string asthra_fmt_f64(double v);
+/* The same rules, shortest that reads back to the same float. */
+asthra_string asthra_fmt_f32(float v);
+asthra_string asthra_fmt_bool(bool v);
+/* UTF-8 of the scalar (U+FFFD for a surrogate or a value above U+10FFFF). */
+asthra_string asthra_fmt_char(asthra_char c);
+
+/* s + "\n" to stdout (buffered; panics and exits flush it). */
+void asthra_log(asthra_string s);
+/* "[LEVEL] msg\n" to stdout. */
+void asthra_log_level(asthra_string level, asthra_string msg);
+/* []string of argv (including argv[0]) in GC memory; empty before init. */
+asthra_slice asthra_args(void);
+
+/* ------------------------------------------------------------------ */
+/* Garbage-collected memory                                            */
+/* ------------------------------------------------------------------ */
+
+/* Zeroed memory that may hold pointers (scanned conservatively). Never
+ * returns NULL: running out of memory panics. */
+void *asthra_gc_alloc(size_t n);
+/* Zeroed pointer-free memory: the collector never scans its contents. */
+void *asthra_gc_alloc_noscan(size_t n);
+/* `count` zeroed elements; count*elem_size overflowing panics "out of
+ * memory". A zero count gives a non-NULL pointer and len 0. */
+asthra_slice asthra_slice_alloc(size_t count, size_t elem_size,
+                                bool has_pointers);
+/* []u8 of n zero bytes, pointer-free. */
+asthra_slice asthra_allocate_slice(size_t n);
+/* A full collection now. */
+void asthra_gc_collect(void);
+asthra_gc_stats asthra_gc_get_stats(void);
+/* Register [p, p+n) as a root range scanned conservatively; pinning the same
+ * start again replaces the length (one unpin removes it). */
+void asthra_pin(void *p, size_t n);
+/* Unregister the range starting at p (no-op if none). */
+void asthra_unpin(void *p);
+
+/* Wrap foreign or GC memory as a slice (memory-model.md §4). NULL with
+ * len > 0 panics; NULL with len 0 gives {NULL, 0}; PINNED registers the
+ * range with asthra_pin. */
+asthra_slice asthra_slice_from_raw_parts(void *p, size_t len, size_t elem_size,
+                                         int32_t ownership,
+                                         const asthra_loc *loc);
+/* A malloc'd copy of the elements (zone c), owned by the caller. */
+asthra_slice asthra_to_c(asthra_slice s, size_t elem_size);
+/* A malloc'd NUL-terminated copy, owned by the caller. */
+uint8_t *asthra_string_to_cstr(asthra_string s);
+/* A GC copy of a NUL-terminated C string; NULL panics. */
+asthra_string asthra_cstr_to_string(const uint8_t *p);
+/* Cryptographically secure random bytes (getrandom). */
+void asthra_fill_random(asthra_slice bytes);
+
+/* ------------------------------------------------------------------ */
+/* Secure memory (memory-model.md §5)                                  */
+/* ------------------------------------------------------------------ */
+
+/* A zeroed []u8 of n bytes in its own mapping: PROT_NONE guard pages on both
+ * sides, ending exactly at the trailing guard page, a canary in the slack
+ * before it, mlock'ed, excluded from core dumps, never seen by the GC. */
+asthra_slice asthra_allocate_secure(size_t n, const asthra_loc *loc);
+/* Wipe that no optimiser removes. */
+void asthra_secure_zero(void *p, size_t n);
+/* Zero, unlock and make inaccessible (kept reserved: later use faults). A
+ * slice that is not exactly a live secure allocation panics. */
+void asthra_secure_free(asthra_slice s, const asthra_loc *loc);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ASTHRA_RUNTIME_H */

@@ -1,0 +1,242 @@
+// The collector interface (memory-model.md §6): bounded memory for a bounded
+// live set, interior pointers, explicit collection and statistics, and the
+// ASTHRA_GC_* environment. Settings are read once at start-up, so the
+// environment tests re-run this binary with the variables set and a filter
+// that selects one (disabled) RuntimeGcChild test.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "asthra/runtime.h"
+
+extern char **environ;
+
+namespace {
+
+const bool kRuntimeReady = (asthra_rt_init(0, nullptr), true);
+
+constexpr size_t kChunk = 64 * 1024;
+
+TEST(RuntimeGc, BoundedLiveSetRunsInBoundedHeap) {
+  ASSERT_TRUE(kRuntimeReady);
+  // The live set: a GC-allocated ring of 16 chunks (1 MiB), so the roots
+  // the collector sees are exactly what the test keeps.
+  const size_t kRing = 16;
+  auto **ring = static_cast<void **>(asthra_gc_alloc(kRing * sizeof(void *)));
+  const uint64_t total = uint64_t{2} << 30;  // 2 GiB in 64 KiB chunks
+  for (uint64_t i = 0; i < total / kChunk; i++) {
+    // Alternate pointer-free and scanned chunks; touch them so the pages
+    // are really used.
+    void *p = (i & 1) ? asthra_gc_alloc(kChunk) : asthra_gc_alloc_noscan(kChunk);
+    static_cast<uint8_t *>(p)[0] = 1;
+    static_cast<uint8_t *>(p)[kChunk - 1] = 1;
+    ring[i % kRing] = p;
+  }
+  asthra_gc_stats s = asthra_gc_get_stats();
+  EXPECT_GT(s.collections, 0u);
+  EXPECT_GE(s.allocated_bytes, total);
+  EXPECT_LT(s.peak_heap_bytes, uint64_t{64} << 20) << "peak heap " << s.peak_heap_bytes;
+  EXPECT_LE(s.heap_bytes, s.peak_heap_bytes);
+  EXPECT_GT(s.total_pause_ns, 0u);
+  EXPECT_LE(s.max_pause_ns, s.total_pause_ns);
+  ring[0] = nullptr;
+}
+
+TEST(RuntimeGc, CollectIncrementsCollections) {
+  uint64_t before = asthra_gc_get_stats().collections;
+  asthra_gc_collect();
+  asthra_gc_stats s = asthra_gc_get_stats();
+  EXPECT_EQ(s.collections, before + 1);
+  EXPECT_GT(s.live_bytes, 0u);
+  EXPECT_LE(s.live_bytes, s.heap_bytes);
+  asthra_gc_collect();
+  EXPECT_EQ(asthra_gc_get_stats().collections, before + 2);
+}
+
+TEST(RuntimeGc, AllocatedBytesGrow) {
+  uint64_t before = asthra_gc_get_stats().allocated_bytes;
+  for (int i = 0; i < 100; i++) asthra_gc_alloc_noscan(1000);
+  EXPECT_GE(asthra_gc_get_stats().allocated_bytes, before + 100000);
+}
+
+// A slice whose only reference points into the middle of its array keeps
+// the whole array alive (sub-slices are interior pointers).
+TEST(RuntimeGc, InteriorPointerKeepsObjectAlive) {
+  const size_t kBig = 1 << 20;
+  volatile uintptr_t interior;
+  {
+    asthra_slice s = asthra_allocate_slice(kBig);
+    std::memset(s.ptr, 0x5A, kBig);
+    asthra_slice mid = asthra_subslice(s, 1, kBig / 2, kBig / 2 + 10, nullptr);
+    interior = reinterpret_cast<uintptr_t>(mid.ptr);
+  }
+  auto *keep = reinterpret_cast<uint8_t *volatile *>(asthra_gc_alloc(sizeof(void *)));
+  *keep = reinterpret_cast<uint8_t *>(interior);
+  interior = 0;
+  for (int i = 0; i < 3; i++) asthra_gc_collect();
+  uintptr_t lo = reinterpret_cast<uintptr_t>(*keep) - kBig / 2, hi = lo + kBig;
+  for (int i = 0; i < 64; i++) {
+    auto p = reinterpret_cast<uintptr_t>(asthra_gc_alloc_noscan(kBig));
+    EXPECT_TRUE(p + kBig <= lo || p >= hi) << "reused a live object";
+  }
+  const uint8_t *base = reinterpret_cast<const uint8_t *>(lo);
+  EXPECT_EQ(base[0], 0x5A);
+  EXPECT_EQ(base[kBig - 1], 0x5A);
+}
+
+// ---- environment, through a re-run of this binary ----
+
+struct ChildResult {
+  int status;  // exit status, or 128 + signal
+  std::string err;
+};
+
+ChildResult RunChild(const char *test, const std::vector<std::string> &env) {
+  std::vector<std::string> vars;
+  for (char **e = environ; *e != nullptr; e++) {
+    if (std::strncmp(*e, "ASTHRA_", 7) != 0) vars.emplace_back(*e);
+  }
+  for (const std::string &v : env) vars.push_back(v);
+  vars.push_back(std::string("ASTHRA_RT_TEST_CHILD=") + test);
+  std::vector<char *> envp;
+  for (std::string &v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::string filter = std::string("--gtest_filter=RuntimeGcChild.DISABLED_") + test;
+  char exe[] = "/proc/self/exe";
+  char also[] = "--gtest_also_run_disabled_tests";
+  char *argv[] = {exe, filter.data(), also, nullptr};
+
+  int fds[2];
+  if (pipe(fds) != 0) return {-1, "pipe failed"};
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(fds[1], 2);
+    close(fds[0]);
+    execve(exe, argv, envp.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out};
+}
+
+bool IsChild(const char *test) {
+  const char *v = std::getenv("ASTHRA_RT_TEST_CHILD");
+  return v != nullptr && std::strcmp(v, test) == 0;
+}
+
+// The child tests are DISABLED_ so ordinary runs leave them out; the guard
+// keeps --gtest_also_run_disabled_tests from running them in-process.
+#define CHILD_ONLY(name) \
+  if (!IsChild(name)) GTEST_SKIP() << "runs only as a child of RuntimeGcEnv"
+
+TEST(RuntimeGcChild, DISABLED_ExhaustHeap) {
+  CHILD_ONLY("ExhaustHeap");
+  // Keep everything: a linked list of 1 MiB blocks (and smaller ones).
+  void **head = nullptr;
+  for (int i = 0; i < 1 << 20; i++) {
+    auto **node = static_cast<void **>(asthra_gc_alloc((i % 4 == 0) ? (1 << 20) : 4000));
+    node[0] = head;
+    head = node;
+  }
+  std::fprintf(stderr, "survived\n");
+}
+
+TEST(RuntimeGcChild, DISABLED_PercentOff) {
+  CHILD_ONLY("PercentOff");
+  for (int i = 0; i < 4096; i++) asthra_gc_alloc_noscan(kChunk);  // 256 MiB garbage
+  EXPECT_EQ(asthra_gc_get_stats().collections, 0u);
+  asthra_gc_collect();
+  EXPECT_EQ(asthra_gc_get_stats().collections, 1u);
+}
+
+TEST(RuntimeGcChild, DISABLED_TraceAndStats) {
+  CHILD_ONLY("TraceAndStats");
+  for (int i = 0; i < 4096; i++) asthra_gc_alloc(kChunk);
+  asthra_gc_collect();
+  asthra_rt_finish(0);
+}
+
+TEST(RuntimeGcChild, DISABLED_Nothing) { CHILD_ONLY("Nothing"); }
+
+TEST(RuntimeGcEnv, HeapLimitPanics) {
+  ChildResult r = RunChild("ExhaustHeap", {"ASTHRA_GC_MAX_HEAP=32M"});
+  EXPECT_EQ(r.status, 101) << r.err;
+  EXPECT_EQ(r.err, "panic: out of memory: heap limit ASTHRA_GC_MAX_HEAP=32M reached\n");
+  r = RunChild("ExhaustHeap", {"ASTHRA_GC_MAX_HEAP=33554432"});
+  EXPECT_EQ(r.status, 101) << r.err;
+  EXPECT_EQ(r.err, "panic: out of memory: heap limit ASTHRA_GC_MAX_HEAP=33554432 reached\n");
+  // Smaller than the initial heap: the first large allocation fails, cleanly.
+  r = RunChild("ExhaustHeap", {"ASTHRA_GC_MAX_HEAP=1K"});
+  EXPECT_EQ(r.status, 101) << r.err;
+  EXPECT_EQ(r.err, "panic: out of memory: heap limit ASTHRA_GC_MAX_HEAP=1K reached\n");
+}
+
+TEST(RuntimeGcEnv, PercentOffCollectsOnlyWhenAsked) {
+  ChildResult r = RunChild("PercentOff", {"ASTHRA_GC_PERCENT=off"});
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(RuntimeGcEnv, ValidSettingsAreAccepted) {
+  for (const char *v : {"ASTHRA_GC_PERCENT=10", "ASTHRA_GC_PERCENT=100",
+                        "ASTHRA_GC_PERCENT=500", "ASTHRA_GC_MAX_HEAP=1G",
+                        "ASTHRA_GC_MAX_HEAP=512m", "ASTHRA_GC_MAX_HEAP=4096k"}) {
+    ChildResult r = RunChild("Nothing", {v});
+    EXPECT_EQ(r.status, 0) << v << ": " << r.err;
+    EXPECT_EQ(r.err, "") << v;
+  }
+}
+
+TEST(RuntimeGcEnv, MalformedSettingsExit2) {
+  struct Case {
+    const char *var, *want;
+  };
+  const Case cases[] = {
+      {"ASTHRA_GC_PERCENT=5", "asthra: invalid ASTHRA_GC_PERCENT=5: must be at least 10"},
+      {"ASTHRA_GC_PERCENT=abc", "asthra: invalid ASTHRA_GC_PERCENT=abc: expected an integer"},
+      {"ASTHRA_GC_PERCENT=", "asthra: invalid ASTHRA_GC_PERCENT=: expected an integer"},
+      {"ASTHRA_GC_PERCENT=100%", "asthra: invalid ASTHRA_GC_PERCENT=100%: expected an integer"},
+      {"ASTHRA_GC_PERCENT=-50", "asthra: invalid ASTHRA_GC_PERCENT=-50: "},
+      {"ASTHRA_GC_MAX_HEAP=12X", "asthra: invalid ASTHRA_GC_MAX_HEAP=12X: unknown suffix"},
+      {"ASTHRA_GC_MAX_HEAP=M", "asthra: invalid ASTHRA_GC_MAX_HEAP=M: expected a byte count"},
+      {"ASTHRA_GC_MAX_HEAP=0", "asthra: invalid ASTHRA_GC_MAX_HEAP=0: must be greater than zero"},
+      {"ASTHRA_GC_MAX_HEAP=99999999999999999999", "asthra: invalid ASTHRA_GC_MAX_HEAP="},
+      {"ASTHRA_GC_MAX_HEAP=99999999999G", "asthra: invalid ASTHRA_GC_MAX_HEAP=99999999999G: too large"},
+  };
+  for (const Case &c : cases) {
+    ChildResult r = RunChild("Nothing", {c.var});
+    EXPECT_EQ(r.status, 2) << c.var;
+    EXPECT_EQ(r.err.rfind(c.want, 0), 0u) << c.var << " printed: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(RuntimeGcEnv, TraceAndStatsReport) {
+  ChildResult r = RunChild("TraceAndStats", {"ASTHRA_GCTRACE=1", "ASTHRA_GCSTATS=1"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("asthra gc 1: heap "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", live "), std::string::npos);
+  EXPECT_NE(r.err.find("ms (mark "), std::string::npos);
+  EXPECT_NE(r.err.find("asthra gc stats: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", peak heap "), std::string::npos) << r.err;
+  r = RunChild("TraceAndStats", {"ASTHRA_GCTRACE=0"});
+  EXPECT_EQ(r.err, "");
+}
+
+}  // namespace

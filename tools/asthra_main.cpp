@@ -1,0 +1,113 @@
+// The `asthra` command: parses the command line and hands over to
+// compiler/driver.  Usage errors exit with status 2 (language.md).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "compiler/driver/driver.h"
+#include "runtime_paths.h"
+
+namespace {
+
+const char* kUsage =
+    "asthra — the Asthra compiler\n"
+    "\n"
+    "Usage:\n"
+    "  asthra run   [FLAGS] FILE [FILES...] [-- ARGS...]   compile and run a program\n"
+    "  asthra build [FLAGS] FILE [FILES...] [-o OUT]       compile a program to an executable\n"
+    "  asthra check [FLAGS] FILE [FILES...]                report diagnostics only\n"
+    "  asthra emit-c [FLAGS] FILE [FILES...] [-o OUT.c]    print the generated C\n"
+    "\n"
+    "FILES are more Asthra sources, or C inputs (.c, .o, .a) for extern \"lib\" functions.\n"
+    "\n"
+    "Flags:\n"
+    "  --release              optimised build; integer overflow wraps (default: debug, overflow panics)\n"
+    "  --bounds-checks=on|off slice and array bounds checks (default: on)\n"
+    "  --gc-stats             (run) print collector statistics when the program exits\n"
+    "  --color=auto|always|never\n"
+    "  -o FILE                output file\n"
+    "  -h, --help             this help\n"
+    "  --version              the compiler's version\n"
+    "\n"
+    "Environment: CC (the C compiler, default cc), ASTHRA_HOME (runtime location),\n"
+    "ASTHRA_GC_PERCENT, ASTHRA_GC_MAX_HEAP, ASTHRA_GCTRACE, ASTHRA_GCSTATS (see docs/).\n";
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "asthra: error: %s\n\nRun `asthra --help` for usage.\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using asthra::Command;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::printf("asthra %s\n", ASTHRA_VERSION);
+    return 0;
+  }
+  asthra::DriverOptions options;
+  if (cmd == "run") options.command = Command::Run;
+  else if (cmd == "build") options.command = Command::Build;
+  else if (cmd == "check") options.command = Command::Check;
+  else if (cmd == "emit-c") options.command = Command::EmitC;
+  else return usage_error("unknown command `" + cmd + "` (expected run, build, check or emit-c)");
+
+  std::string color = "auto";
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      if (options.command != Command::Run) return usage_error("`--` (program arguments) is only valid with `asthra run`");
+      for (++i; i < argc; ++i) options.program_args.push_back(argv[i]);
+      break;
+    }
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (a == "--release") {
+      options.release = true;
+    } else if (a == "--debug") {
+      options.release = false;
+    } else if (a == "--bounds-checks=on" || a == "--bounds-checks=off") {
+      options.bounds_checks = a == "--bounds-checks=on";
+    } else if (a.rfind("--bounds-checks", 0) == 0) {
+      return usage_error("`--bounds-checks` takes `on` or `off`: `--bounds-checks=off`");
+    } else if (a == "--gc-stats") {
+      options.gc_stats = true;
+    } else if (a.rfind("--color=", 0) == 0) {
+      color = a.substr(8);
+      if (color != "auto" && color != "always" && color != "never")
+        return usage_error("`--color` takes auto, always or never");
+    } else if (a == "-o") {
+      if (i + 1 >= argc) return usage_error("`-o` needs a file name");
+      options.output = argv[++i];
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage_error("unknown flag `" + a + "`");
+    } else {
+      options.inputs.push_back(a);
+    }
+  }
+  if (options.inputs.empty()) return usage_error("no input file given");
+  if (!options.output.empty() && options.command != Command::Build && options.command != Command::EmitC)
+    return usage_error("`-o` is only valid with `asthra build` and `asthra emit-c`");
+  options.color = color == "always" || (color == "auto" && isatty(2) && !std::getenv("NO_COLOR"));
+
+  asthra::RuntimePaths runtime{ASTHRA_RUNTIME_INCLUDE, ASTHRA_RUNTIME_LIB, ASTHRA_RUNTIME_CFLAGS, ASTHRA_RUNTIME_LIBS};
+  if (const char* home = std::getenv("ASTHRA_HOME"); home && *home) {
+    runtime.include_dir = std::string(home) + "/include";
+    runtime.library = std::string(home) + "/lib/libasthra_rt.a";
+  }
+  return asthra::run_driver(options, runtime);
+}
