@@ -7,6 +7,7 @@
 // covers.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "compiler/base/check.h"
@@ -196,25 +197,52 @@ class Exhaustiveness {
     std::vector<const Type*> rest(tys.begin() + 1, tys.end());
     auto cs = t->is_error() ? std::nullopt : ctors(t);
     if (cs) {
-      for (const Ctor& c : *cs) {
-        std::vector<Row> spec;
-        for (const Row& r : rows) {
-          if (auto args = specialize(r[0], c, t)) {
-            Row nr = *args;
-            nr.insert(nr.end(), r.begin() + 1, r.end());
-            spec.push_back(std::move(nr));
+      // Which constructors do the rows' heads name?  Only when they name all
+      // of them is it worth specialising by each (Maranget's complete
+      // signature); otherwise the default matrix decides, and a constructor
+      // nobody names is the witness.  This keeps recursive types finite.
+      std::vector<bool> named(cs->size(), false);
+      for (const Row& r : rows) {
+        if (is_wild(r[0])) continue;
+        for (size_t i = 0; i < cs->size(); ++i)
+          if (specialize(r[0], (*cs)[i], t)) named[i] = true;
+      }
+      bool complete = std::all_of(named.begin(), named.end(), [](bool b) { return b; });
+      if (complete) {
+        for (const Ctor& c : *cs) {
+          std::vector<Row> spec;
+          for (const Row& r : rows) {
+            if (auto args = specialize(r[0], c, t)) {
+              Row nr = *args;
+              nr.insert(nr.end(), r.begin() + 1, r.end());
+              spec.push_back(std::move(nr));
+            }
+          }
+          std::vector<const Type*> sub_tys = c.args;
+          sub_tys.insert(sub_tys.end(), rest.begin(), rest.end());
+          if (auto w = missing(spec, sub_tys, depth + 1)) {
+            std::vector<std::string> args(w->begin(), w->begin() + static_cast<long>(c.args.size()));
+            std::vector<std::string> out{show(t, c, args)};
+            out.insert(out.end(), w->begin() + static_cast<long>(c.args.size()), w->end());
+            return out;
           }
         }
-        std::vector<const Type*> sub_tys = c.args;
-        sub_tys.insert(sub_tys.end(), rest.begin(), rest.end());
-        if (auto w = missing(spec, sub_tys, depth + 1)) {
-          std::vector<std::string> args(w->begin(), w->begin() + static_cast<long>(c.args.size()));
-          std::vector<std::string> out{show(t, c, args)};
-          out.insert(out.end(), w->begin() + static_cast<long>(c.args.size()), w->end());
-          return out;
-        }
+        return std::nullopt;
       }
-      return std::nullopt;
+      std::vector<Row> dflt;
+      for (const Row& r : rows)
+        if (is_wild(r[0])) dflt.emplace_back(r.begin() + 1, r.end());
+      auto w = missing(dflt, rest, depth + 1);
+      if (!w) return std::nullopt;
+      size_t first_unnamed = 0;
+      while (named[first_unnamed]) ++first_unnamed;
+      const Ctor& c = (*cs)[first_unnamed];
+      bool any_named = std::any_of(named.begin(), named.end(), [](bool b) { return b; });
+      std::vector<std::string> out{any_named || t->kind == TypeKind::Bool
+                                       ? show(t, c, std::vector<std::string>(c.args.size(), "_"))
+                                       : "_"};
+      out.insert(out.end(), w->begin(), w->end());
+      return out;
     }
     std::vector<Row> dflt;
     for (const Row& r : rows)

@@ -18,11 +18,15 @@ void Checker::check_fn_body(FnDecl* f) {
     p.symbol = declare_local(p.name, p.span, ft->elems[i], false);
   }
   bool want_value = cur_ret_->kind != TypeKind::Void && cur_ret_->kind != TypeKind::Never;
-  const Type* t = check_block(f->body, want_value ? cur_ret_ : nullptr, want_value && f->body->tail);
-  if (f->body->tail && want_value && !compatible(t, cur_ret_)) {
-    mismatch(f->body->tail->span, cur_ret_, t, "the function's result");
+  // A final `if` without `else` is a statement, never the function's value.
+  Expr* tail = f->body->tail;
+  bool tail_is_value = want_value && tail &&
+                       !(tail->kind == ExprKind::If && !static_cast<IfExpr*>(tail)->else_branch);
+  const Type* t = check_block(f->body, want_value ? cur_ret_ : nullptr, tail_is_value);
+  if (tail_is_value && !compatible(t, cur_ret_)) {
+    mismatch(tail->span, cur_ret_, t, "the function's result");
   }
-  if (want_value && t->kind != TypeKind::Never && !f->body->tail && !t->is_error()) {
+  if (want_value && !tail_is_value && t->kind != TypeKind::Never && !t->is_error()) {
     diags_.report(DiagCode::E0202, f->body->close_span,
                   fmt::format("function `{}` may reach its end without returning a `{}`", f->name, cur_ret_->name))
         .note(f->name_span, "the function is declared here")

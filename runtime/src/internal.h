@@ -22,6 +22,10 @@
 
 #include "asthra/runtime.h"
 
+/* Thread-locals that signal handlers read: initial-exec, so an access is a
+ * fixed offset from the thread pointer (never a lazy __tls_get_addr). */
+#define ASTHRA__TLS_IE __attribute__((tls_model("initial-exec")))
+
 /* ---- core ---------------------------------------------------------- */
 
 /* Exit status of a panic and of every fault the runtime catches. */

@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "asthra/runtime.h"
 
@@ -183,6 +184,36 @@ TEST(RuntimeFormat, StringOps) {
   EXPECT_EQ(asthra_str_cmp(A("abc"), A("abc")), 0);
   EXPECT_GT(asthra_str_cmp(A("\xC3\xA9"), A("z")), 0);  // bytewise, unsigned
   EXPECT_EQ(asthra_str_cmp(asthra_string{nullptr, 0}, A("")), 0);
+}
+
+std::vector<uint32_t> Decode(const std::string &bytes) {
+  asthra_string s{reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()};
+  std::vector<uint32_t> out;
+  for (size_t i = 0, next = 0; i < s.len; i = next) {
+    out.push_back(asthra_str_decode(s, i, &next));
+    EXPECT_GT(next, i);
+  }
+  return out;
+}
+
+TEST(RuntimeFormat, StringDecode) {
+  using V = std::vector<uint32_t>;
+  EXPECT_EQ(Decode(""), V{});
+  EXPECT_EQ(Decode("ab"), (V{'a', 'b'}));
+  EXPECT_EQ(Decode("h\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80!"), (V{'h', 0xE9, 0x20AC, 0x1F600, '!'}));
+  EXPECT_EQ(Decode("\xF4\x8F\xBF\xBF"), V{0x10FFFF});
+  // Invalid input: one U+FFFD per offending byte, then resynchronise.
+  EXPECT_EQ(Decode("\x80"), V{0xFFFD});
+  EXPECT_EQ(Decode("\xC0\xAF"), (V{0xFFFD, 0xFFFD}));          // overlong
+  EXPECT_EQ(Decode("\xED\xA0\x80"), (V{0xFFFD, 0xFFFD, 0xFFFD}));  // surrogate
+  EXPECT_EQ(Decode("\xF4\x90\x80\x80"), (V{0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD}));
+  EXPECT_EQ(Decode("\xE2\x82"), (V{0xFFFD, 0xFFFD}));          // truncated
+  EXPECT_EQ(Decode("\xE2\x82x"), (V{0xFFFD, 0xFFFD, 'x'}));
+  // Round trip with fmt_char for every scalar class boundary.
+  for (uint32_t c : {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xD7FFu, 0xE000u, 0xFFFFu, 0x10000u, 0x10FFFFu}) {
+    asthra_string e = asthra_fmt_char(c);
+    EXPECT_EQ(Decode(S(e)), V{c}) << c;
+  }
 }
 
 TEST(RuntimeFormat, LogWritesLines) {

@@ -3,7 +3,7 @@
 // guard pages, canaries, use after secure_free.
 #include <gtest/gtest.h>
 
-#include <sys/mman.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -205,7 +205,9 @@ TEST(RuntimeSecure, LayoutAndZeroing) {
     auto *p = static_cast<uint8_t *>(s.ptr);
     // Ends exactly at a page boundary (the trailing guard page).
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p + n) % page, 0u) << n;
-    if (n % page == 0) EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % page, 0u);
+    if (n % page == 0) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % page, 0u);
+    }
     for (size_t i = 0; i < n; i++) ASSERT_EQ(p[i], 0);
     std::memset(p, 0x42, n);
     asthra_secure_zero(p, n);
@@ -301,7 +303,7 @@ TEST(RuntimeSecure, FinishZeroesLiveSecrets) {
 // The faulting stores live in functions the sanitizers leave alone, so in
 // an ASTHRA_SANITIZE build the hardware fault (not a sanitizer report) is
 // what the handler sees, as it would be in generated code.
-__attribute__((noinline, no_sanitize_address, no_sanitize_undefined)) void Store(uintptr_t addr) {
+__attribute__((noinline, no_sanitize("address", "undefined"))) void Store(uintptr_t addr) {
   *reinterpret_cast<volatile int *>(addr) = 1;
 }
 
@@ -315,15 +317,27 @@ TEST(RuntimeFaults, WildPointer) {
               "^panic: segmentation fault at address 0xdead0000\n$");
 }
 
+volatile int recursion_limit = INT32_MAX;  // never reached; defeats -Winfinite-recursion
+
 int Recurse(volatile char *prev, int depth) {
   volatile char frame[512];
   frame[0] = static_cast<char>(depth);
   if (prev != nullptr) frame[1] = prev[0];
+  if (depth >= recursion_limit) return 0;
   return Recurse(frame, depth + 1) + frame[0];
 }
 
 TEST(RuntimeFaults, StackOverflow) {
   EXPECT_EXIT(Recurse(nullptr, 0), ::testing::ExitedWithCode(101), "^panic: stack overflow\n$");
+}
+
+// Termination signals zero secure memory and then die by the signal (the
+// default action), so a parent still sees "killed by SIGTERM". A SIGSEGV
+// sent with kill/raise is a request to die, not a fault: no panic.
+TEST(RuntimeFaults, TerminationSignalsKeepTheirMeaning) {
+  EXPECT_EXIT(raise(SIGTERM), ::testing::KilledBySignal(SIGTERM), "");
+  EXPECT_EXIT(std::abort(), ::testing::KilledBySignal(SIGABRT), "");
+  EXPECT_EXIT(raise(SIGSEGV), ::testing::KilledBySignal(SIGSEGV), "");
 }
 
 }  // namespace

@@ -322,6 +322,20 @@ ASTHRA__DEF_INT_UNSIGNED(uint64_t, u64, 64, UINT64_MAX,
 /* Results are GC-allocated pointer-free memory (or static constants). */
 
 asthra_string asthra_str_concat(asthra_string a, asthra_string b);
+
+/* `for c in s`: the scalar whose UTF-8 encoding starts at byte i (< s.len),
+ * with *next set to the byte after it. A byte that does not start a valid
+ * sequence decodes as U+FFFD and advances by one. i >= s.len panics. */
+asthra_char asthra__str_decode_slow(asthra_string s, size_t i, size_t *next);
+static inline asthra_char asthra_str_decode(asthra_string s, size_t i,
+                                            size_t *next) {
+  if (ASTHRA_LIKELY(i < s.len && s.ptr[i] < 0x80)) {
+    *next = i + 1;
+    return s.ptr[i];
+  }
+  return asthra__str_decode_slow(s, i, next);
+}
+
 bool asthra_str_eq(asthra_string a, asthra_string b);
 int32_t asthra_str_cmp(asthra_string a, asthra_string b); /* <0, 0, >0 */
 asthra_string asthra_fmt_i64(int64_t v);

@@ -35,7 +35,7 @@
 /* 0 until the first thread starts panicking. */
 static atomic_int panicking;
 /* Set on the thread that is panicking (detects a panic within the panic). */
-static _Thread_local volatile sig_atomic_t this_thread_panicking;
+static _Thread_local volatile sig_atomic_t this_thread_panicking ASTHRA__TLS_IE;
 
 void asthra__panic_enter(void) {
   if (this_thread_panicking) _exit(ASTHRA__PANIC_STATUS);

@@ -9,7 +9,9 @@
  * collector never scans string contents.
  *
  * Comparison is bytewise (memcmp order, then length), which for UTF-8 is
- * also code-point order. `ptr` may be NULL when `len` is 0; no routine
+ * also code-point order. Iteration (`for c in s`) decodes one scalar at a
+ * time (asthra_str_decode, inline for ASCII); invalid bytes, which only
+ * foreign text can contain, decode as U+FFFD. `ptr` may be NULL when `len` is 0; no routine
  * here passes such a pointer to a libc function.
  *
  * Output: asthra_log writes to C's stdout, which stays buffered (fully when
@@ -49,6 +51,48 @@ int32_t asthra_str_cmp(asthra_string a, asthra_string b) {
   }
   if (a.len == b.len) return 0;
   return a.len < b.len ? -1 : 1;
+}
+
+/* UTF-8 per RFC 3629 / Unicode Table 3-7: no overlong forms, no
+ * surrogates, nothing above U+10FFFF. Only the first byte is consumed on
+ * an error, so decoding resynchronises at the next byte (as Go does). */
+asthra_char asthra__str_decode_slow(asthra_string s, size_t i, size_t *next) {
+  if (i >= s.len) asthra__panic_index_u(i, s.len, "string", NULL);
+  const uint8_t *p = s.ptr + i;
+  size_t left = s.len - i;
+  uint8_t b0 = p[0];
+  asthra_char c;
+  size_t n;
+  uint8_t lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+  if (b0 < 0x80) {
+    *next = i + 1;
+    return b0;
+  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+    c = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    c = b0 & 0x0F;
+    if (b0 == 0xE0) lo = 0xA0;      /* no overlong */
+    if (b0 == 0xED) hi = 0x9F;      /* no surrogates */
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    c = b0 & 0x07;
+    if (b0 == 0xF0) lo = 0x90;      /* no overlong */
+    if (b0 == 0xF4) hi = 0x8F;      /* <= U+10FFFF */
+  } else {
+    goto invalid;
+  }
+  if (left < n || p[1] < lo || p[1] > hi) goto invalid;
+  for (size_t k = 1; k < n; k++) {
+    if ((p[k] & 0xC0) != 0x80) goto invalid;
+    c = (c << 6) | (asthra_char)(p[k] & 0x3F);
+  }
+  *next = i + n;
+  return c;
+invalid:
+  *next = i + 1;
+  return 0xFFFD;
 }
 
 void asthra_log(asthra_string s) {

@@ -56,7 +56,7 @@
 #define ALT_STACK_SIZE ((size_t)64 << 10)
 
 /* The current thread's usable stack [lo, hi); 0 when not attached. */
-static _Thread_local uintptr_t stack_lo, stack_hi;
+static _Thread_local uintptr_t stack_lo ASTHRA__TLS_IE, stack_hi ASTHRA__TLS_IE;
 static _Thread_local void *alt_stack;
 static _Thread_local size_t alt_stack_size;
 

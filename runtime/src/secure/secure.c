@@ -268,6 +268,11 @@ void asthra_secure_free(asthra_slice s, const asthra_loc *loc) {
   explicit_bzero((void *)b->data_lo, data_len);
   munlock((void *)b->data_lo, data_len);
   madvise((void *)b->data_lo, data_len, MADV_DONTNEED);
+#ifdef MADV_DODUMP
+  /* The pages are now empty; clearing the flag lets the kernel merge the
+   * reservation with its guards (and freed neighbours) into one mapping. */
+  madvise((void *)b->data_lo, data_len, MADV_DODUMP);
+#endif
   mprotect((void *)b->data_lo, data_len, PROT_NONE);
   atomic_store_explicit(&b->state, BLOCK_FREED, memory_order_release);
   if (!canary_ok) {
