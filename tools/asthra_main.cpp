@@ -1,6 +1,9 @@
 // The `asthra` command: parses the command line and hands over to
 // compiler/driver.  Usage errors exit with status 2 (language.md).
+#include <pthread.h>
 #include <unistd.h>
+
+#include <exception>
 
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +41,42 @@ const char* kUsage =
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "asthra: error: %s\n\nRun `asthra --help` for usage.\n", message.c_str());
   return 2;
+}
+
+// The phases recurse over the tree; their depth is bounded by the parser's
+// nesting limit, and a large dedicated stack makes that bound safe.
+struct DriverCall {
+  const asthra::DriverOptions* options;
+  const asthra::RuntimePaths* runtime;
+  int status = 0;
+};
+
+void* driver_thread(void* arg) {
+  auto* call = static_cast<DriverCall*>(arg);
+  try {
+    call->status = asthra::run_driver(*call->options, *call->runtime);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "asthra: internal compiler error: uncaught exception: %s\n"
+                         "This is a bug in asthra, not in your program; please report it with the input.\n",
+                 e.what());
+    call->status = 3;
+  }
+  return nullptr;
+}
+
+int run_on_big_stack(const asthra::DriverOptions& options, const asthra::RuntimePaths& runtime) {
+  DriverCall call{&options, &runtime};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, size_t{512} << 20);
+  pthread_t thread;
+  if (pthread_create(&thread, &attr, driver_thread, &call) != 0) {
+    driver_thread(&call);  // fall back to the main thread's stack
+  } else {
+    pthread_join(thread, nullptr);
+  }
+  pthread_attr_destroy(&attr);
+  return call.status;
 }
 
 }  // namespace
@@ -109,5 +148,5 @@ int main(int argc, char** argv) {
     runtime.include_dir = std::string(home) + "/include";
     runtime.library = std::string(home) + "/lib/libasthra_rt.a";
   }
-  return asthra::run_driver(options, runtime);
+  return run_on_big_stack(options, runtime);
 }

@@ -825,14 +825,20 @@ class Parser {
   Expr* parse_binary(int min_prec) {
     DepthGuard guard(*this);
     Expr* lhs = parse_cast();
+    // A long chain `a + b + c + ...` builds a left-deep tree without
+    // recursing here; later phases recurse over it, so it is bounded too.
+    int chain = 0;
     while (true) {
       Tok op = binary_op_here();
       int prec = precedence(op);
       if (prec == 0 || prec <= min_prec) break;
-      Span op_span = cur().span;
+      if (++chain > kMaxChain) {
+        fail(DiagCode::E0015, cur().span,
+             fmt::format("more than {} operators in one expression", kMaxChain),
+             "split it with intermediate `let` bindings");
+      }
       next();
       if (op == Tok::Shr) next();
-      (void)op_span;
       Expr* rhs = parse_binary(prec);
       auto* b = module_->arena.make<BinaryExpr>();
       b->op = op;

@@ -19,6 +19,7 @@
 namespace asthra {
 
 constexpr int kMaxNesting = 200;
+constexpr int kMaxChain = 4000;
 
 std::unique_ptr<Module> parse(std::vector<Token> tokens, uint32_t file, Diagnostics& diags);
 
