@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   clang libclang-rt-14-dev python3
-  libgc-dev libfmt-dev libcli11-dev
+  libgc-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gdb binutils
 )
