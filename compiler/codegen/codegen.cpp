@@ -123,6 +123,16 @@ class FunctionEmitter {
     out_ += '\n';
   }
   std::string temp() { return fmt::format("t_{}", next_temp_++); }
+  // `if (c)` without doubled parentheses (clang warns on `if ((a == b))`).
+  static std::string cond(const std::string& c) {
+    if (c.size() < 2 || c.front() != '(' || c.back() != ')') return c;
+    int depth = 0;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (c[i] == '(') depth++;
+      if (c[i] == ')' && --depth == 0 && i + 1 != c.size()) return c;
+    }
+    return c.substr(1, c.size() - 2);
+  }
   // Declares a temporary holding `value`.
   std::string hoist(const Type* t, const std::string& value) {
     std::string n = temp();
@@ -183,7 +193,7 @@ class FunctionEmitter {
         out_ = std::move(saved);
         --indent_;
         if (cond_stmts.empty()) {
-          line(fmt::format("while ({}) {{", cond));
+          line(fmt::format("while ({}) {{", FunctionEmitter::cond(cond)));
         } else {
           line("while (1) {");
           out_ += cond_stmts;
@@ -417,12 +427,12 @@ class FunctionEmitter {
         auto* i = static_cast<IfExpr*>(e);
         if (i->let_pattern) {
           std::string scrut = pure(i->cond->type, expr(i->cond));
-          line(fmt::format("if ({}) {{", pattern_test(i->let_pattern, scrut)));
+          line(fmt::format("if ({}) {{", cond(pattern_test(i->let_pattern, scrut))));
           ++indent_;
           pattern_bind(i->let_pattern, scrut);
         } else {
           std::string c = expr(i->cond);
-          line(fmt::format("if ({}) {{", c));
+          line(fmt::format("if ({}) {{", cond(c)));
           ++indent_;
         }
         emit_into(i->then_block, target);
@@ -441,7 +451,7 @@ class FunctionEmitter {
         std::string scrut = pure(m->scrutinee->type, expr(m->scrutinee));
         for (size_t a = 0; a < m->arms.size(); ++a) {
           MatchArm& arm = m->arms[a];
-          line(fmt::format("{}if ({}) {{", a == 0 ? "" : "} else ", pattern_test(arm.pattern, scrut)));
+          line(fmt::format("{}if ({}) {{", a == 0 ? "" : "} else ", cond(pattern_test(arm.pattern, scrut))));
           ++indent_;
           pattern_bind(arm.pattern, scrut);
           assign_value(arm.body);
@@ -602,7 +612,8 @@ class FunctionEmitter {
     }
     if (l->kind == TypeKind::Bool) return fmt::format("(bool)({} {} {})", a, c_op(op), b);
     std::string sfx = CTypes::int_suffix(l);
-    std::string loc = u_.loc(span);
+    std::string loc = op == Tok::Amp || op == Tok::Pipe || op == Tok::Caret || (release && (op == Tok::Plus || op == Tok::Minus || op == Tok::Star || op == Tok::Shl || op == Tok::Shr))
+                          ? "" : u_.loc(span);
     switch (op) {
       case Tok::Plus: return release ? fmt::format("asthra_wadd_{}({}, {})", sfx, a, b) : fmt::format("asthra_add_{}({}, {}, {})", sfx, a, b, loc);
       case Tok::Minus: return release ? fmt::format("asthra_wsub_{}({}, {})", sfx, a, b) : fmt::format("asthra_sub_{}({}, {}, {})", sfx, a, b, loc);
@@ -984,13 +995,13 @@ class FunctionEmitter {
   std::string builtin_call(CallExpr* e, Builtin b) {
     std::vector<std::string> a;
     for (Expr* x : e->args) a.push_back(expr(x));
-    std::string loc = u_.loc(e->span);
+    auto loc = [&] { return u_.loc(e->span); };
     switch (b) {
       case Builtin::Log:
         if (a.size() == 2) return fmt::format("asthra_log_level({}, {})", a[0], format_value(e->args[1]->type, a[1]));
         return fmt::format("asthra_log({})", format_value(e->args[0]->type, a[0]));
       case Builtin::Panic:
-        return fmt::format("asthra_panic({}, {})", format_value(e->args[0]->type, a[0]), loc);
+        return fmt::format("asthra_panic({}, {})", format_value(e->args[0]->type, a[0]), loc());
       case Builtin::Exit:
         return fmt::format("asthra_exit({})", a[0]);
       case Builtin::Args:
@@ -1003,9 +1014,9 @@ class FunctionEmitter {
       case Builtin::AllocateSlice:
         return fmt::format("asthra_allocate_slice({})", a[0]);
       case Builtin::AllocateSecureSlice:
-        return fmt::format("asthra_allocate_secure({}, {})", a[0], loc);
+        return fmt::format("asthra_allocate_secure({}, {})", a[0], loc());
       case Builtin::AllocateSecureBuffer:
-        return fmt::format("asthra_allocate_secure({}, {})", a.empty() ? "32" : a[0], loc);
+        return fmt::format("asthra_allocate_secure({}, {})", a.empty() ? "32" : a[0], loc());
       case Builtin::SecureZero:
         if (a.size() == 1) {
           std::string s = pure(e->args[0]->type, a[0]);
@@ -1013,11 +1024,11 @@ class FunctionEmitter {
         }
         return fmt::format("asthra_secure_zero((void*)({}), {})", a[0], a[1]);
       case Builtin::SecureFree:
-        return fmt::format("asthra_secure_free({}, {})", a[0], loc);
+        return fmt::format("asthra_secure_free({}, {})", a[0], loc());
       case Builtin::SliceFromRawParts: {
         std::string elem = T.name(e->type->elem);
         std::string own = a.size() == 4 ? a[3] : "ASTHRA_OWNERSHIP_BORROWED";
-        return fmt::format("asthra_slice_from_raw_parts((void*)({}), {}, sizeof({}), {}, {})", a[0], a[1], elem, own, loc);
+        return fmt::format("asthra_slice_from_raw_parts((void*)({}), {}, sizeof({}), {}, {})", a[0], a[1], elem, own, loc());
       }
       case Builtin::ToC:
         return fmt::format("asthra_to_c({}, sizeof({}))", a[0], T.name(e->type->elem));
