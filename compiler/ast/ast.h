@@ -85,6 +85,7 @@ struct IntLit : Expr {
   IntLit() : Expr(ExprKind::IntLit) {}
   uint64_t value = 0;
   bool overflowed = false;  // did not fit in 64 bits
+  std::string spelling;     // as written, for messages
 };
 struct FloatLit : Expr {
   FloatLit() : Expr(ExprKind::FloatLit) {}

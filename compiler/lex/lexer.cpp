@@ -334,6 +334,7 @@ class Lexer {
 
   void lex_string() {
     size_t begin = pos_;
+    bool unterminated = false;
     bool triple = src_.substr(pos_, 3) == "\"\"\"";
     pos_ += triple ? 3 : 1;
     std::string value;
@@ -341,6 +342,7 @@ class Lexer {
       if (pos_ >= src_.size() || (!triple && src_[pos_] == '\n')) {
         error(DiagCode::E0002, begin, begin + 1, "unterminated string literal",
               triple ? "close it with `\"\"\"`" : "close it with `\"` (use `\"\"\"` for text spanning lines)");
+        unterminated = true;
         break;
       }
       if (triple ? src_.substr(pos_, 3) == "\"\"\"" : src_[pos_] == '"') {
@@ -358,10 +360,12 @@ class Lexer {
       value.append(src_.substr(start, pos_ - start));
     }
     add(Tok::String, begin, std::move(value));
+    tokens_.back().malformed = unterminated;
   }
 
   void lex_raw_string() {
     size_t begin = pos_;
+    bool unterminated = false;
     ++pos_;  // r
     bool triple = src_.substr(pos_, 3) == "\"\"\"";
     size_t quote = triple ? 3 : 1;
@@ -370,6 +374,7 @@ class Lexer {
     while (true) {
       if (pos_ >= src_.size() || (!triple && src_[pos_] == '\n')) {
         error(DiagCode::E0002, begin, begin + 1, "unterminated raw string literal");
+        unterminated = true;
         break;
       }
       if (triple ? src_.substr(pos_, 3) == "\"\"\"" : src_[pos_] == '"') {
@@ -382,15 +387,17 @@ class Lexer {
       value.append(src_.substr(start, pos_ - start));
     }
     add(Tok::String, begin, std::move(value));
+    tokens_.back().malformed = unterminated;
   }
 
   void lex_char() {
     size_t begin = pos_;
     ++pos_;
     std::string value;
+    bool bad_escape = false;
     if (peek() == '\\') {
       ++pos_;
-      decode_escape(value);
+      bad_escape = !decode_escape(value);
     } else if (peek() != '\'' && peek() != '\n' && pos_ < src_.size()) {
       size_t start = pos_;
       check_utf8_and_advance();
@@ -407,10 +414,13 @@ class Lexer {
       } else {
         pos_ = end;
         error(DiagCode::E0002, begin, begin + 1, "unterminated character literal", "close it with `'`");
+        add(Tok::Char, begin, std::move(value));
+        tokens_.back().malformed = true;
+        return;
       }
     } else {
       ++pos_;
-      if (value.empty()) error(DiagCode::E0006, begin, pos_, "empty character literal");
+      if (value.empty() && !bad_escape) error(DiagCode::E0006, begin, pos_, "empty character literal");
     }
     add(Tok::Char, begin, std::move(value));
   }

@@ -48,6 +48,8 @@ struct Token {
   // Set when a newline (or the start of the file) precedes this token; used to
   // report a missing `;` at the end of the previous line.
   bool at_line_start = false;
+  // An unterminated literal: it ran to the end of the line or file.
+  bool malformed = false;
 };
 
 }  // namespace asthra

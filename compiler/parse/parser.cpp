@@ -66,9 +66,14 @@ class Parser {
     return s;
   }
 
+  // After a malformed token (an unterminated literal swallowed the rest of
+  // the file) the lexer's error says it all; the parser stays quiet.
+  bool after_malformed() const { return prev().malformed || cur().malformed; }
   [[noreturn]] void fail(DiagCode code, Span span, std::string msg, std::string help = {}) {
-    auto d = diags_.report(code, span, std::move(msg));
-    if (!help.empty()) d.help(std::move(help));
+    if (!after_malformed()) {
+      auto d = diags_.report(code, span, std::move(msg));
+      if (!help.empty()) d.help(std::move(help));
+    }
     throw SyntaxError{};
   }
   [[noreturn]] void unexpected(const char* wanted) {
@@ -86,6 +91,7 @@ class Parser {
   void expect_semi() {
     if (accept(Tok::Semi)) return;
     if (cur().at_line_start || at(Tok::Eof) || at(Tok::RBrace)) {
+      if (after_malformed()) return;
       Span end = prev().span;
       end.begin = end.end;
       diags_.report(DiagCode::E0011, end, "expected `;` at the end of this statement")
@@ -969,6 +975,7 @@ class Parser {
         Token t = next();
         auto* lit = module_->arena.make<IntLit>();
         lit->span = t.span;
+        lit->spelling = t.text;
         parse_int(t, lit);
         return lit;
       }
@@ -1061,6 +1068,9 @@ class Parser {
         return a;
       }
       case Tok::LBrace:
+        if (no_struct_)
+          fail(DiagCode::E0012, cur().span, "expected an expression, found `{`",
+               "write the condition (or the value matched) before the block");
         return parse_block(false);
       case Tok::KwUnsafe:
         next();

@@ -130,7 +130,7 @@ const Type* Checker::check_int_lit(IntLit* lit, const Type* expected, bool negat
     range = fmt::format("0..={}", max);
   }
   if (!fits) {
-    std::string shown = lit->overflowed ? "literal" : fmt::format("{}{}", negated ? "-" : "", lit->value);
+    std::string shown = fmt::format("{}{}", negated ? "-" : "", lit->spelling);
     auto d = diags_.report(DiagCode::E0111, lit->span,
                            fmt::format("`{}` does not fit in `{}` (range {})", shown, t->name, range));
     if (!lit->overflowed && t->int_kind != IntKind::I64 && t->int_kind != IntKind::U64)
@@ -267,8 +267,15 @@ const Type* Checker::check_unary(UnaryExpr* e, const Type* expected) {
 const Type* Checker::check_binary(BinaryExpr* e, const Type* expected) {
   Tok op = e->op;
   if (op == Tok::AmpAmp || op == Tok::PipePipe) {
-    expect_type(e->lhs, types_.bool_(), "a logical operator");
-    expect_type(e->rhs, types_.bool_(), "a logical operator");
+    const Type* l = check(e->lhs, types_.bool_());
+    const Type* r = check(e->rhs, types_.bool_());
+    bool ok = (l->is_error() || l->kind == TypeKind::Bool || l->kind == TypeKind::Never) &&
+              (r->is_error() || r->kind == TypeKind::Bool || r->kind == TypeKind::Never);
+    if (!ok) {
+      auto d = diags_.report(DiagCode::E0109, e->span,
+                             fmt::format("{} needs `bool` operands, found `{}` and `{}`", tok_name(op), l->name, r->name));
+      if (l->is_integer() || r->is_integer()) d.help("compare explicitly, e.g. `a != 0`, or use the bitwise operator `&` / `|`");
+    }
     return types_.bool_();
   }
   bool arith = precedence_is_arith(op);
@@ -388,7 +395,7 @@ const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span s
     return type_sym->type;
   }
   TypeKind want = type_sym->name == "Result" ? TypeKind::Result : TypeKind::Option;
-  if (expected && expected->kind == want) return expected;
+  if (expected && (expected->kind == want || expected->is_error())) return expected;
   return nullptr;  // infer from the payload (Option.Some) or fail
 }
 

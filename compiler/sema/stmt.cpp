@@ -15,6 +15,10 @@ void Checker::check_fn_body(FnDecl* f) {
   push_scope();
   for (size_t i = 0; i < f->params.size(); ++i) {
     Param& p = f->params[i];
+    if (Symbol* prev = scopes_.back().count(p.name) ? scopes_.back()[p.name] : nullptr) {
+      diags_.report(DiagCode::E0102, p.span, fmt::format("parameter `{}` is declared more than once", p.name))
+          .note(prev->span, "first declared here");
+    }
     p.symbol = declare_local(p.name, p.span, ft->elems[i], false);
   }
   bool want_value = cur_ret_->kind != TypeKind::Void && cur_ret_->kind != TypeKind::Never;
@@ -41,6 +45,7 @@ void Checker::check_fn_body(FnDecl* f) {
 // `void`.
 const Type* Checker::check_block(BlockExpr* b, const Type* expected, bool want_value) {
   if (b->is_unsafe) unsafe_used_.push_back(false);
+  int errors_before = diags_.error_count();
   bool diverged = false;
   for (Stmt* s : b->stmts) diverged |= check_stmt(s);
   const Type* t = types_.void_();
@@ -52,7 +57,8 @@ const Type* Checker::check_block(BlockExpr* b, const Type* expected, bool want_v
   if (b->is_unsafe) {
     bool used = unsafe_used_.back();
     unsafe_used_.pop_back();
-    if (!used) {
+    // An erroneous operation inside may have been the unsafe one.
+    if (!used && diags_.error_count() == errors_before) {
       Span kw{b->span.file, b->span.begin, b->span.begin + 6};
       diags_.report(DiagCode::W0401, kw, "`unsafe` block contains no unsafe operation")
           .help("remove `unsafe`");
