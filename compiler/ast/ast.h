@@ -327,6 +327,7 @@ struct FnDecl : Decl {
   TypeExpr* ret = nullptr;  // null: void
   Annotations ret_annotations;
   BlockExpr* body = nullptr;  // null for extern and trait signatures
+  bool body_has_syntax_errors = false;  // sema skips such a body
   bool is_extern = false;
   bool has_library = false;
   std::string library;  // extern "lib"
@@ -385,6 +386,9 @@ struct Module {
   std::string package = "main";
   Span package_span;
   std::vector<Decl*> decls;
+  // A declaration was lost to a syntax error: checking the rest would
+  // report names it declared as missing, so sema does not run.
+  bool lost_declarations = false;
   Arena arena;
 };
 

@@ -66,6 +66,27 @@ struct Unit {
     return (libc_decls.count(f) ? "asthra_libc_" : "asthra_ext_") + f->name;
   }
   std::set<const Decl*> libc_decls;
+
+  // Asthra functions used as values (callbacks) are entered through a
+  // trampoline that first attaches a foreign calling thread to the runtime.
+  std::set<const FnDecl*> trampolines;
+  std::string function_value(const FnDecl* f) {
+    if (f->is_extern) return fn_name(f);
+    trampolines.insert(f);
+    return "as_cb_" + f->name;
+  }
+  std::string trampoline(const FnDecl* f) {
+    const Type* ft = f->symbol->type;
+    std::string params, args;
+    for (size_t i = 0; i < ft->elems.size(); ++i) {
+      params += fmt::format("{}{} a{}", i ? ", " : "", ctypes.name(ft->elems[i]), i);
+      args += fmt::format("{}a{}", i ? ", " : "", i);
+    }
+    bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
+    return fmt::format("static {} as_cb_{}({}) {{\n  asthra_thread_attach();\n  {}{}({});\n}}\n",
+                       ctypes.name(ft->elem), f->name, params.empty() ? "void" : params,
+                       returns ? "return " : "", fn_name(f), args);
+  }
 };
 
 class FunctionEmitter {
@@ -775,7 +796,7 @@ class FunctionEmitter {
         return names_.at(s);
       case SymbolKind::Fn:
       case SymbolKind::Extern:
-        return u_.fn_name(s->fn);
+        return u_.function_value(s->fn);
       case SymbolKind::Const:
         return "(" + expr(s->const_decl->value) + ")";
       case SymbolKind::OwnershipConst:
@@ -1086,7 +1107,9 @@ std::string generate_c(Program& program, const SourceManager& sources, const Cod
   out += u.ctypes.definitions() + "\n";
   for (FnDecl* f : program.externs) out += extern_declaration(u, f);
   for (const FnDecl* f : u.used_libc) out += extern_declaration(u, f);
-  out += "\n" + u.locations + "\n" + prototypes + "\n" + bodies;
+  std::string trampolines;
+  for (const FnDecl* f : u.trampolines) trampolines += u.trampoline(f);
+  out += "\n" + u.locations + "\n" + prototypes + "\n" + trampolines + "\n" + bodies;
   out += "int main(int argc, char **argv) {\n  asthra_rt_init(argc, argv);\n";
   if (program.main_returns_status) {
     out += "  int32_t status = as_main();\n  return asthra_rt_finish(status);\n}\n";

@@ -35,9 +35,11 @@ static void append_location(std::string& out, const SourceFile& file, Span span,
   std::string_view line = file.line_text(lc.line);
   std::string gutter = std::to_string(lc.line);
   out += fmt::format(" {} | ", gutter);
-  // Tabs are shown as single spaces so the caret stays aligned.
+  // Tabs and other control bytes (NUL included) are shown as single spaces
+  // so the caret stays aligned and the terminal sees no control codes.
   std::string shown(line);
-  std::replace(shown.begin(), shown.end(), '\t', ' ');
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
   out += shown + "\n";
   out += fmt::format(" {} | ", std::string(gutter.size(), ' '));
   uint32_t width = 1;

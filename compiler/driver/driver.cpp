@@ -141,11 +141,19 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
       return 1;
     }
     uint32_t file = sm.add(path, std::move(text));
-    modules.push_back(parse(lex(sm, file, diags), file, diags));
+    int errors_before = diags.error_count();
+    std::vector<Token> tokens = lex(sm, file, diags);
+    bool lex_errors = diags.error_count() != errors_before;
+    modules.push_back(parse(std::move(tokens), file, diags));
     program.modules.push_back(modules.back().get());
+    if (lex_errors) modules.back()->lost_declarations = true;
   }
-  // Semantic analysis needs a well-formed tree: stop after syntax errors.
-  bool ok = diags.error_count() == 0 && analyze(program, diags);
+  // After syntax errors inside function bodies only, the rest of the program
+  // is still checked (those bodies are skipped), so independent errors are
+  // all reported; any other syntax error stops here to avoid cascades.
+  bool checkable = std::none_of(modules.begin(), modules.end(),
+                                [](const auto& m) { return m->lost_declarations; });
+  bool ok = checkable && analyze(program, diags) && diags.error_count() == 0;
   int errors = diags.error_count(), warnings = diags.warning_count();
   diags.print(stderr, options.color);
   if (!ok) {

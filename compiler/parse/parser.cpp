@@ -1,5 +1,7 @@
 #include "compiler/parse/parser.h"
 
+#include "compiler/base/check.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -118,6 +120,7 @@ class Parser {
 
   // Skip to the start of the next top-level declaration.
   void sync_top_level() {
+    module_->lost_declarations = true;
     int depth = 0;
     while (!at(Tok::Eof)) {
       Tok k = cur().kind;
@@ -344,7 +347,9 @@ class Parser {
              "write `{ ... }`, or declare a foreign function with `extern`");
       unexpected("`{` to start the function body");
     }
+    int errors_before = diags_.error_count();
     f->body = parse_block(false);
+    f->body_has_syntax_errors = diags_.error_count() != errors_before;
     f->span = span_from(begin);
     return f;
   }
@@ -829,7 +834,6 @@ class Parser {
   }
 
   Expr* parse_binary(int min_prec) {
-    DepthGuard guard(*this);
     Expr* lhs = parse_cast();
     // A long chain `a + b + c + ...` builds a left-deep tree without
     // recursing here; later phases recurse over it, so it is bounded too.
@@ -872,11 +876,19 @@ class Parser {
 
   // Unary <- ('!' / '-' / '~' / '*' / '&') Unary / 'await' Unary / 'try' Unary / Postfix
   Expr* parse_unary() {
-    DepthGuard guard(*this);
     Span begin = cur().span;
     Tok k = cur().kind;
     if (k == Tok::Bang || k == Tok::Minus || k == Tok::Tilde || k == Tok::Star || k == Tok::Amp ||
-        k == Tok::AmpAmp) {
+        k == Tok::AmpAmp || k == Tok::KwAwait || k == Tok::KwTry) {
+      // Each prefix operator nests one level.
+      DepthGuard guard(*this);
+      return parse_prefixed(begin, k);
+    }
+    return parse_postfix(parse_primary());
+  }
+
+  Expr* parse_prefixed(Span begin, Tok k) {
+    if (k != Tok::KwAwait && k != Tok::KwTry) {
       next();
       if (k == Tok::AmpAmp) {  // `&&x` is `&(&x)`
         fail(DiagCode::E0010, begin, "`&&` cannot take the address of an address",
@@ -902,7 +914,7 @@ class Parser {
       t->span = span_from(begin);
       return t;
     }
-    return parse_postfix(parse_primary());
+    ASTHRA_UNREACHABLE("prefix operator");
   }
 
   std::vector<Expr*> parse_call_args() {
@@ -967,8 +979,8 @@ class Parser {
     }
   }
 
+  // Parentheses, array literals and blocks each nest one level.
   Expr* parse_primary() {
-    DepthGuard guard(*this);
     Span begin = cur().span;
     switch (cur().kind) {
       case Tok::Int: {
@@ -1022,6 +1034,7 @@ class Parser {
         return v;
       }
       case Tok::LParen: {
+        DepthGuard guard(*this);
         next();
         if (accept(Tok::RParen)) {
           auto* v = module_->arena.make<VoidLit>();
@@ -1041,6 +1054,7 @@ class Parser {
         return t;
       }
       case Tok::LBracket: {
+        DepthGuard guard(*this);
         next();
         if (at(Tok::KwNone) && peek().kind == Tok::RBracket) next();
         if (accept(Tok::RBracket)) {

@@ -573,7 +573,8 @@ bool Checker::run() {
     for (Decl* d : m->decls)
       if (d->kind == DeclKind::Const) check_const(static_cast<ConstDecl*>(d));
   check_main();
-  for (FnDecl* f : prog_.functions) check_fn_body(f);
+  for (FnDecl* f : prog_.functions)
+    if (!f->body_has_syntax_errors) check_fn_body(f);
   compute_boxing();
   return diags_.error_count() == 0;
 }

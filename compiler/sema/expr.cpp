@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "compiler/base/check.h"
 #include "compiler/sema/checker.h"
@@ -942,8 +943,17 @@ const Type* Checker::check_inner(Expr* e, const Type* expected, bool want_value)
   switch (e->kind) {
     case ExprKind::IntLit:
       return check_int_lit(static_cast<IntLit*>(e), expected, false);
-    case ExprKind::FloatLit:
-      return expected && expected->kind == TypeKind::Float ? expected : types_.float_(64);
+    case ExprKind::FloatLit: {
+      const Type* t = expected && expected->kind == TypeKind::Float ? expected : types_.float_(64);
+      double v = static_cast<FloatLit*>(e)->value;
+      // FLT_MAX + half an ulp: from there on a double rounds to f32 infinity.
+      constexpr double kF32Overflow = 3.4028235677973366e+38;
+      if (std::isinf(v) || (t->float_bits == 32 && std::fabs(v) >= kF32Overflow)) {
+        diags_.report(DiagCode::E0111, e->span,
+                      fmt::format("`{}` does not fit in `{}`", static_cast<FloatLit*>(e)->spelling, t->name));
+      }
+      return t;
+    }
     case ExprKind::StringLit:
       return types_.string();
     case ExprKind::CharLit:

@@ -22,19 +22,26 @@ void Checker::check_fn_body(FnDecl* f) {
     p.symbol = declare_local(p.name, p.span, ft->elems[i], false);
   }
   bool want_value = cur_ret_->kind != TypeKind::Void && cur_ret_->kind != TypeKind::Never;
-  // A final `if` without `else` is a statement, never the function's value.
+  // A final `if` whose chain has no `else` is a statement, never the
+  // function's value.
   Expr* tail = f->body->tail;
-  bool tail_is_value = want_value && tail &&
-                       !(tail->kind == ExprKind::If && !static_cast<IfExpr*>(tail)->else_branch);
+  auto has_else_everywhere = [](Expr* e) {
+    while (e && e->kind == ExprKind::If) e = static_cast<IfExpr*>(e)->else_branch;
+    return e != nullptr;
+  };
+  bool tail_is_value = want_value && tail && (tail->kind != ExprKind::If || has_else_everywhere(tail));
   const Type* t = check_block(f->body, want_value ? cur_ret_ : nullptr, tail_is_value);
-  if (tail_is_value && !compatible(t, cur_ret_)) {
-    mismatch(tail->span, cur_ret_, t, "the function's result");
-  }
-  if (want_value && !tail_is_value && t->kind != TypeKind::Never && !t->is_error()) {
+  // A tail that gives no value (a `match` whose arms are statements) leaves
+  // the end reachable: that is a missing return, not a type mismatch.
+  bool falls_off = want_value && t->kind != TypeKind::Never && !t->is_error() &&
+                   (!tail_is_value || t->kind == TypeKind::Void);
+  if (falls_off) {
     diags_.report(DiagCode::E0202, f->body->close_span,
                   fmt::format("function `{}` may reach its end without returning a `{}`", f->name, cur_ret_->name))
         .note(f->name_span, "the function is declared here")
         .help("add a `return` on every path");
+  } else if (tail_is_value && !compatible(t, cur_ret_)) {
+    mismatch(tail->span, cur_ret_, t, "the function's result");
   }
   pop_scope();
   cur_fn_ = nullptr;

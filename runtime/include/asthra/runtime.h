@@ -396,6 +396,11 @@ asthra_string asthra_cstr_to_string(const uint8_t *p);
 /* Cryptographically secure random bytes (getrandom). */
 void asthra_fill_random(asthra_slice bytes);
 
+/* Registers the calling thread with the collector and the runtime's fault
+ * handling if it is not yet (a foreign thread calling back into Asthra);
+ * idempotent. Generated callback trampolines call it first. */
+void asthra_thread_attach(void);
+
 /* ------------------------------------------------------------------ */
 /* Secure memory (memory-model.md §5)                                  */
 /* ------------------------------------------------------------------ */
