@@ -156,6 +156,11 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   bool ok = checkable && analyze(program, diags) && diags.error_count() == 0;
   int errors = diags.error_count(), warnings = diags.warning_count();
   diags.print(stderr, options.color);
+  if (ok && options.warnings_are_errors && warnings > 0) {
+    std::fprintf(stderr, "asthra: %d warning%s, treated as errors (-Werror); the program was not compiled\n", warnings,
+                 warnings == 1 ? "" : "s");
+    return 1;
+  }
   if (!ok) {
     std::fprintf(stderr, "asthra: %d error%s%s; the program was not compiled\n", errors, errors == 1 ? "" : "s",
                  warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s").c_str() : "");

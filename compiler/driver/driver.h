@@ -18,6 +18,7 @@ struct DriverOptions {
   bool release = false;
   bool bounds_checks = true;
   bool gc_stats = false;
+  bool warnings_are_errors = false;  // -Werror
   bool color = false;
 };
 

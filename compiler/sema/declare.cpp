@@ -11,6 +11,7 @@
 #include "compiler/lex/lexer.h"
 #include "compiler/parse/parser.h"
 #include "compiler/sema/checker.h"
+#include "compiler/sema/ownership.h"
 
 namespace asthra {
 
@@ -588,7 +589,10 @@ bool analyze(Program& program, Diagnostics& diags) {
     program.libc_module = parse(lex(libc_sources, libc_file, libc_diags), libc_file, libc_diags);
     ASTHRA_CHECK(libc_diags.error_count() == 0);
   }
-  return Checker(program, diags).run();
+  if (!Checker(program, diags).run()) return false;
+  check_annotations(program, diags);
+  check_ownership(program, diags);
+  return diags.error_count() == 0;
 }
 
 }  // namespace asthra

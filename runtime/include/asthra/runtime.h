@@ -75,6 +75,14 @@ typedef struct asthra_gc_stats {
   uint64_t peak_heap_bytes; /* largest heap_bytes ever seen */
   uint64_t total_pause_ns;  /* sum of collection pauses */
   uint64_t max_pause_ns;    /* longest collection pause */
+  /* Appended after the seven fields memory-model.md §7 requires (those are
+   * what the compiler's GcStats declares today). */
+  uint64_t p50_pause_ns;    /* median pause (histogram, within 1.6%) */
+  uint64_t p99_pause_ns;    /* 99th-percentile pause (nearest rank, ditto) */
+  uint64_t total_mark_ns;   /* sum of the mark phases inside the pauses */
+  uint64_t total_sweep_ns;  /* sum of the sweep work inside the pauses */
+  uint64_t elapsed_ns;      /* wall time since asthra_rt_init; the GC share
+                               of wall time is total_pause_ns / elapsed_ns */
 } asthra_gc_stats;
 
 /* Ownership zones for asthra_slice_from_raw_parts (memory-model.md §1). */

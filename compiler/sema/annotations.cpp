@@ -1,0 +1,247 @@
+// Annotation checks (memory-model.md §1-§2, rule 6): every `#[...]` in the
+// program is either a memory tag in a place the tables allow, a security or
+// review tag, or a general `#[name(key = value)]` tag; anything else is an
+// error, and a near miss of a memory tag is named (`#[transfer_ful]`: did
+// you mean `#[transfer_full]`?).  Runs after type checking, so transfer tags
+// can be checked against the annotated types.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/sema/ownership.h"
+
+namespace asthra {
+namespace {
+
+enum class Place { Function, Extern, TypeDecl, OtherDecl, Param, Return, Let };
+
+const char* place_name(Place p) {
+  switch (p) {
+    case Place::Function: return "a function";
+    case Place::Extern: return "an extern function";
+    case Place::TypeDecl: return "a struct or enum";
+    case Place::OtherDecl: return "this declaration";
+    case Place::Param: return "a parameter";
+    case Place::Return: return "a return type";
+    case Place::Let: return "a variable";
+  }
+  return "here";
+}
+
+const char* const kKnown[] = {"ownership", "transfer_full", "transfer_none", "borrowed", "constant_time",
+                              "volatile_memory", "public", "human_review", "non_deterministic", "allow"};
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t prev = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cur = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1])});
+      prev = row[j];
+      row[j] = cur;
+    }
+  }
+  return row[b.size()];
+}
+
+bool is_transfer_tag(const std::string& n) {
+  return n == "transfer_full" || n == "transfer_none" || n == "borrowed";
+}
+
+bool can_carry_transfer(const Type* t) {
+  return !t || t->is_error() || t->kind == TypeKind::Ptr || t->kind == TypeKind::Slice ||
+         t->kind == TypeKind::String;
+}
+
+class AnnotationChecker {
+ public:
+  explicit AnnotationChecker(Diagnostics& diags) : diags_(diags) {}
+
+  // `type` is the annotated type where there is one (params, returns, lets).
+  void check(const Annotations& list, Place place, const Type* type) {
+    const Annotation* ownership = nullptr;
+    const Annotation* transfer = nullptr;
+    for (const Annotation& a : list) {
+      if (!known(a)) continue;
+      if (a.name == "ownership") {
+        check_zone(a);
+        if (place != Place::TypeDecl && place != Place::Extern && place != Place::Let) {
+          not_here(a, place, "`#[ownership(...)]` goes on a struct or enum, a variable or an extern function");
+          continue;
+        }
+        if (ownership) {
+          diags_.report(DiagCode::E0502, a.span, "more than one ownership annotation")
+              .note(ownership->span, "the first one is here")
+              .help("keep exactly one `#[ownership(...)]`");
+        }
+        ownership = &a;
+      } else if (is_transfer_tag(a.name)) {
+        if (!a.args.empty()) diags_.report(DiagCode::E0503, a.span, fmt::format("`#[{}]` takes no arguments", a.name));
+        if (a.name == "borrowed" && place == Place::Return) {
+          diags_.report(DiagCode::E0504, a.span, "`#[borrowed]` is not allowed on a return type")
+              .help("a returned value outlives the call: use `#[transfer_full]` (the caller owns it) or `#[transfer_none]` (the callee keeps it)");
+          continue;
+        }
+        if (place != Place::Param && place != Place::Return) {
+          not_here(a, place, "transfer annotations go on parameters and return types only");
+          continue;
+        }
+        if (transfer) {
+          diags_.report(DiagCode::E0502, a.span,
+                        transfer->name == a.name ? fmt::format("`#[{}]` is given twice", a.name)
+                                                 : fmt::format("`#[{}]` conflicts with `#[{}]`", a.name, transfer->name))
+              .note(transfer->span, "the first transfer annotation is here")
+              .help("a parameter or return has at most one transfer annotation");
+          continue;
+        }
+        transfer = &a;
+        if (!can_carry_transfer(type)) {
+          diags_.report(DiagCode::E0505, a.span,
+                        fmt::format("`#[{}]` on a value of type `{}`", a.name, type->name))
+              .help("transfer annotations apply to pointers, slices and strings only; remove it");
+        }
+      } else if (a.name == "constant_time" || a.name == "volatile_memory") {
+        if (place != Place::Function) not_here(a, place, fmt::format("`#[{}]` goes on an Asthra function", a.name));
+      } else if (a.name == "public") {
+        if (place != Place::Param) not_here(a, place, "`#[public]` marks a parameter of a `#[constant_time]` function");
+      } else if (a.name == "allow") {
+        if (place != Place::Function && place != Place::Let) not_here(a, place, "`#[allow(...)]` goes on a function or a variable");
+        for (const AnnotationArg& arg : a.args)
+          if (arg.key.empty() && arg.value != "leak")
+            diags_.report(DiagCode::E0506, arg.span, fmt::format("unknown lint `{}` in `#[allow(...)]`", arg.value))
+                .help("the lint that can be allowed is `leak`");
+      } else if (a.name == "human_review") {
+        if (a.args.size() != 1 || !(a.args[0].value == "low" || a.args[0].value == "medium" || a.args[0].value == "high"))
+          diags_.report(DiagCode::E0506, a.span, "`#[human_review(...)]` takes `low`, `medium` or `high`");
+      }
+    }
+  }
+
+ private:
+  // Whether `a` is an annotation we know or a general `#[name(key = value)]`
+  // tag; reports it otherwise.
+  bool known(const Annotation& a) {
+    for (const char* k : kKnown)
+      if (a.name == k) return true;
+    bool general = !a.args.empty() &&
+                   std::all_of(a.args.begin(), a.args.end(), [](const AnnotationArg& x) { return !x.key.empty(); });
+    std::string best;
+    size_t best_dist = 3;
+    for (const char* k : kKnown) {
+      size_t d = edit_distance(a.name, k);
+      if (d < best_dist) {
+        best_dist = d;
+        best = k;
+      }
+    }
+    if (general && best.empty()) return false;  // accepted and kept, no memory meaning
+    auto d = diags_.report(DiagCode::E0506, Span{a.span.file, a.span.begin, a.span.end},
+                           fmt::format("unknown annotation `#[{}]`", a.name));
+    if (!best.empty()) d.help(fmt::format("did you mean `#[{}]`?", best));
+    else d.help("memory annotations are `#[ownership(gc|c|pinned)]`, `#[transfer_full]`, `#[transfer_none]` and `#[borrowed]`; other tags take `key = value` arguments");
+    return false;
+  }
+
+  void check_zone(const Annotation& a) {
+    if (a.args.size() == 1 && a.args[0].key.empty() &&
+        (a.args[0].value == "gc" || a.args[0].value == "c" || a.args[0].value == "pinned"))
+      return;
+    Span where = a.args.empty() ? a.span : a.args[0].span;
+    diags_.report(DiagCode::E0501, where,
+                  a.args.empty() ? std::string("`#[ownership]` needs a zone")
+                                 : fmt::format("unknown ownership zone `{}`", a.args[0].value))
+        .help("the zones are `gc`, `c` and `pinned`: `#[ownership(c)]`");
+  }
+
+  void not_here(const Annotation& a, Place place, const std::string& help) {
+    diags_.report(DiagCode::E0503, a.span, fmt::format("`#[{}]` is not allowed on {}", a.name, place_name(place)))
+        .help(help);
+  }
+
+  Diagnostics& diags_;
+};
+
+void check_block_lets(AnnotationChecker& ac, BlockExpr* b);
+
+void check_expr_lets(AnnotationChecker& ac, Expr* e) {
+  if (!e) return;
+  switch (e->kind) {
+    case ExprKind::Block:
+      check_block_lets(ac, static_cast<BlockExpr*>(e));
+      break;
+    case ExprKind::If: {
+      auto* i = static_cast<IfExpr*>(e);
+      check_block_lets(ac, i->then_block);
+      check_expr_lets(ac, i->else_branch);
+      break;
+    }
+    case ExprKind::Match:
+      for (MatchArm& arm : static_cast<MatchExpr*>(e)->arms) check_expr_lets(ac, arm.body);
+      break;
+    default:
+      break;
+  }
+}
+
+void check_block_lets(AnnotationChecker& ac, BlockExpr* b) {
+  for (Stmt* s : b->stmts) {
+    switch (s->kind) {
+      case StmtKind::Let: {
+        auto* let = static_cast<LetStmt*>(s);
+        ac.check(let->annotations, Place::Let, let->symbol ? let->symbol->type : nullptr);
+        check_expr_lets(ac, let->init);
+        break;
+      }
+      case StmtKind::Expr:
+        check_expr_lets(ac, static_cast<ExprStmt*>(s)->expr);
+        break;
+      case StmtKind::While:
+        check_block_lets(ac, static_cast<WhileStmt*>(s)->body);
+        break;
+      case StmtKind::For:
+        check_block_lets(ac, static_cast<ForStmt*>(s)->body);
+        break;
+      default:
+        break;
+    }
+  }
+  check_expr_lets(ac, b->tail);
+}
+
+void check_function(AnnotationChecker& ac, FnDecl* f) {
+  ac.check(f->annotations, f->is_extern ? Place::Extern : Place::Function, nullptr);
+  const Type* ft = f->symbol ? f->symbol->type : nullptr;
+  for (size_t i = 0; i < f->params.size(); ++i)
+    ac.check(f->params[i].annotations, Place::Param, ft && i < ft->elems.size() ? ft->elems[i] : nullptr);
+  ac.check(f->ret_annotations, Place::Return, ft ? ft->elem : nullptr);
+  if (f->body) check_block_lets(ac, f->body);
+}
+
+}  // namespace
+
+void check_annotations(Program& program, Diagnostics& diags) {
+  AnnotationChecker ac(diags);
+  for (Module* m : program.modules) {
+    for (Decl* d : m->decls) {
+      switch (d->kind) {
+        case DeclKind::Fn:
+          check_function(ac, static_cast<FnDecl*>(d));
+          break;
+        case DeclKind::Struct:
+        case DeclKind::Enum:
+          ac.check(d->annotations, Place::TypeDecl, nullptr);
+          break;
+        case DeclKind::Impl:
+          for (FnDecl* m2 : static_cast<ImplDecl*>(d)->methods) check_function(ac, m2);
+          break;
+        default:
+          ac.check(d->annotations, Place::OtherDecl, nullptr);
+          break;
+      }
+    }
+  }
+}
+
+}  // namespace asthra

@@ -1,0 +1,861 @@
+// The ownership pass (memory-model.md §1-§2): what the annotations mean.
+//
+// For each function it interprets the checked tree abstractly, in source
+// order, carrying a State: which allocation each binding holds (bindings
+// alias: `let q = p;` holds the same allocation) and, per allocation, its
+// zone (gc, c, pinned, or borrowed from a `#[transfer_none]` return or a
+// `#[borrowed]` parameter), whether this function owns it, and its status
+// (live, transferred, maybe transferred, handed to another owner, null).
+// Structured control flow makes this a CFG walk: `if`/`match` branches run
+// on copies that are merged at the join (live + transferred = maybe
+// transferred); loops iterate to a fixpoint (merging the entry, `continue`
+// and end-of-body states at the head, `break` states at the exit); a
+// `return`, a `break`/`continue` or a call to a `Never` function makes the
+// state unreachable.
+//
+// Checks: use after transfer and transfer twice (E0301/E0302, "may have
+// been" after a join), wrong-zone transfer (E0303), a loan that escapes
+// (E0304), GC references stored in C memory (E0305), C memory owned by the
+// function that reaches the end of its scope, a `return` or an overwrite on
+// some path without being freed, returned or stored (W0301, at the
+// allocation, with a note where the leaking path ends).
+//
+// Deliberately conservative, so correct code never gets a diagnostic: an
+// allocation handed to an untagged foreign parameter, stored in a container
+// or returned stops being tracked; bindings whose allocation differs between
+// branches become untracked at the join; results of Asthra functions are
+// untracked unless their return is `#[transfer_full]`.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <set>
+
+#include "compiler/base/check.h"
+#include "compiler/sema/ownership.h"
+
+namespace asthra {
+namespace {
+
+enum class MemZone : uint8_t { Gc, C, Pinned, Borrowed };
+enum class Status : uint8_t { Live, Transferred, MaybeTransferred, Handed, Null };
+
+struct Alloc {
+  MemZone zone = MemZone::Gc;
+  bool owned = false;    // this function must free it or pass it on
+  bool is_loan = false;  // a `#[borrowed]` parameter of this function
+  bool allow_leak = false;
+  Status status = Status::Live;
+  Span created;
+  Span transferred;
+  std::string name;      // a binding that holds it, for messages
+  std::string origin;    // what made it, for messages ("allocate_slice", ...)
+  bool operator==(const Alloc& o) const { return status == o.status && owned == o.owned && zone == o.zone; }
+};
+
+struct State {
+  bool reachable = true;
+  std::map<const Symbol*, int> vars;
+  std::map<int, Alloc> allocs;
+  bool operator==(const State& o) const {
+    return reachable == o.reachable && vars == o.vars && allocs == o.allocs;
+  }
+};
+
+Status merge_status(Status a, Status b) {
+  if (a == b) return a;
+  if (a == Status::Handed || b == Status::Handed) return Status::Handed;
+  if (a == Status::Null) return b;
+  if (b == Status::Null) return a;
+  return Status::MaybeTransferred;  // Live/Transferred/Maybe mixed
+}
+
+State merge(const State& a, const State& b) {
+  if (!a.reachable) return b;
+  if (!b.reachable) return a;
+  State out;
+  for (const auto& [sym, id] : a.vars) {
+    auto it = b.vars.find(sym);
+    if (it != b.vars.end() && it->second == id) out.vars[sym] = id;
+  }
+  out.allocs = a.allocs;
+  for (const auto& [id, alloc] : b.allocs) {
+    auto it = out.allocs.find(id);
+    if (it == out.allocs.end()) {
+      out.allocs[id] = alloc;
+    } else {
+      it->second.status = merge_status(it->second.status, alloc.status);
+      if (it->second.transferred.end == 0) it->second.transferred = alloc.transferred;
+    }
+  }
+  return out;
+}
+
+bool is_null_literal(const Expr* e) {
+  while (e->kind == ExprKind::Cast) e = static_cast<const CastExpr*>(e)->operand;
+  return e->kind == ExprKind::IntLit && static_cast<const IntLit*>(e)->value == 0;
+}
+
+const Symbol* local_of(const Expr* e) {
+  while (e->kind == ExprKind::Cast) e = static_cast<const CastExpr*>(e)->operand;
+  if (e->kind != ExprKind::Name) return nullptr;
+  const Symbol* s = static_cast<const NameExpr*>(e)->symbol;
+  return s && s->kind == SymbolKind::Local ? s : nullptr;
+}
+
+// `p == null` / `p != null` (null written `0 as *mut T`): the binding and
+// whether the test is `==`.
+bool null_test(const Expr* e, const Symbol** sym, bool* is_eq) {
+  if (e->kind != ExprKind::Binary) return false;
+  auto* b = static_cast<const BinaryExpr*>(e);
+  if (b->op != Tok::EqEq && b->op != Tok::BangEq) return false;
+  const Expr* other = nullptr;
+  if (is_null_literal(b->rhs)) other = b->lhs;
+  else if (is_null_literal(b->lhs)) other = b->rhs;
+  if (!other || !(*sym = local_of(other))) return false;
+  *is_eq = b->op == Tok::EqEq;
+  return true;
+}
+
+const Annotation* find_tag(const Annotations& list, const char* name) {
+  for (const Annotation& a : list)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+const char* zone_tag(const Annotations& list) {
+  const Annotation* a = find_tag(list, "ownership");
+  return a && a->args.size() == 1 ? a->args[0].value.c_str() : nullptr;
+}
+
+bool carries_memory(const Type* t) {
+  return t->kind == TypeKind::Ptr || t->kind == TypeKind::Slice || t->kind == TypeKind::String;
+}
+
+// A type whose values hold references the collector must see.
+bool holds_gc_refs(const Type* t, TypeContext& types, std::set<const Type*>& seen) {
+  if (!seen.insert(t).second) return false;
+  switch (t->kind) {
+    case TypeKind::String: case TypeKind::Slice: return true;
+    case TypeKind::Array: return holds_gc_refs(t->elem, types, seen);
+    case TypeKind::Tuple:
+      for (const Type* e : t->elems)
+        if (holds_gc_refs(e, types, seen)) return true;
+      return false;
+    case TypeKind::Struct:
+      for (const FieldInfo& f : t->strukt->fields)
+        if (holds_gc_refs(f.type, types, seen)) return true;
+      return false;
+    case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result:
+      for (const VariantInfo& v : types.variants(t))
+        for (size_t i = 0; i < v.payload.size(); ++i)
+          if (v.boxed[i] || holds_gc_refs(v.payload[i], types, seen)) return true;
+      return false;
+    default:
+      return false;
+  }
+}
+
+class OwnershipChecker {
+ public:
+  OwnershipChecker(Program& program, Diagnostics& diags) : prog_(program), diags_(diags) {}
+
+  void check_function(FnDecl* f) {
+    fn_ = f;
+    allow_leaks_ = has_allow_leak(f->annotations);
+    st_ = State{};
+    scopes_.assign(1, {});
+    const Type* ft = f->symbol->type;
+    for (size_t i = 0; i < f->params.size(); ++i) {
+      Param& p = f->params[i];
+      if (!p.symbol || !carries_memory(ft->elems[i])) continue;
+      if (find_tag(p.annotations, "transfer_full")) {
+        int id = fresh(p.symbol, MemZone::C, true, p.span, "a `#[transfer_full]` parameter");
+        bind(p.symbol, id);
+      } else if (find_tag(p.annotations, "borrowed")) {
+        int id = fresh(p.symbol, MemZone::Borrowed, false, p.span, "a `#[borrowed]` parameter");
+        st_.allocs[id].is_loan = true;
+        bind(p.symbol, id);
+      }
+    }
+    int tail = block(f->body, /*own_scope=*/false);
+    if (st_.reachable) {
+      handed(tail);
+      end_scope(f->body->close_span, "the function ends here");
+    }
+    fn_ = nullptr;
+  }
+
+ private:
+  // ------------------------------------------------------------ allocations
+  int id_for(const void* site) {
+    auto [it, inserted] = site_ids_.emplace(site, static_cast<int>(site_ids_.size()));
+    return it->second;
+  }
+  int fresh(const void* site, MemZone zone, bool owned, Span span, std::string origin) {
+    int id = id_for(site);
+    Alloc a;
+    a.zone = zone;
+    a.owned = owned;
+    a.created = span;
+    a.origin = std::move(origin);
+    st_.allocs[id] = a;
+    return id;
+  }
+  Alloc* alloc(int id) {
+    if (id < 0) return nullptr;
+    auto it = st_.allocs.find(id);
+    return it == st_.allocs.end() ? nullptr : &it->second;
+  }
+  void bind(const Symbol* s, int id) {
+    if (id < 0) {
+      st_.vars.erase(s);
+      return;
+    }
+    st_.vars[s] = id;
+    if (Alloc* a = alloc(id); a && a->name.empty()) a->name = s->name;
+  }
+  bool held_by_any(int id) const {
+    for (const auto& [sym, held] : st_.vars)
+      if (held == id) return true;
+    return false;
+  }
+  std::string describe(const Alloc* a) const { return a->name.empty() ? "this value" : "`" + a->name + "`"; }
+
+  bool report_once(DiagCode code, Span span) {
+    return reported_.insert({static_cast<int>(code), span.file, span.begin}).second;
+  }
+
+  // ------------------------------------------------------------ the checks
+  void use(int id, Span span) {
+    Alloc* a = alloc(id);
+    if (!a || !a->owned || evaluating_transfer_) return;
+    if (a->status != Status::Transferred && a->status != Status::MaybeTransferred) return;
+    if (!report_once(DiagCode::E0301, span)) return;
+    bool maybe = a->status == Status::MaybeTransferred;
+    diags_.report(DiagCode::E0301, span,
+                  fmt::format("{} {} transferred and must not be used here", describe(a),
+                              maybe ? "may have been" : "was"))
+        .note(a->created, "allocated here")
+        .note(a->transferred, maybe ? "transferred here on some path" : "transferred here")
+        .help("use it before the transfer, or keep a copy the callee does not take over");
+  }
+
+  // Passing the value `id` to a `#[transfer_full]` parameter.
+  void transfer(int id, Span span, const std::string& to) {
+    Alloc* a = alloc(id);
+    if (!a) return;
+    if (a->zone != MemZone::C) {
+      if (!report_once(DiagCode::E0303, span)) return;
+      std::string why;
+      std::string help = "copy GC data into C memory first with `Asthra_runtime.to_c(...)` or `Asthra_runtime.string_to_cstr(...)`";
+      switch (a->zone) {
+        case MemZone::Gc: why = "it is GC-managed memory; the collector frees it"; break;
+        case MemZone::Pinned: why = "it is pinned memory owned outside Asthra"; help = "pinned memory is never freed by Asthra; drop the call"; break;
+        default:
+          why = a->is_loan ? "it is only borrowed for the duration of this call"
+                           : "it came from a `#[transfer_none]` return: the callee keeps ownership";
+          help = a->is_loan ? "tag the parameter `#[transfer_full]` if this function is meant to take ownership"
+                            : "do not free memory another component owns";
+      }
+      diags_.report(DiagCode::E0303, span, fmt::format("{} cannot be passed to {}: {}", describe(a), to, why))
+          .note(a->created, fmt::format("{} comes from {} here", describe(a), a->origin))
+          .help(help);
+      return;
+    }
+    if (!a->owned) return;
+    switch (a->status) {
+      case Status::Live:
+        a->status = Status::Transferred;
+        a->transferred = span;
+        return;
+      case Status::Transferred:
+      case Status::MaybeTransferred:
+        if (!report_once(DiagCode::E0302, span)) return;
+        diags_.report(DiagCode::E0302, span,
+                      fmt::format("{} {} already transferred (this would free it twice)", describe(a),
+                                  a->status == Status::Transferred ? "was" : "may have been"))
+            .note(a->created, "allocated here")
+            .note(a->transferred, "first transferred here")
+            .help("transfer it exactly once");
+        return;
+      default:
+        return;
+    }
+  }
+
+  void handed(int id) {
+    Alloc* a = alloc(id);
+    if (a && (a->status == Status::Live || a->status == Status::MaybeTransferred)) a->status = Status::Handed;
+  }
+
+  void escape(int id, Span span, const char* how) {
+    Alloc* a = alloc(id);
+    if (!a || !a->is_loan || !report_once(DiagCode::E0304, span)) return;
+    diags_.report(DiagCode::E0304, span, fmt::format("borrowed parameter {} {}", describe(a), how))
+        .note(a->created, "borrowed here: the loan lasts only for the call")
+        .help("copy the data, or tag the parameter `#[transfer_full]` to take ownership");
+  }
+
+  void leak(int id, Span end, const std::string& where) {
+    Alloc* a = alloc(id);
+    if (!a || !a->owned || a->zone != MemZone::C || a->allow_leak || allow_leaks_) return;
+    if (a->status != Status::Live && a->status != Status::MaybeTransferred) return;
+    bool maybe = a->status == Status::MaybeTransferred;
+    a->status = Status::Handed;  // report each allocation once
+    if (!report_once(DiagCode::W0301, a->created)) return;
+    diags_.report(DiagCode::W0301, a->created,
+                  fmt::format("C memory {} is {} (leak)",
+                              a->name.empty() ? "allocated here" : "held by `" + a->name + "`",
+                              maybe ? "not freed on every path" : "never freed"))
+        .note(end, maybe ? where + " on a path where it was not freed" : where + " without freeing it")
+        .help("free it (`libc.free(...)`), pass it to a `#[transfer_full]` parameter or return it; "
+              "`#[allow(leak)]` on the `let` or function says the leak is intended");
+  }
+
+  // The bindings of the innermost scope go away: report what only they held.
+  void end_scope(Span end, const std::string& where) {
+    for (const Symbol* s : scopes_.back()) {
+      auto it = st_.vars.find(s);
+      if (it == st_.vars.end()) continue;
+      int id = it->second;
+      st_.vars.erase(it);
+      if (!held_by_any(id)) leak(id, end, where);
+    }
+  }
+
+  bool has_allow_leak(const Annotations& list) {
+    for (const Annotation& a : list)
+      if (a.name == "allow")
+        for (const AnnotationArg& arg : a.args)
+          if (arg.value == "leak") return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------ statements
+  // Walks a block; returns the allocation its value carries, or -1.
+  int block(BlockExpr* b, bool own_scope = true) {
+    if (own_scope) scopes_.emplace_back();
+    for (Stmt* s : b->stmts) {
+      if (!st_.reachable) break;
+      stmt(s);
+    }
+    int tail = -1;
+    if (st_.reachable && b->tail) tail = value(b->tail);
+    if (own_scope) {
+      if (st_.reachable) {
+        // The block's value outlives its scope.
+        const Symbol* keep = nullptr;
+        for (const Symbol* s : scopes_.back())
+          if (st_.vars.count(s) && st_.vars[s] == tail) keep = s;
+        if (keep) {
+          scopes_.back().erase(std::remove(scopes_.back().begin(), scopes_.back().end(), keep), scopes_.back().end());
+          st_.vars.erase(keep);
+          temps_.insert(tail);
+        }
+        end_scope(b->close_span, "its binding goes out of scope here");
+      }
+      scopes_.pop_back();
+    }
+    return tail;
+  }
+
+  void stmt(Stmt* s) {
+    switch (s->kind) {
+      case StmtKind::Let: {
+        auto* let = static_cast<LetStmt*>(s);
+        int id = value(let->init);
+        id = apply_zone_tag(let, id);
+        if (Alloc* a = alloc(id); a && has_allow_leak(let->annotations)) a->allow_leak = true;
+        if (let->symbol) {
+          bind(let->symbol, id);
+          scopes_.back().push_back(let->symbol);
+          temps_.erase(id);
+        }
+        return;
+      }
+      case StmtKind::Assign:
+        assign(static_cast<AssignStmt*>(s));
+        return;
+      case StmtKind::Expr: {
+        int id = value(static_cast<ExprStmt*>(s)->expr);
+        if (st_.reachable && id >= 0 && !held_by_any(id))
+          leak(id, static_cast<ExprStmt*>(s)->expr->span, "its value is dropped here");
+        return;
+      }
+      case StmtKind::While: {
+        auto* w = static_cast<WhileStmt*>(s);
+        bool forever = w->cond->kind == ExprKind::BoolLit && static_cast<BoolLit*>(w->cond)->value;
+        loop(w->cond, forever, w->body);
+        return;
+      }
+      case StmtKind::For: {
+        auto* f = static_cast<ForStmt*>(s);
+        value(f->iterable);
+        loop(nullptr, false, f->body);
+        return;
+      }
+      case StmtKind::Return: {
+        auto* r = static_cast<ReturnStmt*>(s);
+        if (r->value) {
+          int id = value(r->value);
+          escape(id, r->value->span, "is returned, outliving the call");
+          handed(id);
+        }
+        if (!st_.reachable) return;
+        // Every binding of every enclosing scope ends here.
+        std::vector<std::vector<const Symbol*>> saved = scopes_;
+        State saved_state = st_;
+        for (size_t i = scopes_.size(); i-- > 0;) {
+          std::vector<const Symbol*> one = scopes_[i];
+          scopes_.push_back(one);
+          end_scope(r->span, "the function returns here");
+          scopes_.pop_back();
+        }
+        scopes_ = saved;
+        (void)saved_state;
+        st_.reachable = false;
+        return;
+      }
+      case StmtKind::Break:
+        if (!loops_.empty()) loops_.back().breaks.push_back(st_);
+        st_.reachable = false;
+        return;
+      case StmtKind::Continue:
+        if (!loops_.empty()) loops_.back().continues.push_back(st_);
+        st_.reachable = false;
+        return;
+      case StmtKind::Spawn:
+        return;
+    }
+  }
+
+  // `let x: #[ownership(z)] T = init;` asserts the zone; returns the
+  // allocation the binding holds.
+  int apply_zone_tag(LetStmt* let, int id) {
+    const char* tag = zone_tag(let->annotations);
+    if (!tag || !let->symbol || !carries_memory(let->symbol->type)) return id;
+    std::string z = tag;
+    MemZone want = z == "c" ? MemZone::C : z == "pinned" ? MemZone::Pinned : MemZone::Gc;
+    Alloc* a = alloc(id);
+    if (a && a->zone != MemZone::Borrowed && a->zone != want) {
+      const char* have = a->zone == MemZone::C ? "c" : a->zone == MemZone::Pinned ? "pinned" : "gc";
+      diags_.report(DiagCode::E0507, let->name_span,
+                    fmt::format("`#[ownership({})]` contradicts the value's zone: it is `{}` memory", z, have))
+          .note(a->created, fmt::format("it comes from {} here", a->origin))
+          .help(fmt::format("write `#[ownership({})]` or remove the tag", have));
+      return id;
+    }
+    if (a) {
+      if (want == MemZone::C) a->owned = true;
+      return id;
+    }
+    return fresh(let, want, want == MemZone::C, let->init->span,
+                 fmt::format("a value tagged `#[ownership({})]`", z));
+  }
+
+  void assign(AssignStmt* s) {
+    int id = value(s->value);
+    Expr* t = s->target;
+    if (s->op != Tok::Eq) {
+      value(t);
+      return;
+    }
+    if (t->kind == ExprKind::Name) {
+      const Symbol* sym = static_cast<NameExpr*>(t)->symbol;
+      auto it = st_.vars.find(sym);
+      int old = it == st_.vars.end() ? -1 : it->second;
+      bind(sym, id);
+      temps_.erase(id);
+      if (old >= 0 && old != id && !held_by_any(old)) leak(old, s->span, "it is overwritten here");
+      return;
+    }
+    // A store into a field, element or pointee: the container owns it now.
+    Alloc* target_zone = alloc(place_base(t));
+    escape(id, s->value->span, "is stored where it outlives the call");
+    std::set<const Type*> seen;
+    Alloc* v = alloc(id);
+    bool gc_value = (v && v->zone == MemZone::Gc) ||
+                    (s->value->type && holds_gc_refs(s->value->type, prog_.types, seen));
+    if (target_zone && target_zone->zone == MemZone::C && gc_value && report_once(DiagCode::E0305, s->span)) {
+      diags_.report(DiagCode::E0305, s->span, "a GC reference is stored into C memory")
+          .note(target_zone->created, "this memory is C-managed: the collector never scans it")
+          .help("store C data there (copy with `Asthra_runtime.to_c(...)` or `string_to_cstr(...)`), or keep the reference in GC memory");
+    }
+    handed(id);
+    // A local struct or array now holds the value: it goes where the local goes.
+    bool through = false;
+    if (const Symbol* root = place_root(t, &through); root && !through && id >= 0 && v && v->is_loan) bind(root, id);
+  }
+
+  // The allocation whose memory a place writes into (through `*p`, `p[i]`).
+  int place_base(Expr* e) {
+    switch (e->kind) {
+      case ExprKind::Unary:
+        return value(static_cast<UnaryExpr*>(e)->operand);
+      case ExprKind::Field: {
+        Expr* obj = static_cast<FieldExpr*>(e)->object;
+        if (obj->kind == ExprKind::Unary || obj->kind == ExprKind::Index) return place_base(obj);
+        value(obj);
+        return -1;
+      }
+      case ExprKind::Index: {
+        auto* ix = static_cast<IndexExpr*>(e);
+        int base = value(ix->object);
+        value(ix->index);
+        return ix->object->type && ix->object->type->kind == TypeKind::Slice ? base : -1;
+      }
+      default:
+        value(e);
+        return -1;
+    }
+  }
+
+  const Symbol* place_root(Expr* e, bool* through) {
+    switch (e->kind) {
+      case ExprKind::Name: return local_of(e);
+      case ExprKind::Field: return place_root(static_cast<FieldExpr*>(e)->object, through);
+      case ExprKind::Index:
+        if (static_cast<IndexExpr*>(e)->object->type->kind != TypeKind::Array) *through = true;
+        return place_root(static_cast<IndexExpr*>(e)->object, through);
+      default:
+        *through = true;
+        return nullptr;
+    }
+  }
+
+  struct Loop {
+    std::vector<State> breaks;
+    std::vector<State> continues;
+  };
+
+  void loop(Expr* cond, bool forever, BlockExpr* body) {
+    State entry = st_;
+    State head = entry;
+    State exit;
+    exit.reachable = false;
+    for (int iteration = 0; iteration < 4; ++iteration) {
+      st_ = head;
+      if (cond) value(cond);
+      State after_cond = st_;
+      loops_.push_back({});
+      block(body);
+      Loop done = std::move(loops_.back());
+      loops_.pop_back();
+      State end = st_;
+      for (const State& c : done.continues) end = merge(end, c);
+      exit = forever ? State{} : after_cond;
+      if (forever) exit.reachable = false;
+      for (const State& b : done.breaks) exit = merge(exit, b);
+      State next = merge(entry, end);
+      if (next == head) break;
+      head = next;
+    }
+    st_ = exit;
+  }
+
+  // ------------------------------------------------------------ expressions
+  // Evaluates `e` for its effects; returns the allocation its value carries.
+  int value(Expr* e) {
+    if (!st_.reachable) return -1;
+    switch (e->kind) {
+      case ExprKind::Name: {
+        const Symbol* s = static_cast<NameExpr*>(e)->symbol;
+        auto it = st_.vars.find(s);
+        if (it == st_.vars.end()) return -1;
+        use(it->second, e->span);
+        return it->second;
+      }
+      case ExprKind::Cast:
+        return value(static_cast<CastExpr*>(e)->operand);
+      case ExprKind::Field: {
+        auto* f = static_cast<FieldExpr*>(e);
+        if (f->symbol) return -1;  // libc.name as a function value
+        int id = value(f->object);
+        // `s.ptr` is the slice's memory; other fields are untracked values.
+        const Type* ot = f->object->type;
+        if (f->field == "ptr" && ot && (ot->kind == TypeKind::Slice || ot->kind == TypeKind::String)) return id;
+        return -1;
+      }
+      case ExprKind::Unary: {
+        auto* u = static_cast<UnaryExpr*>(e);
+        int id = value(u->operand);
+        if (u->op == Tok::Amp) return fresh(e, MemZone::Gc, false, e->span, "`&` (the local moves to the GC heap)");
+        (void)id;
+        return -1;
+      }
+      case ExprKind::Binary: {
+        auto* b = static_cast<BinaryExpr*>(e);
+        value(b->lhs);
+        if (b->op == Tok::AmpAmp || b->op == Tok::PipePipe) {
+          State before = st_;
+          value(b->rhs);
+          st_ = merge(before, st_);
+        } else {
+          value(b->rhs);
+        }
+        return -1;
+      }
+      case ExprKind::Index: {
+        auto* ix = static_cast<IndexExpr*>(e);
+        value(ix->object);
+        value(ix->index);
+        return -1;
+      }
+      case ExprKind::SliceRange: {
+        auto* s = static_cast<SliceRangeExpr*>(e);
+        int id = value(s->object);
+        if (s->lo) value(s->lo);
+        if (s->hi) value(s->hi);
+        return s->object->type->kind == TypeKind::Array ? -1 : id;  // a sub-slice is the same memory
+      }
+      case ExprKind::StringLit:
+        return fresh(e, MemZone::Gc, false, e->span, "a string literal");
+      case ExprKind::ArrayLit:
+      case ExprKind::ArrayRepeat:
+      case ExprKind::TupleLit:
+      case ExprKind::StructLit: {
+        int loan = contained(e);
+        if (e->type->kind == TypeKind::Slice) {
+          escape(loan, e->span, "is stored in a heap object, outliving the call");
+          return fresh(e, MemZone::Gc, false, e->span, "a slice literal");
+        }
+        return loan;
+      }
+      case ExprKind::Call:
+        return call(static_cast<CallExpr*>(e));
+      case ExprKind::Block:
+        return block(static_cast<BlockExpr*>(e));
+      case ExprKind::If:
+        return if_expr(static_cast<IfExpr*>(e));
+      case ExprKind::Match:
+        return match_expr(static_cast<MatchExpr*>(e));
+      default:
+        return -1;
+    }
+  }
+
+  // Elements of a literal are handed to it; returns a loan it captured.
+  int contained(Expr* e) {
+    std::vector<Expr*> parts;
+    switch (e->kind) {
+      case ExprKind::ArrayLit: parts = static_cast<ArrayLitExpr*>(e)->elements; break;
+      case ExprKind::TupleLit: parts = static_cast<TupleLitExpr*>(e)->elements; break;
+      case ExprKind::ArrayRepeat:
+        parts = {static_cast<ArrayRepeatExpr*>(e)->value, static_cast<ArrayRepeatExpr*>(e)->count};
+        break;
+      case ExprKind::StructLit:
+        for (FieldInit& f : static_cast<StructLitExpr*>(e)->fields) parts.push_back(f.value);
+        break;
+      case ExprKind::Call:
+        parts = static_cast<CallExpr*>(e)->args;
+        break;
+      default:
+        break;
+    }
+    int loan = -1;
+    for (Expr* p : parts) {
+      int id = value(p);
+      if (Alloc* a = alloc(id); a && a->is_loan) loan = id;
+      else handed(id);
+    }
+    return loan;
+  }
+
+  int if_expr(IfExpr* e) {
+    const Symbol* sym = nullptr;
+    bool is_eq = false;
+    bool tested = !e->let_pattern && null_test(e->cond, &sym, &is_eq);
+    value(e->cond);
+    State before = st_;
+    if (tested && is_eq) null_fact(sym);
+    int a = block(e->then_block);
+    State then_state = st_;
+    st_ = before;
+    if (tested && !is_eq) null_fact(sym);
+    int b = e->else_branch ? value(e->else_branch) : -1;
+    bool then_live = then_state.reachable, else_live = st_.reachable;
+    st_ = merge(then_state, st_);
+    if (then_live && else_live) return a == b ? a : -1;
+    return then_live ? a : b;
+  }
+
+  int match_expr(MatchExpr* m) {
+    const Symbol* sym = nullptr;
+    bool is_eq = false;
+    bool tested = null_test(m->scrutinee, &sym, &is_eq);
+    value(m->scrutinee);
+    State before = st_;
+    State out;
+    out.reachable = false;
+    int result = -2;
+    for (MatchArm& arm : m->arms) {
+      st_ = before;
+      if (tested && arm.pattern->kind == PatternKind::Literal && arm.pattern->literal->kind == ExprKind::BoolLit &&
+          static_cast<BoolLit*>(arm.pattern->literal)->value == is_eq)
+        null_fact(sym);
+      int id = value(arm.body);
+      if (st_.reachable) result = result == -2 || result == id ? id : -1;
+      out = merge(out, st_);
+    }
+    st_ = out;
+    return result < 0 ? -1 : result;
+  }
+
+  // On this path the pointer held by `sym` is null: it owns nothing.
+  void null_fact(const Symbol* sym) {
+    auto it = st_.vars.find(sym);
+    if (it == st_.vars.end()) return;
+    Alloc* a = alloc(it->second);
+    if (a && a->status == Status::Live) a->status = Status::Null;
+  }
+
+  int call(CallExpr* e) {
+    Expr* callee = e->callee;
+    const FnDecl* f = nullptr;
+    if (callee->kind == ExprKind::Name) {
+      const Symbol* s = static_cast<NameExpr*>(callee)->symbol;
+      if (s && s->kind == SymbolKind::Builtin) return builtin(e, s->builtin);
+      if (s && (s->kind == SymbolKind::Fn || s->kind == SymbolKind::Extern)) f = s->fn;
+      if (s && s->kind == SymbolKind::Type) {  // conversion
+        for (Expr* a : e->args) value(a);
+        return -1;
+      }
+    } else if (callee->kind == ExprKind::Field) {
+      auto* fe = static_cast<FieldExpr*>(callee);
+      if (fe->symbol) {
+        f = fe->symbol->fn;
+      } else if (fe->object->kind == ExprKind::Name) {
+        const Symbol* os = static_cast<NameExpr*>(fe->object)->symbol;
+        if (os && os->kind == SymbolKind::Package) return builtin(e, runtime_builtin(fe->field));
+        if (os && os->kind == SymbolKind::Type) return contained(e);  // enum constructor
+      }
+    }
+    if (!f) {  // a call through a function value: its parameters are untagged
+      value(callee);
+      for (Expr* a : e->args) handed(value(a));
+      after_call(e);
+      return -1;
+    }
+    for (size_t i = 0; i < e->args.size(); ++i) {
+      const Annotations& tags = f->params[i].annotations;
+      // Passing to a `#[transfer_full]` parameter is checked as a transfer
+      // (E0302 "transferred twice"), not as a use.
+      evaluating_transfer_ = find_tag(tags, "transfer_full") != nullptr;
+      int id = value(e->args[i]);
+      evaluating_transfer_ = false;
+      if (find_tag(tags, "transfer_full")) {
+        transfer(id, e->args[i]->span, fmt::format("the `#[transfer_full]` parameter `{}` of `{}`", f->params[i].name, f->name));
+      } else if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
+        // Untagged: a gc value is lent for the call; a c value may have been
+        // released by the callee, so it is no longer tracked.
+        if (Alloc* a = alloc(id); a && a->zone == MemZone::C) handed(id);
+      }
+    }
+    after_call(e);
+    const Type* ret = e->type;
+    if (!st_.reachable || !carries_memory(ret)) return -1;
+    const char* fn_zone = f->is_extern ? zone_tag(f->annotations) : nullptr;
+    bool full = find_tag(f->ret_annotations, "transfer_full") != nullptr;
+    std::string origin = fmt::format("a call to `{}`", f->name);
+    if (find_tag(f->ret_annotations, "transfer_none"))
+      return fresh(e, MemZone::Borrowed, false, e->span, origin + " (`#[transfer_none]`)");
+    if (fn_zone && std::string(fn_zone) == "pinned") return fresh(e, MemZone::Pinned, false, e->span, origin);
+    if (fn_zone && std::string(fn_zone) == "gc") return fresh(e, MemZone::Gc, false, e->span, origin);
+    if (full || (fn_zone && std::string(fn_zone) == "c")) return fresh(e, MemZone::C, true, e->span, origin);
+    return -1;
+  }
+
+  void after_call(CallExpr* e) {
+    if (e->type && e->type->kind == TypeKind::Never) st_.reachable = false;
+  }
+
+  static Builtin runtime_builtin(const std::string& name) {
+    static const std::map<std::string, Builtin> kMap = {
+        {"secure_zero", Builtin::SecureZero}, {"secure_free", Builtin::SecureFree},
+        {"slice_from_raw_parts", Builtin::SliceFromRawParts}, {"to_c", Builtin::ToC},
+        {"string_to_cstr", Builtin::StringToCstr}, {"cstr_to_string", Builtin::CstrToString},
+        {"pin", Builtin::Pin}, {"unpin", Builtin::Unpin}, {"gc_collect", Builtin::GcCollect},
+        {"gc_stats", Builtin::GcStats}, {"fill_random", Builtin::FillRandom}};
+    auto it = kMap.find(name);
+    return it == kMap.end() ? Builtin::None : it->second;
+  }
+
+  int builtin(CallExpr* e, Builtin b) {
+    std::vector<int> ids;
+    for (Expr* a : e->args) ids.push_back(value(a));
+    after_call(e);
+    switch (b) {
+      case Builtin::AllocateSlice:
+        return fresh(e, MemZone::Gc, false, e->span, "`allocate_slice`");
+      case Builtin::AllocateSecureSlice:
+      case Builtin::AllocateSecureBuffer:
+        return fresh(e, MemZone::Pinned, false, e->span, "the secure allocator");
+      case Builtin::ToC:
+        return fresh(e, MemZone::C, true, e->span, "`Asthra_runtime.to_c`");
+      case Builtin::StringToCstr:
+        return fresh(e, MemZone::C, true, e->span, "`Asthra_runtime.string_to_cstr`");
+      case Builtin::CstrToString:
+        return fresh(e, MemZone::Gc, false, e->span, "`Asthra_runtime.cstr_to_string`");
+      case Builtin::SliceFromRawParts: {
+        if (e->args.size() != 4) return -1;  // a borrowed view
+        const Symbol* own = local_or_const(e->args[3]);
+        int zone = own && own->kind == SymbolKind::OwnershipConst ? own->ownership_value : -1;
+        if (zone == 1) {  // ownership_c: the slice takes over the pointer's memory
+          transfer(ids[0], e->args[0]->span, "`slice_from_raw_parts(..., ownership_c)`");
+          if (Alloc* a = alloc(ids[0]); a && a->status == Status::Transferred) a->transferred = e->span;
+          return fresh(e, MemZone::C, true, e->span, "`slice_from_raw_parts(..., ownership_c)`");
+        }
+        if (zone == 2) return fresh(e, MemZone::Pinned, false, e->span, "`slice_from_raw_parts(..., ownership_pinned)`");
+        if (zone == 0) return fresh(e, MemZone::Gc, false, e->span, "`slice_from_raw_parts(..., ownership_gc)`");
+        return -1;
+      }
+      default:
+        return -1;
+    }
+  }
+
+  static const Symbol* local_or_const(const Expr* e) {
+    return e->kind == ExprKind::Name ? static_cast<const NameExpr*>(e)->symbol : nullptr;
+  }
+
+  Program& prog_;
+  Diagnostics& diags_;
+  FnDecl* fn_ = nullptr;
+  bool allow_leaks_ = false;
+  bool evaluating_transfer_ = false;
+  State st_;
+  std::vector<std::vector<const Symbol*>> scopes_;
+  std::vector<Loop> loops_;
+  std::map<const void*, int> site_ids_;
+  std::set<int> temps_;
+  std::set<std::tuple<int, uint32_t, uint32_t>> reported_;
+};
+
+// A `c` struct must not hold GC references (memory-model.md §1).
+void check_c_structs(Program& program, Diagnostics& diags) {
+  for (const StructInfo& s : program.struct_infos) {
+    if (s.zone != Zone::C) continue;
+    for (const FieldInfo& f : s.fields) {
+      std::set<const Type*> seen;
+      if (!holds_gc_refs(f.type, program.types, seen)) continue;
+      diags.report(DiagCode::E0305, f.span,
+                   fmt::format("field `{}` of C-managed struct `{}` holds GC references (`{}`)", f.name, s.name,
+                               f.type->name))
+          .note(s.decl->name_span, "the struct is `#[ownership(c)]`: the collector never scans it")
+          .help("use a raw pointer to C memory (`*mut u8`) for the field, or make the struct GC-managed");
+    }
+  }
+}
+
+}  // namespace
+
+void check_ownership(Program& program, Diagnostics& diags) {
+  check_c_structs(program, diags);
+  OwnershipChecker checker(program, diags);
+  for (FnDecl* f : program.functions)
+    if (!f->body_has_syntax_errors) checker.check_function(f);
+}
+
+}  // namespace asthra
