@@ -4,8 +4,10 @@
 Usage: tools/gen_program.py LINES [SEED] > big.asthra
 
 The program mixes functions, structs, enums with match, slices, strings,
-loops and extern calls in unsafe blocks; it compiles and runs (its output
-is a checksum), so it exercises every phase, not just the parser.
+loops, extern calls in unsafe blocks and ownership annotations (a
+`#[ownership(c)]` C string freed after a `#[borrowed]` call, as the golden
+programs write them); it compiles and runs (its output is a checksum), so it
+exercises every phase, not just the parser. bench/run times it.
 """
 import random
 import sys
@@ -40,8 +42,14 @@ fn work{i}(seed: i64) -> i64 {{
         j += 1;
     }}
     let label: string = r.name + ":" + acc;
-    let n: usize = unsafe {{ libc.strlen(Asthra_runtime.string_to_cstr(label) as *const u8) }};
+    let cs: *mut u8 #[ownership(c)] = Asthra_runtime.string_to_cstr(label);
+    let n: usize = measure{i}(cs as *const u8);
+    unsafe {{ libc.free(cs as *mut void); }}
     return acc + (n as i64) + r.id;
+}}
+
+fn measure{i}(#[borrowed] p: *const u8) -> usize {{
+    return unsafe {{ libc.strlen(p) }};
 }}
 """
 

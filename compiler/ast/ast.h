@@ -117,6 +117,7 @@ struct PathExpr : Expr {  // `Type::member`, `Type<T>::member`
   TypeExpr* owner = nullptr;
   std::string member;
   Span member_span;
+  Symbol* symbol = nullptr;  // set by sema: the associated function
 };
 struct UnaryExpr : Expr {
   UnaryExpr() : Expr(ExprKind::Unary) {}
@@ -133,6 +134,10 @@ struct CallExpr : Expr {
   CallExpr() : Expr(ExprKind::Call) {}
   Expr* callee = nullptr;
   std::vector<Expr*> args;
+  // Set by sema for `value.method(args)`: the method, called with the
+  // callee's object as its first argument; also for calls of generic
+  // functions: the instantiation called.
+  Symbol* method = nullptr;
 };
 struct FieldExpr : Expr {  // `e.name`, `e.0`
   FieldExpr() : Expr(ExprKind::Field) {}
@@ -220,6 +225,8 @@ struct ClosureExpr : Expr {  // `fn(x: i32) -> i32 { ... }`
   std::vector<Param> params;
   TypeExpr* ret = nullptr;
   BlockExpr* body = nullptr;
+  std::vector<Symbol*> captures;  // set by sema: outer locals it copies
+  uint32_t id = 0;                // set by sema: unique per program
 };
 struct SizeofExpr : Expr {
   SizeofExpr() : Expr(ExprKind::Sizeof) {}
@@ -306,6 +313,8 @@ struct SpawnStmt : Stmt {  // `spawn f(x);`, `spawn_with_handle h = f(x);`
   Expr* call = nullptr;
   std::string handle;  // empty for plain spawn
   Span handle_span;
+  Symbol* symbol = nullptr;  // set by sema: the handle binding
+  uint32_t id = 0;           // set by sema: unique per program
 };
 
 // ---------------------------------------------------------------- declarations
@@ -323,6 +332,7 @@ struct Decl : Node {
 struct FnDecl : Decl {
   FnDecl() : Decl(DeclKind::Fn) {}
   std::vector<std::string> generics;
+  std::vector<std::vector<std::string>> generic_bounds;  // trait names per parameter
   std::vector<Param> params;
   TypeExpr* ret = nullptr;  // null: void
   Annotations ret_annotations;
@@ -343,6 +353,7 @@ struct FieldDecl {
 struct StructDecl : Decl {
   StructDecl() : Decl(DeclKind::Struct) {}
   std::vector<std::string> generics;
+  std::vector<std::vector<std::string>> generic_bounds;
   std::vector<FieldDecl> fields;
 };
 
@@ -354,6 +365,7 @@ struct VariantDecl {
 struct EnumDecl : Decl {
   EnumDecl() : Decl(DeclKind::Enum) {}
   std::vector<std::string> generics;
+  std::vector<std::vector<std::string>> generic_bounds;
   std::vector<VariantDecl> variants;
 };
 
@@ -366,6 +378,7 @@ struct ConstDecl : Decl {
 
 struct ImplDecl : Decl {  // `impl Type { ... }`, `impl Trait for Type { ... }`
   ImplDecl() : Decl(DeclKind::Impl) {}
+  std::vector<std::string> generics;
   TypeExpr* self_type = nullptr;
   std::string trait_name;
   std::vector<FnDecl*> methods;

@@ -62,7 +62,7 @@ struct Unit {
   // C names: `as_NAME` for Asthra functions; foreign functions get private
   // names bound to their symbol by an asm label (see extern_declaration).
   std::string fn_name(const FnDecl* f) const {
-    if (!f->is_extern) return "as_" + f->name;
+    if (!f->is_extern) return f->symbol->c_name;
     return (libc_decls.count(f) ? "asthra_libc_" : "asthra_ext_") + f->name;
   }
   std::set<const Decl*> libc_decls;
@@ -73,7 +73,7 @@ struct Unit {
   std::string function_value(const FnDecl* f) {
     if (f->is_extern) return fn_name(f);
     trampolines.insert(f);
-    return "as_cb_" + f->name;
+    return "as_cb_" + fn_name(f).substr(3);
   }
   std::string trampoline(const FnDecl* f) {
     const Type* ft = f->symbol->type;
@@ -84,7 +84,7 @@ struct Unit {
     }
     bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
     return fmt::format("static {} as_cb_{}({}) {{\n  asthra_thread_attach();\n  {}{}({});\n}}\n",
-                       ctypes.name(ft->elem), f->name, params.empty() ? "void" : params,
+                       ctypes.name(ft->elem), fn_name(f).substr(3), params.empty() ? "void" : params,
                        returns ? "return " : "", fn_name(f), args);
   }
 };
@@ -960,6 +960,15 @@ class FunctionEmitter {
   std::string call(CallExpr* e, bool as_statement) {
     (void)as_statement;
     Expr* callee = e->callee;
+    if (e->method) {  // a method, an associated function or a generic instance
+      std::string args;
+      if (callee->kind == ExprKind::Field) args = expr(static_cast<FieldExpr*>(callee)->object);
+      for (Expr* a : e->args) {
+        std::string v = expr(a);
+        args += (args.empty() ? "" : ", ") + v;
+      }
+      return fmt::format("{}({})", u_.fn_name(e->method->fn), args);
+    }
     Symbol* sym = nullptr;
     if (callee->kind == ExprKind::Name) sym = static_cast<NameExpr*>(callee)->symbol;
     if (callee->kind == ExprKind::Field) {

@@ -268,16 +268,18 @@ class Parser {
     return d;
   }
 
-  std::vector<std::string> parse_generic_params() {
+  // TypeParams <- '<' Ident (':' Ident ('+' Ident)*)? (',' ...)* '>'
+  std::vector<std::string> parse_generic_params(std::vector<std::vector<std::string>>* bounds = nullptr) {
     std::vector<std::string> out;
     if (!accept(Tok::Lt)) return out;
     while (!at(Tok::Gt)) {
       out.push_back(expect(Tok::Ident, "a type parameter name").text);
-      // Bounds: `T: Trait + Other`
+      std::vector<std::string> these;
       if (accept(Tok::Colon)) {
-        do expect(Tok::Ident, "a trait name");
+        do these.push_back(expect(Tok::Ident, "a trait name").text);
         while (accept(Tok::Plus));
       }
+      if (bounds) bounds->push_back(std::move(these));
       if (!accept(Tok::Comma)) break;
     }
     expect(Tok::Gt, "`>` to close the type parameters");
@@ -334,7 +336,7 @@ class Parser {
     Token name = expect(Tok::Ident, "a function name");
     f->name = name.text;
     f->name_span = name.span;
-    f->generics = parse_generic_params();
+    f->generics = parse_generic_params(&f->generic_bounds);
     f->params = parse_params();
     parse_return(f);
     if (signature_only_allowed && accept(Tok::Semi)) {
@@ -390,7 +392,7 @@ class Parser {
     Token name = expect(Tok::Ident, "a struct name");
     s->name = name.text;
     s->name_span = name.span;
-    s->generics = parse_generic_params();
+    s->generics = parse_generic_params(&s->generic_bounds);
     if (accept(Tok::Semi)) {  // `struct Unit;`
       s->span = span_from(begin);
       return s;
@@ -427,7 +429,7 @@ class Parser {
     Token name = expect(Tok::Ident, "an enum name");
     e->name = name.text;
     e->name_span = name.span;
-    e->generics = parse_generic_params();
+    e->generics = parse_generic_params(&e->generic_bounds);
     expect(Tok::LBrace, "`{` to start the enum's variants");
     if (at(Tok::KwNone) && peek().kind == Tok::RBrace) next();
     while (!at(Tok::RBrace)) {
@@ -474,7 +476,7 @@ class Parser {
   Decl* parse_impl() {
     Span begin = next().span;
     auto* d = module_->arena.make<ImplDecl>();
-    parse_generic_params();
+    d->generics = parse_generic_params();
     TypeExpr* first = parse_type();
     if (accept(Tok::KwFor)) {
       d->trait_name = first->name;

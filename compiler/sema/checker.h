@@ -5,8 +5,11 @@
 //   pattern.cpp  patterns and match exhaustiveness
 // Internal to sema/.
 #pragma once
+#include <map>
 #include <optional>
 #include <unordered_map>
+
+#include <set>
 
 #include "compiler/sema/sema.h"
 
@@ -36,6 +39,8 @@ class Checker {
   void declare_module(Module* m);
   void declare_libc();
   void resolve_nominal_bodies();
+  void fill_struct(StructInfo& info);
+  void fill_enum(EnumInfo& info);
   void resolve_signature(FnDecl* f);
   void check_const(ConstDecl* c);
   void check_infinite_size();
@@ -44,6 +49,29 @@ class Checker {
   const Type* resolve_type(TypeExpr* t);
   std::optional<int64_t> const_int(Expr* e);
   Symbol* new_symbol(SymbolKind kind, std::string name, Span span, const Type* type);
+
+  // ---- generics.cpp: generic types and functions, impls, traits
+  using Bindings = std::map<std::string, const Type*>;
+  struct MethodTemplate {
+    FnDecl* decl = nullptr;
+    ImplDecl* impl = nullptr;
+  };
+  void register_impls();
+  void register_impl(ImplDecl* impl);
+  const Type* instantiate_nominal(Symbol* generic, std::vector<const Type*> args, Span span);
+  Symbol* instantiate_fn(Symbol* generic, const Bindings& bindings, Span span);
+  Symbol* instantiate_method(const MethodTemplate& t, const Type* self);
+  Symbol* lookup_method(const Type* t, const std::string& name);
+  const Decl* generic_decl_of(const Type* t) const;
+  bool implements(const Type* t, const std::string& trait) const;
+  bool check_bounds(const std::vector<std::string>& generics,
+                    const std::vector<std::vector<std::string>>& bounds, const Bindings& b, Span span);
+  // Binds the type parameters in `pattern` so that it matches `actual`.
+  void unify(const TypeExpr* pattern, const Type* actual, const std::vector<std::string>& generics, Bindings& out);
+  bool mentions(const TypeExpr* t, const std::vector<std::string>& generics) const;
+  const Type* resolve_with(TypeExpr* t, const Bindings& b);
+  void check_pending_bodies();
+  std::string mangle(const std::string& base);
 
   // ---- scopes
   void push_scope() { scopes_.emplace_back(); }
@@ -66,14 +94,21 @@ class Checker {
   const Type* check_call(CallExpr* e, const Type* expected);
   const Type* check_builtin_call(CallExpr* e, Builtin b, const Type* expected);
   const Type* check_args(CallExpr* e, const std::vector<const Type*>& params, const char* what);
-  const Type* check_variant_ctor(Expr* site, const Type* sum, const std::string& variant,
+  const Type* check_variant_ctor(Expr* site, Symbol* type_sym, const Type* sum, const std::string& variant,
                                  Span variant_span, std::vector<Expr*>* args, const Type* expected);
   const Type* sum_type_for(Symbol* type_sym, const Type* expected, Span span);
   const Type* check_field(FieldExpr* e, const Type* expected);
   const Type* check_index(IndexExpr* e);
   const Type* check_slice_range(SliceRangeExpr* e);
   const Type* check_cast(CastExpr* e);
-  const Type* check_struct_lit(StructLitExpr* e);
+  const Type* check_struct_lit(StructLitExpr* e, const Type* expected);
+  const Type* infer_generic_ctor(Expr* site, Symbol* type_sym, const std::string& variant, Span variant_span,
+                                 std::vector<Expr*>* args, const Type* expected);
+  const Type* check_generic_call(CallExpr* e, NameExpr* callee, Symbol* s, const Type* expected);
+  const Type* check_method_call(CallExpr* e, FieldExpr* f, const Type* object_type);
+  const Type* check_path_call(CallExpr* e, PathExpr* p, const Type* expected);
+  const Type* check_try(TryExpr* e);
+  const Type* check_closure(ClosureExpr* e, const Type* expected);
   const Type* check_array_lit(ArrayLitExpr* e, const Type* expected);
   const Type* check_array_repeat(ArrayRepeatExpr* e, const Type* expected);
   const Type* check_if(IfExpr* e, const Type* expected, bool want_value);
@@ -110,6 +145,26 @@ class Checker {
   std::vector<bool> unsafe_used_;  // one flag per enclosing unsafe block
   uint32_t next_id_ = 1;
   std::vector<ConstDecl*> const_stack_;  // for cycles between constants
+
+  // Generics: type parameters in scope (innermost last), instances made.
+  std::vector<Bindings> type_params_;
+  std::map<std::pair<const Decl*, std::vector<const Type*>>, const Type*> nominal_instances_;
+  std::map<std::pair<const FnDecl*, std::vector<const Type*>>, Symbol*> fn_instances_;
+  std::map<std::pair<const FnDecl*, const Type*>, Symbol*> method_instances_;
+  // Methods by receiver: a Type* for concrete receivers, the generic Decl*
+  // for every instance of a generic struct or enum.
+  std::map<const void*, std::map<std::string, MethodTemplate>> methods_;
+  std::map<std::string, TraitDecl*> traits_;
+  std::set<std::pair<const void*, std::string>> trait_impls_;
+  std::vector<ImplDecl*> impls_;
+  struct PendingBody {
+    FnDecl* fn;
+    Bindings bindings;
+  };
+  std::vector<PendingBody> pending_;
+  std::vector<ClosureExpr*> closures_;  // enclosing closures, innermost last
+  const void* cur_owner_ = nullptr;     // the function or closure being checked
+  uint32_t next_mangle_ = 0;
 };
 
 }  // namespace asthra

@@ -153,25 +153,25 @@ void Checker::declare_module(Module* m) {
     switch (d->kind) {
       case DeclKind::Fn: {
         auto* f = static_cast<FnDecl*>(d);
-        if (!f->generics.empty()) {
-          diags_.report(DiagCode::E0901, f->name_span,
-                        fmt::format("generic function `{}` is not supported yet", f->name))
-              .help("write the function for concrete types for now");
-          continue;
-        }
         Symbol* s = new_symbol(f->is_extern ? SymbolKind::Extern : SymbolKind::Fn, f->name,
                                f->name_span, nullptr);
         s->fn = f;
-        f->symbol = s;
+        if (!f->generics.empty()) {
+          s->generic = f;  // instantiated on use
+        } else {
+          f->symbol = s;
+          s->c_name = "as_" + f->name;
+        }
         add(f->name, f->name_span, s);
         break;
       }
       case DeclKind::Struct: {
         auto* sd = static_cast<StructDecl*>(d);
         if (!sd->generics.empty()) {
-          diags_.report(DiagCode::E0901, sd->name_span,
-                        fmt::format("generic struct `{}` is not supported yet", sd->name));
-          continue;
+          Symbol* s = new_symbol(SymbolKind::Type, sd->name, sd->name_span, nullptr);
+          s->generic = sd;
+          add(sd->name, sd->name_span, s);
+          break;
         }
         StructInfo& info = prog_.struct_infos.emplace_back();
         info.name = sd->name;
@@ -185,9 +185,10 @@ void Checker::declare_module(Module* m) {
       case DeclKind::Enum: {
         auto* ed = static_cast<EnumDecl*>(d);
         if (!ed->generics.empty()) {
-          diags_.report(DiagCode::E0901, ed->name_span,
-                        fmt::format("generic enum `{}` is not supported yet", ed->name));
-          continue;
+          Symbol* s = new_symbol(SymbolKind::Type, ed->name, ed->name_span, nullptr);
+          s->generic = ed;
+          add(ed->name, ed->name_span, s);
+          break;
         }
         EnumInfo& info = prog_.enum_infos.emplace_back();
         info.name = ed->name;
@@ -207,13 +208,18 @@ void Checker::declare_module(Module* m) {
         break;
       }
       case DeclKind::Impl:
-        diags_.report(DiagCode::E0901, d->span.begin == d->name_span.begin ? d->span : Span{d->span.file, d->span.begin, d->span.begin + 4},
-                      "`impl` blocks (methods) are not supported yet")
-            .help("write a free function taking the value as its first parameter");
+        impls_.push_back(static_cast<ImplDecl*>(d));
         break;
-      case DeclKind::Trait:
-        diags_.report(DiagCode::E0901, d->name_span, "traits are not supported yet");
+      case DeclKind::Trait: {
+        auto* t = static_cast<TraitDecl*>(d);
+        if (traits_.count(t->name)) {
+          diags_.report(DiagCode::E0102, t->name_span, fmt::format("trait `{}` is defined more than once", t->name))
+              .note(traits_[t->name]->name_span, "first defined here");
+        } else {
+          traits_[t->name] = t;
+        }
         break;
+      }
       case DeclKind::Import:
         diags_.report(DiagCode::E0901, d->span, "imports are not supported yet")
             .help("put the program in one file for now");
@@ -232,44 +238,51 @@ static Zone zone_of(const Annotations& annotations) {
   return Zone::Gc;
 }
 
+void Checker::fill_struct(StructInfo& info) {
+  std::set<std::string> seen;
+  info.zone = zone_of(info.decl->annotations);
+  for (FieldDecl& f : info.decl->fields) {
+    if (!seen.insert(f.name).second) {
+      diags_.report(DiagCode::E0102, f.span,
+                    fmt::format("field `{}` is declared more than once in `{}`", f.name, info.name));
+      continue;
+    }
+    const Type* t = resolve_type(f.type);
+    if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
+      diags_.report(DiagCode::E0103, f.type->span, fmt::format("a field cannot have type `{}`", t->name));
+      t = types_.error();
+    }
+    info.fields.push_back(FieldInfo{f.name, t, f.is_pub, f.span});
+  }
+}
+
+void Checker::fill_enum(EnumInfo& info) {
+  info.zone = zone_of(info.decl->annotations);
+  std::set<std::string> seen;
+  for (VariantDecl& v : info.decl->variants) {
+    if (!seen.insert(v.name).second) {
+      diags_.report(DiagCode::E0102, v.span,
+                    fmt::format("variant `{}` is declared more than once in `{}`", v.name, info.name));
+      continue;
+    }
+    VariantInfo vi;
+    vi.name = v.name;
+    for (TypeExpr* te : v.payload) {
+      const Type* t = resolve_type(te);
+      if (t->kind == TypeKind::Void && v.payload.size() == 1) continue;  // `V(void)` is `V`
+      vi.payload.push_back(t);
+      vi.boxed.push_back(false);
+    }
+    info.variants.push_back(std::move(vi));
+  }
+}
+
+// Bodies of the non-generic structs and enums (instances of generic ones
+// fill themselves when made).
 void Checker::resolve_nominal_bodies() {
-  for (StructInfo& info : prog_.struct_infos) {
-    std::set<std::string> seen;
-    info.zone = zone_of(info.decl->annotations);
-    for (FieldDecl& f : info.decl->fields) {
-      if (!seen.insert(f.name).second) {
-        diags_.report(DiagCode::E0102, f.span,
-                      fmt::format("field `{}` is declared more than once in `{}`", f.name, info.name));
-        continue;
-      }
-      const Type* t = resolve_type(f.type);
-      if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
-        diags_.report(DiagCode::E0103, f.type->span, fmt::format("a field cannot have type `{}`", t->name));
-        t = types_.error();
-      }
-      info.fields.push_back(FieldInfo{f.name, t, f.is_pub, f.span});
-    }
-  }
-  for (EnumInfo& info : prog_.enum_infos) {
-    info.zone = zone_of(info.decl->annotations);
-    std::set<std::string> seen;
-    for (VariantDecl& v : info.decl->variants) {
-      if (!seen.insert(v.name).second) {
-        diags_.report(DiagCode::E0102, v.span,
-                      fmt::format("variant `{}` is declared more than once in `{}`", v.name, info.name));
-        continue;
-      }
-      VariantInfo vi;
-      vi.name = v.name;
-      for (TypeExpr* te : v.payload) {
-        const Type* t = resolve_type(te);
-        if (t->kind == TypeKind::Void && v.payload.size() == 1) continue;  // `V(void)` is `V`
-        vi.payload.push_back(t);
-        vi.boxed.push_back(false);
-      }
-      info.variants.push_back(std::move(vi));
-    }
-  }
+  size_t structs = prog_.struct_infos.size(), enums = prog_.enum_infos.size();
+  for (size_t i = 0; i < structs; ++i) fill_struct(prog_.struct_infos[i]);
+  for (size_t i = 0; i < enums; ++i) fill_enum(prog_.enum_infos[i]);
 }
 
 const Type* Checker::resolve_type(TypeExpr* t) {
@@ -316,9 +329,20 @@ const Type* Checker::resolve_type(TypeExpr* t) {
     case TypeExprKind::Named:
       break;
   }
+  for (auto it = type_params_.rbegin(); it != type_params_.rend(); ++it) {
+    if (auto found = it->find(t->name); found != it->end() && t->args.empty()) return found->second;
+  }
+  if (t->name == "Self") {
+    diags_.report(DiagCode::E0104, t->span, "`Self` is only meaningful inside an `impl` or `trait`");
+    return types_.error();
+  }
   if (t->name == "void" || t->name == "Never") {
     if (!t->args.empty()) diags_.report(DiagCode::E0104, t->span, fmt::format("`{}` takes no type arguments", t->name));
     return types_.primitive(t->name);
+  }
+  if (t->name == "Handle" && t->args.size() == 1 && !lookup("Handle")) {
+    const Type* r = resolve_type(t->args[0]);
+    return r->is_error() ? r : types_.handle(r);
   }
   if (t->name == "Result" || t->name == "Option") {
     size_t want = t->name == "Result" ? 2 : 1;
@@ -335,6 +359,11 @@ const Type* Checker::resolve_type(TypeExpr* t) {
     return types_.result(a, b);
   }
   Symbol* s = lookup(t->name);
+  if (s && s->kind == SymbolKind::Type && s->generic) {
+    std::vector<const Type*> args;
+    for (TypeExpr* a : t->args) args.push_back(resolve_type(a));
+    return instantiate_nominal(s, std::move(args), t->span);
+  }
   if (!s || s->kind != SymbolKind::Type || !s->type) {
     if (s && s->kind != SymbolKind::Type) {
       diags_.report(DiagCode::E0123, t->span, fmt::format("`{}` is not a type", t->name));
@@ -408,8 +437,14 @@ void Checker::resolve_signature(FnDecl* f) {
   std::vector<const Type*> params;
   for (Param& p : f->params) {
     if (p.is_self) {
-      diags_.report(DiagCode::E0901, p.span, "`self` parameters (methods) are not supported yet");
-      params.push_back(types_.error());
+      const Type* self = nullptr;
+      for (auto it = type_params_.rbegin(); it != type_params_.rend() && !self; ++it)
+        if (auto found = it->find("Self"); found != it->end()) self = found->second;
+      if (!self) {
+        diags_.report(DiagCode::E0123, p.span, "`self` is only allowed in a method inside an `impl`");
+        self = types_.error();
+      }
+      params.push_back(self);
       continue;
     }
     const Type* t = resolve_type(p.type);
@@ -559,23 +594,27 @@ bool Checker::run() {
   declare_libc();
   for (Module* m : prog_.modules) declare_module(m);
   resolve_nominal_bodies();
-  check_infinite_size();
   for (Decl* d : prog_.libc_module->decls) resolve_signature(static_cast<FnDecl*>(d));
+  std::vector<FnDecl*> plain;
   for (Module* m : prog_.modules) {
     for (Decl* d : m->decls) {
       if (d->kind == DeclKind::Fn && static_cast<FnDecl*>(d)->symbol) {
         auto* f = static_cast<FnDecl*>(d);
         resolve_signature(f);
         (f->is_extern ? prog_.externs : prog_.functions).push_back(f);
+        if (!f->is_extern) plain.push_back(f);
       }
     }
   }
+  register_impls();
   for (Module* m : prog_.modules)
     for (Decl* d : m->decls)
       if (d->kind == DeclKind::Const) check_const(static_cast<ConstDecl*>(d));
   check_main();
-  for (FnDecl* f : prog_.functions)
+  for (FnDecl* f : plain)
     if (!f->body_has_syntax_errors) check_fn_body(f);
+  check_pending_bodies();
+  check_infinite_size();
   compute_boxing();
   return diags_.error_count() == 0;
 }

@@ -172,6 +172,11 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
     if (!best.empty()) d.help(fmt::format("did you mean `{}`?", best));
     return types_.error();
   }
+  if (s->generic) {
+    diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameters of `{}` used as a value", e->name))
+        .help("call it, or wrap the call in a function with concrete types");
+    return types_.error();
+  }
   switch (s->kind) {
     case SymbolKind::Local:
     case SymbolKind::Fn:
@@ -388,6 +393,15 @@ const Type* Checker::check_args(CallExpr* e, const std::vector<const Type*>& par
 }
 
 const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span span) {
+  if (type_sym->generic) {
+    if (type_sym->generic->kind != DeclKind::Enum) {
+      diags_.report(DiagCode::E0115, span, fmt::format("`{}` is not an enum", type_sym->name));
+      return types_.error();
+    }
+    if (expected && expected->kind == TypeKind::Enum && expected->enm->decl == type_sym->generic) return expected;
+    if (expected && expected->is_error()) return expected;
+    return nullptr;  // inferred from the payload
+  }
   if (type_sym->type) {
     if (!type_sym->type->is_sum()) {
       diags_.report(DiagCode::E0115, span, fmt::format("`{}` is not an enum", type_sym->name));
@@ -400,8 +414,61 @@ const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span s
   return nullptr;  // infer from the payload (Option.Some) or fail
 }
 
-const Type* Checker::check_variant_ctor(Expr* site, const Type* sum, const std::string& variant,
+const Type* Checker::infer_generic_ctor(Expr* site, Symbol* type_sym, const std::string& variant, Span variant_span,
+                                        std::vector<Expr*>* args, const Type* expected) {
+  auto* ed = static_cast<EnumDecl*>(type_sym->generic);
+  const VariantDecl* v = nullptr;
+  for (const VariantDecl& vd : ed->variants)
+    if (vd.name == variant) v = &vd;
+  if (!v) {
+    std::string names;
+    for (const VariantDecl& vd : ed->variants) names += (names.empty() ? "" : ", ") + vd.name;
+    diags_.report(DiagCode::E0115, variant_span, fmt::format("`{}` has no variant `{}`", ed->name, variant))
+        .help(fmt::format("its variants are: {}", names));
+    if (args)
+      for (Expr* a : *args) check(a, nullptr);
+    return types_.error();
+  }
+  size_t given = args ? args->size() : 0;
+  if (given != v->payload.size()) {
+    diags_.report(DiagCode::E0106, site->span,
+                  fmt::format("variant `{}.{}` takes {} value{} but {} {} given", ed->name, variant, v->payload.size(),
+                              v->payload.size() == 1 ? "" : "s", given, given == 1 ? "was" : "were"));
+    if (args)
+      for (Expr* a : *args) check(a, nullptr);
+    return types_.error();
+  }
+  Bindings b;
+  for (size_t i = 0; i < given; ++i) {
+    if (mentions(v->payload[i], ed->generics)) {
+      unify(v->payload[i], check((*args)[i], nullptr), ed->generics, b);
+    } else {
+      expect_type((*args)[i], resolve_type(v->payload[i]), "variant payload");
+    }
+  }
+  std::vector<const Type*> targs;
+  for (const std::string& g : ed->generics) {
+    auto it = b.find(g);
+    if (it == b.end()) {
+      diags_.report(DiagCode::E0114, site->span,
+                    fmt::format("cannot infer the type parameter `{}` of `{}.{}`", g, ed->name, variant))
+          .help(fmt::format("give the binding a type, e.g. `let x: {}<i32> = ...`", ed->name));
+      return types_.error();
+    }
+    targs.push_back(it->second);
+  }
+  const Type* t = instantiate_nominal(type_sym, targs, site->span);
+  if (t->is_error()) return t;
+  const VariantInfo& vi = types_.variants(t)[static_cast<size_t>(t->enm->variant_index(variant))];
+  for (size_t i = 0; i < given && i < vi.payload.size(); ++i)
+    if (!compatible((*args)[i]->type, vi.payload[i])) mismatch((*args)[i]->span, vi.payload[i], (*args)[i]->type, "variant payload");
+  (void)expected;
+  return t;
+}
+
+const Type* Checker::check_variant_ctor(Expr* site, Symbol* type_sym, const Type* sum, const std::string& variant,
                                         Span variant_span, std::vector<Expr*>* args, const Type* expected) {
+  if (!sum && type_sym->generic) return infer_generic_ctor(site, type_sym, variant, variant_span, args, expected);
   const std::string owner = sum ? sum->name : (expected && expected->kind == TypeKind::Result) ? "Result" : "";
   if (sum && sum->is_error()) {
     if (args)
@@ -534,22 +601,34 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       if (os && os->kind == SymbolKind::Type) {
         on->symbol = os;
         const Type* sum = sum_type_for(os, expected, on->span);
-        return check_variant_ctor(e, sum, f->field, f->field_span, &e->args, expected);
+        return check_variant_ctor(e, os, sum, f->field, f->field_span, &e->args, expected);
       }
     }
-    // A method call on a value.
+    // `value.name(...)`: a field holding a function, or a method.
     const Type* ot = check(f->object, nullptr);
-    if (ot->kind == TypeKind::Struct && !ot->strukt->field(f->field)) {
-      diags_.report(DiagCode::E0901, f->field_span, fmt::format("method calls (`.{}(...)`) are not supported yet", f->field))
-          .help("call a free function with the value as its first argument");
+    if (ot->is_error()) {
+      for (Expr* a : e->args) check(a, nullptr);
+      return ot;
+    }
+    const FieldInfo* field = ot->kind == TypeKind::Struct ? ot->strukt->field(f->field) : nullptr;
+    if (field && field->type->kind == TypeKind::Func) {
+      f->type = field->type;
+      check_args(e, field->type->elems, fmt::format("`{}`", f->field).c_str());
+      return field->type->elem;
+    }
+    if (field) {
+      diags_.report(DiagCode::E0107, f->field_span,
+                    fmt::format("field `{}` of type `{}` cannot be called", f->field, field->type->name));
       for (Expr* a : e->args) check(a, nullptr);
       return types_.error();
     }
+    return check_method_call(e, f, ot);
   }
-  if (callee->kind == ExprKind::Path) {
-    diags_.report(DiagCode::E0901, callee->span, "associated functions (`Type::name(...)`) are not supported yet");
-    for (Expr* a : e->args) check(a, nullptr);
-    return types_.error();
+  if (callee->kind == ExprKind::Path) return check_path_call(e, static_cast<PathExpr*>(callee), expected);
+  if (callee->kind == ExprKind::Name) {
+    auto* n = static_cast<NameExpr*>(callee);
+    Symbol* s = lookup(n->name);
+    if (s && s->kind == SymbolKind::Fn && s->generic) return check_generic_call(e, n, s, expected);
   }
   const Type* ct = check(callee, nullptr);
   if (ct->is_error()) {
@@ -569,6 +648,129 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
                                ? fmt::format("`{}`", static_cast<NameExpr*>(callee)->name).c_str()
                                : "this function");
   return ct->elem;
+}
+
+const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot) {
+  Symbol* m = lookup_method(ot, f->field);
+  if (!m) {
+    auto d = diags_.report(DiagCode::E0126, f->field_span, fmt::format("type `{}` has no method `{}`", ot->name, f->field));
+    if (ot->kind == TypeKind::Ptr) d.help("methods are called on values: dereference the pointer first (in `unsafe`)");
+    else d.help(fmt::format("define it in an `impl {} {{ ... }}` block", ot->name));
+    for (Expr* a : e->args) check(a, nullptr);
+    return types_.error();
+  }
+  e->method = m;
+  const Type* ft = m->type;
+  if (ft->elems.empty() || !m->fn->params[0].is_self) {
+    diags_.report(DiagCode::E0126, f->field_span,
+                  fmt::format("`{}` is an associated function of `{}`, not a method", f->field, ot->name))
+        .help(fmt::format("call it as `{}::{}(...)`", ot->name, f->field));
+    for (Expr* a : e->args) check(a, nullptr);
+    return types_.error();
+  }
+  f->type = ft;
+  std::vector<const Type*> rest(ft->elems.begin() + 1, ft->elems.end());
+  check_args(e, rest, fmt::format("method `{}`", f->field).c_str());
+  return ft->elem;
+}
+
+const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expected) {
+  Symbol* owner = p->owner->kind == TypeExprKind::Named ? lookup(p->owner->name) : nullptr;
+  const Type* self = nullptr;
+  if (owner && owner->kind == SymbolKind::Type && owner->generic && p->owner->args.empty()) {
+    // `Pair::new(1, 2)`: infer the instance from the arguments.
+    auto it = methods_.find(owner->generic);
+    auto m = it == methods_.end() ? decltype(it->second.end()){} : it->second.find(p->member);
+    if (it == methods_.end() || m == it->second.end()) {
+      diags_.report(DiagCode::E0126, p->member_span, fmt::format("`{}` has no associated function `{}`", p->owner->name, p->member));
+      for (Expr* a : e->args) check(a, nullptr);
+      return types_.error();
+    }
+    FnDecl* tmpl = m->second.decl;
+    ImplDecl* impl = m->second.impl;
+    std::vector<std::string> gens = impl->generics;
+    Bindings b;
+    if (tmpl->params.size() != e->args.size()) {
+      diags_.report(DiagCode::E0106, e->span, fmt::format("`{}::{}` takes {} arguments but {} were given", p->owner->name,
+                                                          p->member, tmpl->params.size(), e->args.size()));
+      for (Expr* a : e->args) check(a, nullptr);
+      return types_.error();
+    }
+    for (size_t i = 0; i < e->args.size(); ++i) {
+      const Type* at = check(e->args[i], nullptr);
+      if (tmpl->params[i].type) unify(tmpl->params[i].type, at, gens, b);
+    }
+    if (tmpl->ret && expected) unify(tmpl->ret, expected, gens, b);
+    std::vector<const Type*> targs;
+    for (TypeExpr* a : impl->self_type->args) {
+      auto found = b.find(a->name);
+      if (found == b.end()) {
+        diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameter `{}` of `{}`", a->name, p->owner->name))
+            .help(fmt::format("write the type arguments: `{}<...>::{}(...)`", p->owner->name, p->member));
+        return types_.error();
+      }
+      targs.push_back(found->second);
+    }
+    self = instantiate_nominal(owner, targs, p->owner->span);
+    if (self->is_error()) return self;
+    Symbol* inst = lookup_method(self, p->member);
+    e->method = p->symbol = inst;
+    p->type = inst->type;
+    for (size_t i = 0; i < e->args.size() && i < inst->type->elems.size(); ++i)
+      if (!compatible(e->args[i]->type, inst->type->elems[i]))
+        mismatch(e->args[i]->span, inst->type->elems[i], e->args[i]->type, "argument");
+    return inst->type->elem;
+  }
+  self = resolve_type(p->owner);
+  if (self->is_error()) {
+    for (Expr* a : e->args) check(a, nullptr);
+    return self;
+  }
+  Symbol* m = lookup_method(self, p->member);
+  if (!m) {
+    diags_.report(DiagCode::E0126, p->member_span, fmt::format("`{}` has no associated function `{}`", self->name, p->member))
+        .help(fmt::format("define it in an `impl {} {{ ... }}` block", self->name));
+    for (Expr* a : e->args) check(a, nullptr);
+    return types_.error();
+  }
+  e->method = p->symbol = m;
+  p->type = m->type;
+  check_args(e, m->type->elems, fmt::format("`{}::{}`", p->owner->name, p->member).c_str());
+  return m->type->elem;
+}
+
+const Type* Checker::check_generic_call(CallExpr* e, NameExpr* n, Symbol* s, const Type* expected) {
+  n->symbol = s;
+  FnDecl* g = s->fn;
+  if (g->params.size() != e->args.size()) {
+    diags_.report(DiagCode::E0106, e->span, fmt::format("`{}` takes {} argument{} but {} {} given", g->name, g->params.size(),
+                                                        g->params.size() == 1 ? "" : "s", e->args.size(),
+                                                        e->args.size() == 1 ? "was" : "were"));
+    for (Expr* a : e->args) check(a, nullptr);
+    return types_.error();
+  }
+  Bindings b;
+  for (size_t i = 0; i < e->args.size(); ++i) {
+    TypeExpr* pt = g->params[i].type;
+    if (pt && mentions(pt, g->generics)) unify(pt, check(e->args[i], nullptr), g->generics, b);
+    else if (pt) expect_type(e->args[i], resolve_type(pt), "argument");
+  }
+  if (g->ret && expected) unify(g->ret, expected, g->generics, b);
+  for (const std::string& gen : g->generics) {
+    if (!b.count(gen)) {
+      diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameter `{}` of `{}`", gen, g->name))
+          .help("pass arguments that determine it, or give the result a type");
+      return types_.error();
+    }
+    if (b[gen]->is_error()) return types_.error();
+  }
+  Symbol* inst = instantiate_fn(s, b, e->span);
+  e->method = inst;
+  n->type = inst->type;
+  for (size_t i = 0; i < e->args.size(); ++i)
+    if (g->params[i].type && mentions(g->params[i].type, g->generics) && !compatible(e->args[i]->type, inst->type->elems[i]))
+      mismatch(e->args[i]->span, inst->type->elems[i], e->args[i]->type, "argument");
+  return inst->type->elem;
 }
 
 const Type* Checker::check_builtin_call(CallExpr* e, Builtin b, const Type* expected) {
@@ -713,7 +915,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
     if (os && os->kind == SymbolKind::Type) {
       on->symbol = os;
       const Type* sum = sum_type_for(os, expected, on->span);
-      return check_variant_ctor(e, sum, e->field, e->field_span, nullptr, expected);
+      return check_variant_ctor(e, os, sum, e->field, e->field_span, nullptr, expected);
     }
     if (os && os->kind == SymbolKind::Package) {
       on->symbol = os;
@@ -820,7 +1022,52 @@ const Type* Checker::check_cast(CastExpr* e) {
   return to;
 }
 
-const Type* Checker::check_struct_lit(StructLitExpr* e) {
+const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
+  Symbol* gs = e->type_expr->kind == TypeExprKind::Named && e->type_expr->args.empty() ? lookup(e->type_expr->name) : nullptr;
+  if (gs && gs->kind == SymbolKind::Type && gs->generic && gs->generic->kind == DeclKind::Struct) {
+    // `Pair { first: 1, second: 2 }`: the instance comes from the context or the fields.
+    auto* sd = static_cast<StructDecl*>(gs->generic);
+    if (!(expected && expected->kind == TypeKind::Struct && expected->strukt->decl == sd)) {
+      Bindings b;
+      for (FieldInit& f : e->fields) {
+        for (FieldDecl& fd : sd->fields) {
+          if (fd.name == f.name && mentions(fd.type, sd->generics)) unify(fd.type, check(f.value, nullptr), sd->generics, b);
+        }
+      }
+      std::vector<const Type*> targs;
+      for (const std::string& g : sd->generics) {
+        if (!b.count(g)) {
+          diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameter `{}` of `{}`", g, sd->name))
+              .help(fmt::format("write it: `{}<...> {{ ... }}`", sd->name));
+          for (FieldInit& f : e->fields) if (!f.value->type) check(f.value, nullptr);
+          return types_.error();
+        }
+        targs.push_back(b[g]);
+      }
+      expected = instantiate_nominal(gs, targs, e->span);
+      if (expected->is_error()) return expected;
+    }
+    const Type* t = expected;
+    std::vector<bool> given(t->strukt->fields.size(), false);
+    for (FieldInit& f : e->fields) {
+      const FieldInfo* info = t->strukt->field(f.name);
+      if (!info) {
+        diags_.report(DiagCode::E0116, f.span, fmt::format("struct `{}` has no field `{}`", t->name, f.name));
+        if (!f.value->type) check(f.value, nullptr);
+        continue;
+      }
+      given[static_cast<size_t>(info - t->strukt->fields.data())] = true;
+      if (f.value->type) {
+        if (!compatible(f.value->type, info->type)) mismatch(f.value->span, info->type, f.value->type, "struct field");
+      } else {
+        expect_type(f.value, info->type, "struct field");
+      }
+    }
+    for (size_t i = 0; i < given.size(); ++i)
+      if (!given[i])
+        diags_.report(DiagCode::E0116, e->span, fmt::format("missing field `{}` in `{}` literal", t->strukt->fields[i].name, t->name));
+    return t;
+  }
   const Type* t = resolve_type(e->type_expr);
   if (t->is_error()) {
     for (FieldInit& f : e->fields) check(f.value, nullptr);
@@ -979,7 +1226,7 @@ const Type* Checker::check_inner(Expr* e, const Type* expected, bool want_value)
     case ExprKind::Cast:
       return check_cast(static_cast<CastExpr*>(e));
     case ExprKind::StructLit:
-      return check_struct_lit(static_cast<StructLitExpr*>(e));
+      return check_struct_lit(static_cast<StructLitExpr*>(e), expected);
     case ExprKind::ArrayLit:
       return check_array_lit(static_cast<ArrayLitExpr*>(e), expected);
     case ExprKind::ArrayRepeat:

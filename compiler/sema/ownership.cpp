@@ -714,7 +714,11 @@ class OwnershipChecker {
   int call(CallExpr* e) {
     Expr* callee = e->callee;
     const FnDecl* f = nullptr;
-    if (callee->kind == ExprKind::Name) {
+    std::vector<Expr*> args = e->args;
+    if (e->method) {  // method (its receiver is the first argument), generic instance
+      f = e->method->fn;
+      if (callee->kind == ExprKind::Field) args.insert(args.begin(), static_cast<FieldExpr*>(callee)->object);
+    } else if (callee->kind == ExprKind::Name) {
       const Symbol* s = static_cast<NameExpr*>(callee)->symbol;
       if (s && s->kind == SymbolKind::Builtin) return builtin(e, s->builtin);
       if (s && (s->kind == SymbolKind::Fn || s->kind == SymbolKind::Extern)) f = s->fn;
@@ -738,15 +742,15 @@ class OwnershipChecker {
       after_call(e);
       return -1;
     }
-    for (size_t i = 0; i < e->args.size(); ++i) {
+    for (size_t i = 0; i < args.size() && i < f->params.size(); ++i) {
       const Annotations& tags = f->params[i].annotations;
       // Passing to a `#[transfer_full]` parameter is checked as a transfer
       // (E0302 "transferred twice"), not as a use.
       evaluating_transfer_ = find_tag(tags, "transfer_full") != nullptr;
-      int id = value(e->args[i]);
+      int id = value(args[i]);
       evaluating_transfer_ = false;
       if (find_tag(tags, "transfer_full")) {
-        transfer(id, e->args[i]->span, fmt::format("the `#[transfer_full]` parameter `{}` of `{}`", f->params[i].name, f->name));
+        transfer(id, args[i]->span, fmt::format("the `#[transfer_full]` parameter `{}` of `{}`", f->params[i].name, f->name));
       } else if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
         // Untagged: a gc value is lent for the call; a c value may have been
         // released by the callee, so it is no longer tracked.

@@ -43,7 +43,9 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
     }
     case PatternKind::Struct: {
       Symbol* s = lookup(p->name);
-      if (!t->is_error() && (!s || s->type != t || t->kind != TypeKind::Struct)) {
+      bool names_struct = s && t->kind == TypeKind::Struct &&
+                          (s->generic ? t->strukt->decl == s->generic : s->type == t);
+      if (!t->is_error() && !names_struct) {
         diags_.report(DiagCode::E0204, p->span,
                       fmt::format("pattern `{} {{ ... }}` cannot match a value of type `{}`", p->name, t->name));
         t = types_.error();
@@ -72,8 +74,9 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
   if (t->is_error()) return bad_subs();
   Symbol* s = lookup(p->name);
   bool names_type = s && s->kind == SymbolKind::Type &&
-                    (s->type ? s->type == t
-                             : (s->name == "Result" ? t->kind == TypeKind::Result : t->kind == TypeKind::Option));
+                    (s->generic ? t->kind == TypeKind::Enum && t->enm->decl == s->generic
+                     : s->type  ? s->type == t
+                                : (s->name == "Result" ? t->kind == TypeKind::Result : t->kind == TypeKind::Option));
   if (!names_type) {
     diags_.report(DiagCode::E0204, p->span,
                   fmt::format("pattern `{}.{}` cannot match a value of type `{}`", p->name, p->variant, t->name));
@@ -178,9 +181,9 @@ class Exhaustiveness {
     switch (t->kind) {
       case TypeKind::Bool: return c.name;
       case TypeKind::Tuple: return "(" + joined + ")";
-      case TypeKind::Struct: return t->name + " { .. }";
+      case TypeKind::Struct: return t->strukt->decl ? t->strukt->decl->name + " { .. }" : t->name;
       default: {
-        std::string owner = t->kind == TypeKind::Enum ? t->name : t->kind == TypeKind::Option ? "Option" : "Result";
+        std::string owner = t->kind == TypeKind::Enum ? t->enm->decl->name : t->kind == TypeKind::Option ? "Option" : "Result";
         bool void_payload = c.args.size() == 1 && c.args[0]->kind == TypeKind::Void;
         if (c.args.empty() || void_payload) return owner + "." + c.name;
         return owner + "." + c.name + "(" + joined + ")";

@@ -32,6 +32,7 @@ struct Program {
   StructInfo gc_stats_info;               // Asthra_runtime.gc_stats() result
   std::deque<StructInfo> struct_infos;
   std::deque<EnumInfo> enum_infos;
+  Arena generated;                        // instantiated copies of generic code
 };
 
 // Returns false when errors were reported.

@@ -36,6 +36,9 @@ struct Symbol {
   bool address_taken = false;   // Local: lives in a GC box (see codegen)
   uint32_t id = 0;              // unique per compilation: C names of locals
   FnDecl* fn = nullptr;         // Fn, Extern
+  std::string c_name;           // Fn: the C function's name
+  Decl* generic = nullptr;      // Fn, Type: a generic declaration (instantiated on use)
+  const void* owner = nullptr;  // Local: the function or closure that declared it
   ConstDecl* const_decl = nullptr;
   Builtin builtin = Builtin::None;
   int ownership_value = 0;      // OwnershipConst

@@ -144,6 +144,14 @@ const Type* TypeContext::result(const Type* ok, const Type* err) {
   return r;
 }
 
+const Type* TypeContext::handle(const Type* result) {
+  Type t;
+  t.kind = TypeKind::Handle;
+  t.elem = result;
+  t.name = "Handle<" + result->name + ">";
+  return intern(t);
+}
+
 const Type* TypeContext::strukt(StructInfo* info) {
   Type t;
   t.kind = TypeKind::Struct;

@@ -18,6 +18,7 @@ enum class TypeKind {
   Error,  // poison: an error was already reported; suppresses follow-on errors
   Void, Never, Bool, Char, Int, Float, String,
   Ptr, Slice, Array, Tuple, Func, Struct, Enum, Option, Result,
+  Handle,  // `Handle<T>`: a spawned task whose result is a T
 };
 
 enum class IntKind { I8, I16, I32, I64, U8, U16, U32, U64, ISize, USize };
@@ -37,6 +38,7 @@ struct StructInfo {
   std::string name;
   std::string c_name;
   StructDecl* decl = nullptr;  // null for runtime structs (GcStats)
+  std::vector<const Type*> type_args;  // an instance of a generic struct: its arguments
   std::vector<FieldInfo> fields;
   Zone zone = Zone::Gc;
   const FieldInfo* field(const std::string& n) const {
@@ -58,6 +60,7 @@ struct EnumInfo {
   std::string name;
   std::string c_name;
   EnumDecl* decl = nullptr;
+  std::vector<const Type*> type_args;  // an instance of a generic enum: its arguments
   std::vector<VariantInfo> variants;
   Zone zone = Zone::Gc;
   int variant_index(const std::string& n) const {
@@ -111,6 +114,7 @@ class TypeContext {
   const Type* func(std::vector<const Type*> params, const Type* ret);
   const Type* option(const Type* t);
   const Type* result(const Type* t, const Type* e);
+  const Type* handle(const Type* result);
   const Type* strukt(StructInfo* info);
   const Type* enm(EnumInfo* info);
   // Primitive type by its source name (`i32`, `int`, `string`, ...), or null.

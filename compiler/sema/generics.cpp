@@ -1,0 +1,356 @@
+// Generics, impls and traits: everything the checker does more than once
+// per piece of source.
+//
+// Generic structs, enums and functions are monomorphised: an instance is
+// made the first time a use names (or lets the checker infer) its type
+// arguments, and is then an ordinary struct, enum or function with its own
+// C name.  A generic function's body is checked once per instance, on a
+// private copy of its tree (ast/clone.h), after the non-generic bodies
+// (`pending_`).  Methods live in `impl` blocks and are found by receiver:
+// a concrete type, or the generic declaration for every instance of it.
+// Traits are checked statically: an `impl Trait for T` must provide every
+// method without a default (defaults are copied in), with the trait's
+// signature; a bound `T: Trait` is checked when an instance is made.
+// Generic code is checked when instantiated, as in Zig and C++ templates.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/ast/clone.h"
+#include "compiler/base/check.h"
+#include "compiler/sema/checker.h"
+
+namespace asthra {
+
+std::string Checker::mangle(const std::string& base) {
+  std::string out = "as_";
+  for (char c : base) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out + "_" + std::to_string(next_mangle_++);
+}
+
+const Type* Checker::resolve_with(TypeExpr* t, const Bindings& b) {
+  type_params_.push_back(b);
+  const Type* r = resolve_type(t);
+  type_params_.pop_back();
+  return r;
+}
+
+bool Checker::mentions(const TypeExpr* t, const std::vector<std::string>& generics) const {
+  if (!t) return false;
+  if (t->kind == TypeExprKind::Named && t->args.empty() &&
+      (std::find(generics.begin(), generics.end(), t->name) != generics.end() || t->name == "Self"))
+    return true;
+  for (const TypeExpr* a : t->args)
+    if (mentions(a, generics)) return true;
+  return mentions(t->inner, generics);
+}
+
+void Checker::unify(const TypeExpr* p, const Type* actual, const std::vector<std::string>& generics, Bindings& out) {
+  if (!p || !actual || actual->is_error() || actual->kind == TypeKind::Never) return;
+  switch (p->kind) {
+    case TypeExprKind::Named: {
+      if (p->args.empty() && std::find(generics.begin(), generics.end(), p->name) != generics.end()) {
+        out.emplace(p->name, actual);
+        return;
+      }
+      const std::vector<const Type*>* actual_args = nullptr;
+      if (p->name == "Option" && actual->kind == TypeKind::Option) actual_args = &actual->elems;
+      if (p->name == "Result" && actual->kind == TypeKind::Result) actual_args = &actual->elems;
+      if (actual->kind == TypeKind::Struct && actual->strukt->decl && actual->strukt->decl->name == p->name)
+        actual_args = &actual->strukt->type_args;
+      if (actual->kind == TypeKind::Enum && actual->enm->decl && actual->enm->decl->name == p->name)
+        actual_args = &actual->enm->type_args;
+      if (p->name == "Handle" && actual->kind == TypeKind::Handle && p->args.size() == 1) {
+        unify(p->args[0], actual->elem, generics, out);
+        return;
+      }
+      if (actual_args && actual_args->size() == p->args.size())
+        for (size_t i = 0; i < p->args.size(); ++i) unify(p->args[i], (*actual_args)[i], generics, out);
+      return;
+    }
+    case TypeExprKind::Ptr:
+      if (actual->kind == TypeKind::Ptr) unify(p->inner, actual->elem, generics, out);
+      return;
+    case TypeExprKind::Slice:
+      if (actual->kind == TypeKind::Slice) unify(p->inner, actual->elem, generics, out);
+      return;
+    case TypeExprKind::Array:
+      if (actual->kind == TypeKind::Array) unify(p->inner, actual->elem, generics, out);
+      return;
+    case TypeExprKind::Tuple:
+      if (actual->kind == TypeKind::Tuple && actual->elems.size() == p->args.size())
+        for (size_t i = 0; i < p->args.size(); ++i) unify(p->args[i], actual->elems[i], generics, out);
+      return;
+    case TypeExprKind::Func:
+      if (actual->kind == TypeKind::Func && actual->elems.size() == p->args.size()) {
+        for (size_t i = 0; i < p->args.size(); ++i) unify(p->args[i], actual->elems[i], generics, out);
+        unify(p->inner, actual->elem, generics, out);
+      }
+      return;
+  }
+}
+
+const Decl* Checker::generic_decl_of(const Type* t) const {
+  if (t->kind == TypeKind::Struct && !t->strukt->type_args.empty()) return t->strukt->decl;
+  if (t->kind == TypeKind::Enum && !t->enm->type_args.empty()) return t->enm->decl;
+  return nullptr;
+}
+
+bool Checker::implements(const Type* t, const std::string& trait) const {
+  if (trait_impls_.count({t, trait})) return true;
+  const Decl* g = generic_decl_of(t);
+  return g && trait_impls_.count({g, trait});
+}
+
+bool Checker::check_bounds(const std::vector<std::string>& generics,
+                           const std::vector<std::vector<std::string>>& bounds, const Bindings& b, Span span) {
+  bool ok = true;
+  for (size_t i = 0; i < generics.size() && i < bounds.size(); ++i) {
+    auto it = b.find(generics[i]);
+    if (it == b.end() || it->second->is_error()) continue;
+    for (const std::string& trait : bounds[i]) {
+      if (!traits_.count(trait)) {
+        diags_.report(DiagCode::E0101, span, fmt::format("cannot find trait `{}`", trait));
+        ok = false;
+      } else if (!implements(it->second, trait)) {
+        diags_.report(DiagCode::E0124, span,
+                      fmt::format("type `{}` does not implement trait `{}` (required by `{}: {}`)", it->second->name,
+                                  trait, generics[i], trait))
+            .help(fmt::format("add `impl {} for {} {{ ... }}`", trait, it->second->name));
+        ok = false;
+      }
+    }
+  }
+  return ok;
+}
+
+const Type* Checker::instantiate_nominal(Symbol* generic, std::vector<const Type*> args, Span span) {
+  Decl* d = generic->generic;
+  bool is_struct = d->kind == DeclKind::Struct;
+  const auto& gens = is_struct ? static_cast<StructDecl*>(d)->generics : static_cast<EnumDecl*>(d)->generics;
+  const auto& bounds = is_struct ? static_cast<StructDecl*>(d)->generic_bounds : static_cast<EnumDecl*>(d)->generic_bounds;
+  if (args.size() != gens.size()) {
+    diags_.report(DiagCode::E0104, span,
+                  fmt::format("`{}` takes {} type argument{} but {} {} given", d->name, gens.size(),
+                              gens.size() == 1 ? "" : "s", args.size(), args.size() == 1 ? "was" : "were"));
+    return types_.error();
+  }
+  for (const Type* a : args)
+    if (a->is_error()) return a;
+  auto key = std::make_pair(static_cast<const Decl*>(d), args);
+  if (auto it = nominal_instances_.find(key); it != nominal_instances_.end()) return it->second;
+  Bindings b;
+  std::string display = d->name + "<";
+  for (size_t i = 0; i < gens.size(); ++i) {
+    b[gens[i]] = args[i];
+    display += (i ? ", " : "") + args[i]->name;
+  }
+  display += ">";
+  check_bounds(gens, bounds, b, span);
+  const Type* t;
+  if (is_struct) {
+    StructInfo& info = prog_.struct_infos.emplace_back();
+    info.name = display;
+    info.c_name = mangle(display);
+    info.decl = static_cast<StructDecl*>(d);
+    info.type_args = args;
+    t = types_.strukt(&info);
+    nominal_instances_[key] = t;
+    prog_.nominal_types.push_back(t);
+    type_params_.push_back(b);
+    fill_struct(info);
+    type_params_.pop_back();
+  } else {
+    EnumInfo& info = prog_.enum_infos.emplace_back();
+    info.name = display;
+    info.c_name = mangle(display);
+    info.decl = static_cast<EnumDecl*>(d);
+    info.type_args = args;
+    t = types_.enm(&info);
+    nominal_instances_[key] = t;
+    prog_.nominal_types.push_back(t);
+    type_params_.push_back(b);
+    fill_enum(info);
+    type_params_.pop_back();
+  }
+  return t;
+}
+
+Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
+  FnDecl* g = generic->fn;
+  std::vector<const Type*> args;
+  std::string display = g->name + "<";
+  for (size_t i = 0; i < g->generics.size(); ++i) {
+    auto it = b.find(g->generics[i]);
+    ASTHRA_CHECK(it != b.end());
+    args.push_back(it->second);
+    display += (i ? ", " : "") + it->second->name;
+  }
+  display += ">";
+  auto key = std::make_pair(static_cast<const FnDecl*>(g), args);
+  if (auto it = fn_instances_.find(key); it != fn_instances_.end()) return it->second;
+  check_bounds(g->generics, g->generic_bounds, b, span);
+  FnDecl* f = clone_fn(prog_.generated, g);
+  f->generics.clear();
+  Symbol* sym = new_symbol(SymbolKind::Fn, display, g->name_span, nullptr);
+  sym->fn = f;
+  sym->c_name = mangle(display);
+  f->symbol = sym;
+  fn_instances_[key] = sym;
+  type_params_.push_back(b);
+  resolve_signature(f);
+  type_params_.pop_back();
+  prog_.functions.push_back(f);
+  pending_.push_back({f, b});
+  return sym;
+}
+
+Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self) {
+  auto key = std::make_pair(static_cast<const FnDecl*>(t.decl), self);
+  if (auto it = method_instances_.find(key); it != method_instances_.end()) return it->second;
+  Bindings b;
+  b["Self"] = self;
+  ImplDecl* impl = t.impl;
+  if (!impl->generics.empty()) {
+    const std::vector<const Type*>& actual = self->kind == TypeKind::Struct ? self->strukt->type_args : self->enm->type_args;
+    for (size_t i = 0; i < impl->self_type->args.size() && i < actual.size(); ++i)
+      b[impl->self_type->args[i]->name] = actual[i];
+  }
+  bool from_trait = std::find(impl->methods.begin(), impl->methods.end(), t.decl) == impl->methods.end();
+  FnDecl* f = (!impl->generics.empty() || from_trait) ? clone_fn(prog_.generated, t.decl) : t.decl;
+  Symbol* sym = new_symbol(SymbolKind::Fn, self->name + "::" + f->name, f->name_span, nullptr);
+  sym->fn = f;
+  sym->c_name = mangle(self->name + "_" + f->name);
+  f->symbol = sym;
+  method_instances_[key] = sym;
+  type_params_.push_back(b);
+  resolve_signature(f);
+  // The signature must be the trait's.
+  if (!impl->trait_name.empty() && !from_trait && traits_.count(impl->trait_name)) {
+    for (FnDecl* tm : traits_[impl->trait_name]->methods) {
+      if (tm->name != f->name) continue;
+      FnDecl* probe = clone_fn(prog_.generated, tm);
+      Symbol* ps = new_symbol(SymbolKind::Fn, tm->name, tm->name_span, nullptr);
+      probe->symbol = ps;
+      resolve_signature(probe);
+      if (ps->type != sym->type && !ps->type->name.empty() && !sym->type->is_error()) {
+        diags_.report(DiagCode::E0125, f->name_span,
+                      fmt::format("method `{}` has type `{}` but trait `{}` declares `{}`", f->name,
+                                  sym->type->name, impl->trait_name, ps->type->name))
+            .note(tm->name_span, "declared in the trait here");
+      }
+    }
+  }
+  type_params_.pop_back();
+  prog_.functions.push_back(f);
+  pending_.push_back({f, b});
+  return sym;
+}
+
+Symbol* Checker::lookup_method(const Type* t, const std::string& name) {
+  if (auto it = methods_.find(t); it != methods_.end()) {
+    if (auto m = it->second.find(name); m != it->second.end()) return instantiate_method(m->second, t);
+  }
+  if (const Decl* g = generic_decl_of(t)) {
+    if (auto it = methods_.find(g); it != methods_.end()) {
+      if (auto m = it->second.find(name); m != it->second.end()) return instantiate_method(m->second, t);
+    }
+  }
+  return nullptr;
+}
+
+void Checker::register_impls() {
+  for (ImplDecl* impl : impls_) register_impl(impl);
+}
+
+void Checker::register_impl(ImplDecl* impl) {
+  TypeExpr* st = impl->self_type;
+  const void* key = nullptr;
+  const Type* self = nullptr;
+  Symbol* s = st->kind == TypeExprKind::Named ? lookup(st->name) : nullptr;
+  if (s && s->kind == SymbolKind::Type && s->generic) {
+    bool params_match = !impl->generics.empty() && st->args.size() == impl->generics.size();
+    for (size_t i = 0; params_match && i < st->args.size(); ++i)
+      params_match = st->args[i]->kind == TypeExprKind::Named && st->args[i]->args.empty() &&
+                     st->args[i]->name == impl->generics[i];
+    if (!params_match) {
+      diags_.report(DiagCode::E0901, st->span,
+                    fmt::format("an `impl` for chosen type arguments of `{}` is not supported yet", st->name))
+          .help(fmt::format("write `impl<T> {}<T> {{ ... }}` for every instance", st->name));
+      return;
+    }
+    key = s->generic;
+  } else {
+    if (!impl->generics.empty()) {
+      diags_.report(DiagCode::E0901, st->span, "a generic `impl` for a non-generic type is not supported yet");
+      return;
+    }
+    self = resolve_type(st);
+    if (self->is_error()) return;
+    key = self;
+  }
+  auto& table = methods_[key];
+  std::vector<MethodTemplate> added;
+  for (FnDecl* m : impl->methods) {
+    if (!m->generics.empty()) {
+      diags_.report(DiagCode::E0901, m->name_span, "generic methods are not supported yet")
+          .help("make the function generic outside the `impl`");
+      continue;
+    }
+    if (table.count(m->name)) {
+      diags_.report(DiagCode::E0102, m->name_span, fmt::format("method `{}` is defined more than once for `{}`", m->name, st->name))
+          .note(table[m->name].decl->name_span, "first defined here");
+      continue;
+    }
+    table[m->name] = {m, impl};
+    added.push_back(table[m->name]);
+  }
+  if (!impl->trait_name.empty()) {
+    auto it = traits_.find(impl->trait_name);
+    if (it == traits_.end()) {
+      diags_.report(DiagCode::E0101, st->span, fmt::format("cannot find trait `{}`", impl->trait_name));
+    } else {
+      TraitDecl* trait = it->second;
+      trait_impls_.insert({key, impl->trait_name});
+      for (FnDecl* m : impl->methods) {
+        bool declared = std::any_of(trait->methods.begin(), trait->methods.end(),
+                                    [&](FnDecl* tm) { return tm->name == m->name; });
+        if (!declared)
+          diags_.report(DiagCode::E0125, m->name_span,
+                        fmt::format("method `{}` is not a member of trait `{}`", m->name, impl->trait_name))
+              .note(trait->name_span, "the trait is declared here");
+      }
+      for (FnDecl* tm : trait->methods) {
+        bool present = std::any_of(impl->methods.begin(), impl->methods.end(),
+                                   [&](FnDecl* m) { return m->name == tm->name; });
+        if (present) continue;
+        if (tm->body) {
+          if (!table.count(tm->name)) {
+            table[tm->name] = {tm, impl};
+            added.push_back(table[tm->name]);
+          }
+        } else {
+          diags_.report(DiagCode::E0125, st->span,
+                        fmt::format("`impl {} for {}` is missing method `{}`", impl->trait_name, st->name, tm->name))
+              .note(tm->name_span, "declared in the trait here");
+        }
+      }
+    }
+  }
+  // Methods of a concrete type are checked whether or not they are called.
+  if (self)
+    for (const MethodTemplate& t : added) instantiate_method(t, self);
+}
+
+void Checker::check_pending_bodies() {
+  while (!pending_.empty()) {
+    PendingBody p = pending_.back();
+    pending_.pop_back();
+    if (p.fn->body_has_syntax_errors) continue;
+    type_params_.push_back(p.bindings);
+    check_fn_body(p.fn);
+    type_params_.pop_back();
+  }
+}
+
+}  // namespace asthra
