@@ -24,6 +24,7 @@ std::string CTypes::name(const Type* t) {
     case TypeKind::Float: return t->float_bits == 32 ? "float" : "double";
     case TypeKind::String: return "asthra_string";
     case TypeKind::Slice: return "asthra_slice";
+    case TypeKind::Handle: return "asthra_handle";
     case TypeKind::Ptr: return name(t->elem) + "*";
     case TypeKind::Error: ASTHRA_UNREACHABLE("error type reached codegen");
     case TypeKind::Struct:
@@ -44,7 +45,9 @@ std::string CTypes::name(const Type* t) {
 
 bool CTypes::has_pointers(const Type* t) {
   switch (t->kind) {
-    case TypeKind::String: case TypeKind::Slice: case TypeKind::Ptr: return true;
+    case TypeKind::String: case TypeKind::Slice: case TypeKind::Ptr: case TypeKind::Func:
+    case TypeKind::Handle:
+      return true;
     case TypeKind::Array: return has_pointers(t->elem);
     case TypeKind::Tuple:
       for (const Type* e : t->elems)
@@ -81,13 +84,17 @@ void CTypes::define(const Type* t, std::string& out) {
   std::string n = name(t);
   switch (t->kind) {
     case TypeKind::Func: {
-      for (const Type* p : t->elems)
-        if (p->kind == TypeKind::Func) define(p, out);
-      if (t->elem->kind == TypeKind::Func) define(t->elem, out);
+      // (Component function types need no definition first: the typedefs
+      // name them only through pointers and parameters.)
+      // A function value is code plus an environment (null for top-level
+      // functions, the captured copies for closures); a function passed to
+      // C is a plain C function pointer (the `_c` type).
       std::string params;
-      for (const Type* p : t->elems) params += (params.empty() ? "" : ", ") + name(p);
-      if (params.empty()) params = "void";
-      out += fmt::format("typedef {} (*{})({});\n", name(t->elem), n, params);
+      for (const Type* p : t->elems) params += ", " + name(p);
+      out += fmt::format("typedef {} (*{}_code)(void*{});\n", name(t->elem), n, params);
+      out += fmt::format("typedef {} (*{}_c)({});\n", name(t->elem), n,
+                         params.empty() ? std::string("void") : params.substr(2));
+      out += fmt::format("struct {0} {{ {0}_code code; void* env; }};\n", n);
       return;
     }
     case TypeKind::Array:
@@ -139,7 +146,7 @@ std::string CTypes::definitions() {
   std::vector<const Type*> all = prog_.types.all();
   std::string forward, out;
   for (const Type* t : all) {
-    if (!is_aggregate(t) || t->kind == TypeKind::Func) continue;
+    if (!is_aggregate(t)) continue;
     if (t->kind == TypeKind::Struct && !t->strukt->decl) continue;
     forward += fmt::format("typedef struct {0} {0};\n", name(t));
   }

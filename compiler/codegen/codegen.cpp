@@ -67,10 +67,30 @@ struct Unit {
   }
   std::set<const Decl*> libc_decls;
 
-  // Asthra functions used as values (callbacks) are entered through a
-  // trampoline that first attaches a foreign calling thread to the runtime.
+  std::string closure_decls, closure_defs;  // environments, closure functions
+
+  // A top-level function as a value: code that ignores the environment.
+  std::set<const FnDecl*> value_wrappers;
+  std::string function_value(const FnDecl* f, const Type* ft, CTypes& T) {
+    value_wrappers.insert(f);
+    return fmt::format("(({}){{as_fv_{}, NULL}})", T.name(ft), fn_name(f));
+  }
+  std::string value_wrapper(const FnDecl* f) {
+    const Type* ft = f->symbol->type;
+    std::string params, args;
+    for (size_t i = 0; i < ft->elems.size(); ++i) {
+      params += fmt::format(", {} a{}", ctypes.name(ft->elems[i]), i);
+      args += fmt::format("{}a{}", i ? ", " : "", i);
+    }
+    bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
+    return fmt::format("static {} as_fv_{}(void* env{}) {{\n  (void)env;\n  {}{}({});\n}}\n", ctypes.name(ft->elem),
+                       fn_name(f), params, returns ? "return " : "", fn_name(f), args);
+  }
+
+  // A function passed to C is entered through a trampoline that first
+  // attaches a foreign calling thread to the runtime.
   std::set<const FnDecl*> trampolines;
-  std::string function_value(const FnDecl* f) {
+  std::string c_callback(const FnDecl* f) {
     if (f->is_extern) return fn_name(f);
     trampolines.insert(f);
     return "as_cb_" + fn_name(f).substr(3);
@@ -94,43 +114,50 @@ class FunctionEmitter {
   FunctionEmitter(Unit& unit) : u_(unit), T(unit.ctypes) {}
 
   std::string emit_function(FnDecl* f) {
-    const Type* ft = f->symbol->type;
-    std::string params;
+    return emit_body(u_.fn_name(f), "", f->params, f->symbol->type, f->body);
+  }
+
+  // A C function `c_name` for a body with these parameters; `env_param`
+  // (closures) comes first when not empty.
+  std::string emit_body(const std::string& c_name, const std::string& env_param, std::vector<Param>& params,
+                        const Type* ft, BlockExpr* body) {
+    std::string plist = env_param;
     std::string prologue;
-    for (size_t i = 0; i < f->params.size(); ++i) {
-      Symbol* s = f->params[i].symbol;
+    if (!env_param.empty()) prologue = env_prologue_;
+    for (size_t i = 0; i < params.size(); ++i) {
+      Symbol* s = params[i].symbol;
       std::string cname = fmt::format("l_{}_{}", s->name, s->id);
       std::string ctype = T.name(ft->elems[i]);
       if (s->address_taken) {
-        params += fmt::format("{}{} p_{}", params.empty() ? "" : ", ", ctype, cname);
+        plist += fmt::format("{}{} p_{}", plist.empty() ? "" : ", ", ctype, cname);
         prologue += fmt::format("  {0}* {1} = ({0}*){2}(sizeof({0}));\n  *{1} = p_{1};\n", ctype, cname,
                                 alloc_fn(ft->elems[i]));
         names_[s] = "(*" + cname + ")";
       } else {
-        params += fmt::format("{}{} {}", params.empty() ? "" : ", ", ctype, cname);
+        plist += fmt::format("{}{} {}", plist.empty() ? "" : ", ", ctype, cname);
         names_[s] = cname;
       }
     }
-    if (params.empty()) params = "void";
+    if (plist.empty()) plist = "void";
     ret_ = ft->elem;
     std::string sig = fmt::format("static {}{} {}({})", ret_->kind == TypeKind::Never ? "_Noreturn " : "",
-                                  T.name(ret_), u_.fn_name(f), params);
+                                  T.name(ret_), c_name, plist);
     prototype_ = sig + ";\n";
     indent_ = 1;
     out_ = prologue;
     bool returns_value = ret_->kind != TypeKind::Void && ret_->kind != TypeKind::Never;
-    emit_block_stmts(f->body);
-    if (f->body->tail) {
-      if (returns_value && f->body->tail->type->kind != TypeKind::Never) {
-        std::string v = expr(f->body->tail);
+    emit_block_stmts(body);
+    if (body->tail) {
+      if (returns_value && body->tail->type->kind != TypeKind::Never) {
+        std::string v = expr(body->tail);
         line("return " + v + ";");
       } else {
-        discard(f->body->tail);
+        discard(body->tail);
       }
     }
     if (returns_value || ret_->kind == TypeKind::Never)
       line(fmt::format("asthra_panic_cstr(\"reached the end of a function without a return\", {});",
-                       u_.loc(f->body->close_span)));
+                       u_.loc(body->close_span)));
     return sig + " {\n" + out_ + "}\n";
   }
 
@@ -252,8 +279,61 @@ class FunctionEmitter {
         line("continue;");
         return;
       case StmtKind::Spawn:
-        ASTHRA_UNREACHABLE("spawn reached codegen");
+        emit_spawn(static_cast<SpawnStmt*>(s));
+        return;
     }
+  }
+
+  // `spawn f(args)`: the arguments (and a slot for the result, first) go
+  // into a GC object that a generated `run` function unpacks on the task's
+  // thread (runtime/src/thread/task.c).
+  void emit_spawn(SpawnStmt* sp) {
+    auto* call = static_cast<CallExpr*>(sp->call);
+    const Type* r = call->type;
+    bool has_result = r->kind != TypeKind::Void && r->kind != TypeKind::Never;
+    std::vector<Expr*> args;
+    std::string target, task_name;
+    Symbol* sym = call->callee->kind == ExprKind::Name ? static_cast<NameExpr*>(call->callee)->symbol : nullptr;
+    if (call->method) {
+      target = u_.fn_name(call->method->fn);
+      task_name = call->method->name;
+      if (call->callee->kind == ExprKind::Field) args.push_back(static_cast<FieldExpr*>(call->callee)->object);
+    } else if (sym && sym->kind == SymbolKind::Fn) {
+      target = u_.fn_name(sym->fn);
+      task_name = sym->name;
+    } else {
+      task_name = "<function value>";
+    }
+    args.insert(args.end(), call->args.begin(), call->args.end());
+    std::string st = fmt::format("struct as_spawn_{}", sp->id);
+    std::string fields;
+    if (has_result) fields += fmt::format(" {} result;", T.name(r));
+    if (target.empty()) fields += fmt::format(" {} fnv;", T.name(call->callee->type));
+    std::string call_args = target.empty() ? "s->fnv.env" : "";
+    for (size_t i = 0; i < args.size(); ++i) {
+      fields += fmt::format(" {} a{};", T.name(args[i]->type), i);
+      call_args += fmt::format("{}s->a{}", call_args.empty() ? "" : ", ", i);
+    }
+    if (fields.empty()) fields = " char unused_;";
+    u_.closure_decls += fmt::format("{} {{{} }};\n", st, fields);
+    std::string callee_c = target.empty() ? "s->fnv.code" : target;
+    u_.closure_defs += fmt::format("static void as_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  {2}{3}({4});\n}}\n",
+                                   sp->id, st, has_result ? "s->result = " : "", callee_c, call_args);
+    std::string d = temp();
+    line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", st, d));
+    if (target.empty()) {
+      std::string f = expr(call->callee);
+      line(fmt::format("{}->fnv = {};", d, f));
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+      std::string v = expr(args[i]);
+      line(fmt::format("{}->a{} = {};", d, i, v));
+    }
+    std::string h = temp();
+    line(fmt::format("asthra_handle {} = asthra_spawn(as_spawn_{}_run, {}, {}, {});", h, sp->id, d,
+                     Unit::c_string(task_name), u_.loc(sp->span)));
+    if (sp->symbol) names_[sp->symbol] = h;
+    else line(fmt::format("(void){};", h));
   }
 
   // The block's statements in a C block of their own, its tail discarded.
@@ -783,9 +863,59 @@ class FunctionEmitter {
       }
       case ExprKind::Sizeof:
         return fmt::format("sizeof({})", T.name(static_cast<SizeofExpr*>(e)->target_type));
+      case ExprKind::Closure:
+        return closure(static_cast<ClosureExpr*>(e));
+      case ExprKind::Try:
+        return try_expr(static_cast<TryExpr*>(e));
+      case ExprKind::Await: {
+        std::string h = pure(static_cast<AwaitExpr*>(e)->operand->type, expr(static_cast<AwaitExpr*>(e)->operand));
+        line(fmt::format("asthra_task_join({}.task);", h));
+        if (t->kind == TypeKind::Void) return "";
+        return fmt::format("(*({}*){}.data)", T.name(t), h);
+      }
       default:
         ASTHRA_UNREACHABLE("expression kind reached codegen");
     }
+  }
+
+  // A closure: its body becomes a C function taking the environment first;
+  // the value pairs that function with a GC copy of the captured locals.
+  std::string closure(ClosureExpr* c) {
+    const Type* ft = c->type;
+    std::string env_type = fmt::format("struct as_env_{}", c->id);
+    std::string code = fmt::format("as_closure_{}", c->id);
+    std::string fields;
+    for (Symbol* s : c->captures) fields += fmt::format(" {} c_{}_{};", T.name(s->type), s->name, s->id);
+    if (fields.empty()) fields = " char unused_;";
+    u_.closure_decls += fmt::format("{} {{{} }};\n", env_type, fields);
+    FunctionEmitter body(u_);
+    for (Symbol* s : c->captures) body.names_[s] = fmt::format("env->c_{}_{}", s->name, s->id);
+    body.env_prologue_ = fmt::format("  {0}* env = ({0}*)env_;\n  (void)env;\n", env_type);
+    u_.closure_defs += body.emit_body(code, "void* env_", c->params, ft, c->body) + "\n";
+    u_.closure_decls += body.prototype();
+    if (c->captures.empty()) return fmt::format("(({}){{{}, NULL}})", T.name(ft), code);
+    std::string env = temp();
+    line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", env_type, env));
+    for (Symbol* s : c->captures) line(fmt::format("{}->c_{}_{} = {};", env, s->name, s->id, names_.at(s)));
+    return fmt::format("(({}){{{}, {}}})", T.name(ft), code, env);
+  }
+
+  // `try e`: on `Err`/`None` return it from the function; else its payload.
+  std::string try_expr(TryExpr* e) {
+    const Type* ot = e->operand->type;
+    std::string v = pure(ot, expr(e->operand));
+    auto& variants = u_.prog.types.variants(ot);
+    line(fmt::format("if ({}.tag == 1) {{", v));
+    ++indent_;
+    std::vector<std::string> payload;
+    if (ot->kind == TypeKind::Result && variants[1].payload[0]->kind != TypeKind::Void)
+      payload.push_back(payload_access(v, variants[1], 1, 0));
+    std::string r = variant_value(ret_, ot->kind == TypeKind::Result ? "Err" : "None", payload);
+    line("return " + r + ";");
+    --indent_;
+    line("}");
+    if (e->type->kind == TypeKind::Void) return "";
+    return payload_access(v, variants[0], 0, 0);
   }
 
   std::string name_value(NameExpr* n) {
@@ -796,7 +926,7 @@ class FunctionEmitter {
         return names_.at(s);
       case SymbolKind::Fn:
       case SymbolKind::Extern:
-        return u_.function_value(s->fn);
+        return u_.function_value(s->fn, s->type, T);
       case SymbolKind::Const:
         return "(" + expr(s->const_decl->value) + ")";
       case SymbolKind::OwnershipConst:
@@ -999,17 +1129,37 @@ class FunctionEmitter {
     }
     if (sym && (sym->kind == SymbolKind::Fn || sym->kind == SymbolKind::Extern))
       return direct_call(u_.fn_name(sym->fn), e);
+    // Through a function value: its code gets its environment first.
     std::string f = pure(callee->type, expr(callee));
-    return direct_call(f, e);
+    std::string args = f + ".env";
+    for (Expr* a : e->args) {
+      std::string v = expr(a);
+      args += ", " + v;
+    }
+    return fmt::format("{}.code({})", f, args);
   }
 
+  // A direct call; a function argument to a foreign function is passed as
+  // a plain C function pointer (sema made sure it names a top-level one).
   std::string direct_call(const std::string& fn, CallExpr* e) {
     std::string args;
     for (Expr* a : e->args) {
-      std::string v = expr(a);
+      std::string v;
+      Symbol* s = a->kind == ExprKind::Name ? static_cast<NameExpr*>(a)->symbol : nullptr;
+      if (a->type->kind == TypeKind::Func && s && s->kind == SymbolKind::Fn && is_foreign(e))
+        v = u_.c_callback(s->fn);
+      else
+        v = expr(a);
       args += (args.empty() ? "" : ", ") + v;
     }
     return fmt::format("{}({})", fn, args);
+  }
+
+  static bool is_foreign(CallExpr* e) {
+    if (e->callee->kind == ExprKind::Field) return static_cast<FieldExpr*>(e->callee)->symbol != nullptr;
+    if (e->callee->kind != ExprKind::Name) return false;
+    Symbol* s = static_cast<NameExpr*>(e->callee)->symbol;
+    return s && s->kind == SymbolKind::Extern;
   }
 
   static Builtin runtime_builtin(const std::string& name) {
@@ -1085,6 +1235,7 @@ class FunctionEmitter {
   CTypes& T;
   std::string out_;
   std::string prototype_;
+  std::string env_prologue_;  // closures: binds `env`
   int indent_ = 0;
   int next_temp_ = 0;
   const Type* ret_ = nullptr;
@@ -1094,7 +1245,8 @@ class FunctionEmitter {
 std::string extern_declaration(Unit& u, const FnDecl* f) {
   const Type* ft = f->symbol->type;
   std::string params;
-  for (const Type* p : ft->elems) params += (params.empty() ? "" : ", ") + u.ctypes.name(p);
+  for (const Type* p : ft->elems)
+    params += (params.empty() ? "" : ", ") + u.ctypes.name(p) + (p->kind == TypeKind::Func ? "_c" : "");
   if (params.empty()) params = "void";
   return fmt::format("extern {}{} {}({}) __asm__(\"{}\");\n", ft->elem->kind == TypeKind::Never ? "_Noreturn " : "",
                      u.ctypes.name(ft->elem), u.fn_name(f), params, f->name);
@@ -1118,7 +1270,9 @@ std::string generate_c(Program& program, const SourceManager& sources, const Cod
   for (const FnDecl* f : u.used_libc) out += extern_declaration(u, f);
   std::string trampolines;
   for (const FnDecl* f : u.trampolines) trampolines += u.trampoline(f);
-  out += "\n" + u.locations + "\n" + prototypes + "\n" + trampolines + "\n" + bodies;
+  for (const FnDecl* f : u.value_wrappers) trampolines += u.value_wrapper(f);
+  out += "\n" + u.locations + "\n" + prototypes + "\n" + u.closure_decls + "\n" + trampolines + "\n" +
+         u.closure_defs + bodies;
   out += "int main(int argc, char **argv) {\n  asthra_rt_init(argc, argv);\n";
   if (program.main_returns_status) {
     out += "  int32_t status = as_main();\n  return asthra_rt_finish(status);\n}\n";

@@ -108,6 +108,7 @@ class Checker {
   const Type* check_method_call(CallExpr* e, FieldExpr* f, const Type* object_type);
   const Type* check_path_call(CallExpr* e, PathExpr* p, const Type* expected);
   const Type* check_try(TryExpr* e);
+  void check_callbacks(CallExpr* e, const Type* ft);
   const Type* check_closure(ClosureExpr* e, const Type* expected);
   const Type* check_array_lit(ArrayLitExpr* e, const Type* expected);
   const Type* check_array_repeat(ArrayRepeatExpr* e, const Type* expected);
@@ -123,6 +124,7 @@ class Checker {
 
   // ---- stmt.cpp
   void check_fn_body(FnDecl* f);
+  void check_body(std::vector<Param>& params, const Type* ft, BlockExpr* body, const std::string& name, Span name_span);
   const Type* check_block(BlockExpr* b, const Type* expected, bool want_value);
   bool check_stmt(Stmt* s);  // returns whether the statement always diverges
   void check_assign(AssignStmt* s);
@@ -140,6 +142,7 @@ class Checker {
   std::unordered_map<std::string, Symbol*> libc_members_;
   std::unordered_map<std::string, Builtin> runtime_members_;
   FnDecl* cur_fn_ = nullptr;
+  std::string cur_fn_name_;
   const Type* cur_ret_ = nullptr;
   int loop_depth_ = 0;
   std::vector<bool> unsafe_used_;  // one flag per enclosing unsafe block

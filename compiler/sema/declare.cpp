@@ -66,6 +66,7 @@ Symbol* Checker::lookup(const std::string& name) const {
 Symbol* Checker::declare_local(const std::string& name, Span span, const Type* type, bool is_mut) {
   Symbol* s = new_symbol(SymbolKind::Local, name, span, type);
   s->is_mut = is_mut;
+  s->owner = cur_owner_;
   if (name != "_") scopes_.back()[name] = s;
   return s;
 }

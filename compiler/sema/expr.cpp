@@ -177,6 +177,15 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
         .help("call it, or wrap the call in a function with concrete types");
     return types_.error();
   }
+  if (s->kind == SymbolKind::Local && s->owner != cur_owner_) {
+    // A closure uses a local of an enclosing function: each closure between
+    // here and the local's owner copies it.
+    for (size_t i = closures_.size(); i-- > 0;) {
+      if (closures_[i] == s->owner) break;
+      auto& caps = closures_[i]->captures;
+      if (std::find(caps.begin(), caps.end(), s) == caps.end()) caps.push_back(s);
+    }
+  }
   switch (s->kind) {
     case SymbolKind::Local:
     case SymbolKind::Fn:
@@ -382,11 +391,6 @@ const Type* Checker::check_args(CallExpr* e, const std::vector<const Type*>& par
   for (size_t i = 0; i < params.size(); ++i) {
     const Type* p = params[i];
     // Callbacks (language.md): a fn-typed parameter takes a top-level function.
-    if (p->kind == TypeKind::Func && e->args[i]->kind == ExprKind::Closure) {
-      diags_.report(DiagCode::E0122, e->args[i]->span, "a closure cannot be passed where a function pointer is expected")
-          .help("pass a top-level function (`fn name(...)`) instead");
-      continue;
-    }
     expect_type(e->args[i], p, "argument");
   }
   return nullptr;
@@ -595,7 +599,8 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
         f->symbol = it->second;
         f->type = it->second->type;
         require_unsafe(e->span, fmt::format("calling foreign function `libc.{}`", f->field));
-        check_args(e, it->second->type->elems, fmt::format("`libc.{}`", f->field).c_str());
+        if (check_args(e, it->second->type->elems, fmt::format("`libc.{}`", f->field).c_str()) == nullptr)
+          check_callbacks(e, it->second->type);
         return it->second->type->elem;
       }
       if (os && os->kind == SymbolKind::Type) {
@@ -640,14 +645,27 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
     for (Expr* a : e->args) check(a, nullptr);
     return types_.error();
   }
-  if (callee->kind == ExprKind::Name) {
-    Symbol* s = static_cast<NameExpr*>(callee)->symbol;
-    if (s && s->kind == SymbolKind::Extern) require_unsafe(e->span, fmt::format("calling foreign function `{}`", s->name));
-  }
-  check_args(e, ct->elems, callee->kind == ExprKind::Name
-                               ? fmt::format("`{}`", static_cast<NameExpr*>(callee)->name).c_str()
-                               : "this function");
+  Symbol* s = callee->kind == ExprKind::Name ? static_cast<NameExpr*>(callee)->symbol : nullptr;
+  bool foreign = s && s->kind == SymbolKind::Extern;
+  if (foreign) require_unsafe(e->span, fmt::format("calling foreign function `{}`", s->name));
+  if (check_args(e, ct->elems, s ? fmt::format("`{}`", s->name).c_str() : "this function") == nullptr && foreign)
+    check_callbacks(e, ct);
   return ct->elem;
+}
+
+// A function passed to C is a plain C function pointer: only a top-level
+// (non-generic) function can be one; a closure has an environment.
+void Checker::check_callbacks(CallExpr* e, const Type* ft) {
+  for (size_t i = 0; i < e->args.size() && i < ft->elems.size(); ++i) {
+    if (ft->elems[i]->kind != TypeKind::Func || e->args[i]->type->is_error()) continue;
+    Expr* a = e->args[i];
+    Symbol* s = a->kind == ExprKind::Name ? static_cast<NameExpr*>(a)->symbol : nullptr;
+    if (s && s->kind == SymbolKind::Fn) continue;
+    diags_.report(DiagCode::E0122, a->span,
+                  a->kind == ExprKind::Closure ? "a closure cannot be passed to C as a function pointer"
+                                               : "only a top-level function can be passed to C as a callback")
+        .help("pass a top-level function (`fn name(...)`) instead: C cannot receive a closure's environment");
+  }
 }
 
 const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot) {
@@ -771,6 +789,64 @@ const Type* Checker::check_generic_call(CallExpr* e, NameExpr* n, Symbol* s, con
     if (g->params[i].type && mentions(g->params[i].type, g->generics) && !compatible(e->args[i]->type, inst->type->elems[i]))
       mismatch(e->args[i]->span, inst->type->elems[i], e->args[i]->type, "argument");
   return inst->type->elem;
+}
+
+const Type* Checker::check_try(TryExpr* e) {
+  const Type* t = check(e->operand, nullptr);
+  if (t->is_error()) return t;
+  const Type* ret = cur_ret_;
+  if (t->kind == TypeKind::Result) {
+    if (ret->kind == TypeKind::Result && ret->elems[1] == t->elems[1]) return t->elems[0];
+    diags_.report(DiagCode::E0127, e->span,
+                  ret->kind == TypeKind::Result
+                      ? fmt::format("`try` on `{}` in a function returning `{}`: the error types differ", t->name, ret->name)
+                      : fmt::format("`try` on `{}` needs the function to return a `Result<_, {}>`, not `{}`", t->name,
+                                    t->elems[1]->name, ret->name))
+        .help("match on the value and convert the error yourself");
+    return types_.error();
+  }
+  if (t->kind == TypeKind::Option) {
+    if (ret->kind == TypeKind::Option) return t->elems[0];
+    diags_.report(DiagCode::E0127, e->span,
+                  fmt::format("`try` on `{}` needs the function to return an `Option`, not `{}`", t->name, ret->name));
+    return types_.error();
+  }
+  diags_.report(DiagCode::E0127, e->span, fmt::format("`try` needs a `Result` or an `Option`, found `{}`", t->name));
+  return types_.error();
+}
+
+const Type* Checker::check_closure(ClosureExpr* e, const Type* expected) {
+  (void)expected;
+  e->id = next_id_++;
+  std::vector<const Type*> params;
+  for (Param& p : e->params) {
+    if (!p.type) {
+      diags_.report(DiagCode::E0114, p.span, "closure parameters need a type: `fn(x: i32) -> i32 { ... }`");
+      params.push_back(types_.error());
+      continue;
+    }
+    params.push_back(resolve_type(p.type));
+  }
+  const Type* ft = types_.func(params, e->ret ? resolve_type(e->ret) : types_.void_());
+  // The body is checked as a function of its own that can see (and copy)
+  // the locals around it.
+  const void* saved_owner = cur_owner_;
+  const Type* saved_ret = cur_ret_;
+  std::string saved_name = cur_fn_name_;
+  int saved_loops = loop_depth_;
+  std::vector<bool> saved_unsafe;
+  saved_unsafe.swap(unsafe_used_);
+  closures_.push_back(e);
+  cur_owner_ = e;
+  loop_depth_ = 0;
+  check_body(e->params, ft, e->body, "closure", Span{e->span.file, e->span.begin, e->span.begin + 2});
+  closures_.pop_back();
+  cur_owner_ = saved_owner;
+  cur_ret_ = saved_ret;
+  cur_fn_name_ = saved_name;
+  loop_depth_ = saved_loops;
+  unsafe_used_.swap(saved_unsafe);
+  return ft;
 }
 
 const Type* Checker::check_builtin_call(CallExpr* e, Builtin b, const Type* expected) {
@@ -1166,19 +1242,32 @@ const Type* Checker::check_if(IfExpr* e, const Type* expected, bool want_value) 
     }
     return types_.void_();
   }
-  const Type* else_t = check(e->else_branch, expected, want_value);
+  const Type* else_expected = expected;
+  if (!else_expected && want_value && !then_t->is_error() && then_t->kind != TypeKind::Never &&
+      !(e->then_block->tail && is_untyped_literal(e->then_block->tail)))
+    else_expected = then_t;
+  const Type* else_t = check(e->else_branch, else_expected, want_value);
   return join(then_t, else_t, e->span, want_value);
 }
 
 const Type* Checker::check_match(MatchExpr* e, const Type* expected, bool want_value) {
   const Type* st = check(e->scrutinee, nullptr);
   const Type* result = types_.never();
-  for (MatchArm& arm : e->arms) {
-    push_scope();
-    check_pattern(arm.pattern, st);
-    const Type* t = check(arm.body, expected, want_value);
-    pop_scope();
-    result = join(result, t, arm.body->span, want_value);
+  // Without a type from the context, arms that are bare literals take the
+  // type of the other arms: check those first.
+  const Type* arm_expected = expected;
+  bool reorder = !expected && want_value;
+  for (int pass = 0; pass < (reorder ? 2 : 1); ++pass) {
+    for (MatchArm& arm : e->arms) {
+      if (reorder && is_untyped_literal(arm.body) != (pass == 1)) continue;
+      push_scope();
+      check_pattern(arm.pattern, st);
+      const Type* t = check(arm.body, arm_expected, want_value);
+      pop_scope();
+      if (want_value && !arm_expected && !t->is_error() && t->kind != TypeKind::Never && t->kind != TypeKind::Void)
+        arm_expected = t;
+      result = join(result, t, arm.body->span, want_value);
+    }
   }
   if (e->arms.empty()) result = want_value ? types_.never() : types_.void_();
   if (!st->is_error()) check_exhaustive(e, st);
@@ -1269,18 +1358,19 @@ const Type* Checker::check_inner(Expr* e, const Type* expected, bool want_value)
       diags_.report(DiagCode::E0901, e->span, "associated items (`Type::name`) are not supported yet");
       return types_.error();
     case ExprKind::Closure:
-      diags_.report(DiagCode::E0901, e->span, "closures are not supported yet")
-          .help("use a top-level function");
-      return types_.error();
+      return check_closure(static_cast<ClosureExpr*>(e), expected);
     case ExprKind::Try:
-      check(static_cast<TryExpr*>(e)->operand, nullptr);
-      diags_.report(DiagCode::E0901, e->span, "`try` is not supported yet")
-          .help("use `match` on the `Result`");
-      return types_.error();
-    case ExprKind::Await:
-      check(static_cast<AwaitExpr*>(e)->operand, nullptr);
-      diags_.report(DiagCode::E0901, e->span, "`await` is not supported yet");
-      return types_.error();
+      return check_try(static_cast<TryExpr*>(e));
+    case ExprKind::Await: {
+      const Type* t = check(static_cast<AwaitExpr*>(e)->operand, nullptr);
+      if (t->is_error()) return t;
+      if (t->kind != TypeKind::Handle) {
+        diags_.report(DiagCode::E0103, e->span, fmt::format("`await` needs a task handle (`Handle<T>`), found `{}`", t->name))
+            .help("start the task with `spawn_with_handle h = f(...);` and `await h`");
+        return types_.error();
+      }
+      return t->elem;
+    }
   }
   ASTHRA_UNREACHABLE("expression kind");
 }

@@ -10,11 +10,20 @@ namespace asthra {
 
 void Checker::check_fn_body(FnDecl* f) {
   cur_fn_ = f;
-  const Type* ft = f->symbol->type;
+  cur_owner_ = f;
+  check_body(f->params, f->symbol->type, f->body, f->name, f->name_span);
+  cur_fn_ = nullptr;
+  cur_owner_ = nullptr;
+}
+
+// The body of a function or closure of type `ft` with these parameters.
+void Checker::check_body(std::vector<Param>& params, const Type* ft, BlockExpr* body, const std::string& name,
+                         Span name_span) {
   cur_ret_ = ft->elem;
+  cur_fn_name_ = name;
   push_scope();
-  for (size_t i = 0; i < f->params.size(); ++i) {
-    Param& p = f->params[i];
+  for (size_t i = 0; i < params.size(); ++i) {
+    Param& p = params[i];
     if (Symbol* prev = scopes_.back().count(p.name) ? scopes_.back()[p.name] : nullptr) {
       diags_.report(DiagCode::E0102, p.span, fmt::format("parameter `{}` is declared more than once", p.name))
           .note(prev->span, "first declared here");
@@ -24,27 +33,26 @@ void Checker::check_fn_body(FnDecl* f) {
   bool want_value = cur_ret_->kind != TypeKind::Void && cur_ret_->kind != TypeKind::Never;
   // A final `if` whose chain has no `else` is a statement, never the
   // function's value.
-  Expr* tail = f->body->tail;
+  Expr* tail = body->tail;
   auto has_else_everywhere = [](Expr* e) {
     while (e && e->kind == ExprKind::If) e = static_cast<IfExpr*>(e)->else_branch;
     return e != nullptr;
   };
   bool tail_is_value = want_value && tail && (tail->kind != ExprKind::If || has_else_everywhere(tail));
-  const Type* t = check_block(f->body, want_value ? cur_ret_ : nullptr, tail_is_value);
+  const Type* t = check_block(body, want_value ? cur_ret_ : nullptr, tail_is_value);
   // A tail that gives no value (a `match` whose arms are statements) leaves
   // the end reachable: that is a missing return, not a type mismatch.
   bool falls_off = want_value && t->kind != TypeKind::Never && !t->is_error() &&
                    (!tail_is_value || t->kind == TypeKind::Void);
   if (falls_off) {
-    diags_.report(DiagCode::E0202, f->body->close_span,
-                  fmt::format("function `{}` may reach its end without returning a `{}`", f->name, cur_ret_->name))
-        .note(f->name_span, "the function is declared here")
+    diags_.report(DiagCode::E0202, body->close_span,
+                  fmt::format("function `{}` may reach its end without returning a `{}`", name, cur_ret_->name))
+        .note(name_span, "the function is declared here")
         .help("add a `return` on every path");
   } else if (tail_is_value && !compatible(t, cur_ret_)) {
     mismatch(tail->span, cur_ret_, t, "the function's result");
   }
   pop_scope();
-  cur_fn_ = nullptr;
 }
 
 // Checks the statements and the tail of a block in the current scope.  The
@@ -147,10 +155,28 @@ bool Checker::check_stmt(Stmt* s) {
       return true;
     case StmtKind::Spawn: {
       auto* sp = static_cast<SpawnStmt*>(s);
-      check(sp->call, nullptr);
-      diags_.report(DiagCode::E0901, s->span, "`spawn` is not supported yet")
-          .help("call the function directly for now");
-      if (!sp->handle.empty()) declare_local(sp->handle, sp->handle_span, types_.error(), false);
+      sp->id = next_id_++;
+      const Type* r = types_.error();
+      if (sp->call->kind != ExprKind::Call) {
+        diags_.report(DiagCode::E0107, sp->call->span, "`spawn` needs a function call: `spawn f(args);`");
+        check(sp->call, nullptr);
+      } else {
+        r = check(sp->call, nullptr);
+        auto* call = static_cast<CallExpr*>(sp->call);
+        bool builtin = call->callee->kind == ExprKind::Name && static_cast<NameExpr*>(call->callee)->symbol &&
+                       static_cast<NameExpr*>(call->callee)->symbol->kind == SymbolKind::Builtin;
+        if (builtin || (call->callee->kind == ExprKind::Field && !call->method &&
+                        static_cast<FieldExpr*>(call->callee)->object->kind == ExprKind::Name &&
+                        static_cast<NameExpr*>(static_cast<FieldExpr*>(call->callee)->object)->symbol &&
+                        static_cast<NameExpr*>(static_cast<FieldExpr*>(call->callee)->object)->symbol->kind != SymbolKind::Local)) {
+          diags_.report(DiagCode::E0107, call->callee->span, "`spawn` runs an Asthra function; built-ins and foreign functions cannot be spawned")
+              .help("wrap the call in a function and spawn that");
+        }
+      }
+      if (!sp->handle.empty()) {
+        const Type* ht = r->is_error() ? r : types_.handle(r->kind == TypeKind::Never ? types_.void_() : r);
+        sp->symbol = declare_local(sp->handle, sp->handle_span, ht, false);
+      }
       return false;
     }
   }
@@ -168,6 +194,10 @@ void Checker::check_assign(AssignStmt* s) {
         diags_.report(DiagCode::E0117, t->span, fmt::format("cannot assign to `{}`", sym->name))
             .help("only variables, fields, elements and `*pointer` can be assigned");
         ok_target = false;
+      } else if (sym && sym->owner != cur_owner_) {
+        diags_.report(DiagCode::E0128, t->span, fmt::format("cannot assign to `{}`: the closure captured a copy of it", sym->name))
+            .note(sym->span, "declared outside the closure here")
+            .help("return the new value from the closure instead");
       } else if (sym && !sym->is_mut) {
         diags_.report(DiagCode::E0108, t->span, fmt::format("cannot assign twice to immutable variable `{}`", sym->name))
             .note(sym->span, "declared here")
@@ -198,6 +228,9 @@ void Checker::check_assign(AssignStmt* s) {
         if (!root) {
           diags_.report(DiagCode::E0117, t->span, "cannot assign to a temporary value");
           ok_target = false;
+        } else if (root->owner != cur_owner_) {
+          diags_.report(DiagCode::E0128, t->span, fmt::format("cannot assign through `{}`: the closure captured a copy of it", root->name))
+              .help("return the new value from the closure instead");
         } else if (!root->is_mut) {
           diags_.report(DiagCode::E0108, t->span, fmt::format("cannot assign through immutable variable `{}`", root->name))
               .note(root->span, "declared here")

@@ -97,6 +97,11 @@ void asthra__os_thread_attach(void);
 /* Undo asthra__os_thread_attach before a thread ends (frees its alternate
  * signal stack). */
 void asthra__os_thread_detach(void);
+
+/* thread/task.c: the name of the task running on this thread (NULL on the
+ * main thread and foreign threads); waiting for every task at exit. */
+const char *asthra__current_task_name(void);
+void asthra__tasks_join_all(void);
 /* write(2) all of buf, retrying on EINTR and short writes. [signal-safe] */
 void asthra__write_all(int fd, const void *buf, size_t len);
 /* Decimal / hex text of v into buf (>= 24 bytes); returns the length.

@@ -409,6 +409,19 @@ void asthra_fill_random(asthra_slice bytes);
  * idempotent. Generated callback trampolines call it first. */
 void asthra_thread_attach(void);
 
+/* Tasks (language.md `spawn`): `run(data)` on a new thread registered with
+ * the collector. `data` is GC memory holding the arguments and, first, the
+ * result; `name` (the spawned function) names the task in panics. The
+ * program waits for unjoined tasks when main returns. */
+typedef struct asthra_task asthra_task;
+typedef struct asthra_handle {
+  asthra_task *task;
+  void *data;
+} asthra_handle;
+asthra_handle asthra_spawn(void (*run)(void *), void *data, const char *name, const asthra_loc *loc);
+/* Waits until the task has finished (any number of times, from any thread). */
+void asthra_task_join(asthra_task *task);
+
 /* ------------------------------------------------------------------ */
 /* Secure memory (memory-model.md §5)                                  */
 /* ------------------------------------------------------------------ */

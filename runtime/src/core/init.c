@@ -147,6 +147,7 @@ static void shutdown_common(void) {
 }
 
 int asthra_rt_finish(int status) {
+  asthra__tasks_join_all();  /* the program waits for tasks still running */
   shutdown_common();
   return status;
 }

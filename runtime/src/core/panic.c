@@ -80,9 +80,17 @@ _Noreturn void asthra__die(const char *text, size_t len) {
 static _Noreturn void panic_write(const uint8_t *msg, size_t len,
                                   const asthra_loc *loc) {
   char line[24], col[24];
-  struct iovec iov[8];
+  struct iovec iov[12];
   int n = 0;
-  iov[n++] = (struct iovec){(void *)"panic: ", 7};
+  /* A panic in a spawned task names the task's function (language.md). */
+  const char *task = asthra__current_task_name();
+  if (task != NULL) {
+    iov[n++] = (struct iovec){(void *)"panic in task `", 15};
+    iov[n++] = (struct iovec){(void *)task, strlen(task)};
+    iov[n++] = (struct iovec){(void *)"`: ", 3};
+  } else {
+    iov[n++] = (struct iovec){(void *)"panic: ", 7};
+  }
   if (len > 0) iov[n++] = (struct iovec){(void *)msg, len};
   iov[n++] = (struct iovec){(void *)"\n", 1};
   if (loc != NULL) {
