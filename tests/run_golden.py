@@ -12,7 +12,8 @@ happen (in the manner of Wren's and Carbon's test suites):
   // expect-error: CODE text   a diagnostic `error[CODE]` whose message contains
   // expect-warning: CODE text   `text`, reported at this file and this line;
                                `expect-error@+N:` / `@-N:` name a line relative
-                               to the comment's own line
+                               to the comment's own line, `@lib/dep.asthra:3:`
+                               a line of a file the test imports
   // run-args: a b c           program arguments (after `--`)
   // build-flags: --release    flags given to `asthra` before the file
   // extra-files: other.c      more files for the command line (relative to the
@@ -60,7 +61,7 @@ DEFAULT_TIMEOUT_S = 60.0
 DIRECTIVE_RE = re.compile(
     r"//\s*(?P<name>expect-error|expect-warning|expect-exit|expect-stderr|expect"
     r"|run-args|build-flags|extra-files|max-rss-mb|check-only|timeout|threads)"
-    r"(?P<offset>@[+-]\d+)?"
+    r"(?P<offset>@(?:[+-]\d+|[^:\s]+:\d+))?"
     r"(?:(?P<colon>:)(?P<value>.*)|[ \t]*)$"
 )
 # The first line of a diagnostic: `FILE:LINE:COL: error[E0301]: message`.
@@ -84,6 +85,7 @@ class DiagExpectation:
     text: str
     line: int  # the line the diagnostic must point at (1-based)
     comment_line: int  # where the expectation is written
+    file: str | None = None  # another file's basename (`@other.asthra:LINE`); None: this test
 
     def describe(self, basename: str) -> str:
         text = f" {self.text}" if self.text else ""
@@ -186,14 +188,21 @@ def parse_test(path: Path) -> TestSpec:
             code_match = EXPECTED_CODE_RE.match(value.strip())
             if not code_match:
                 raise TestFileError(f"{where}: `// {name}: CODE text` needs a code such as E0301")
-            offset = int(match["offset"][1:]) if match["offset"] else 0
+            at = match["offset"][1:] if match["offset"] else "+0"
+            other_file = None
+            if at[0] in "+-":
+                target_line = lineno + int(at)
+            else:  # `@lib/dep.asthra:3`: a diagnostic in a file the test imports
+                other, _, number = at.rpartition(":")
+                other_file, target_line = Path(other).name, int(number)
             spec.diags.append(
                 DiagExpectation(
                     severity=name.removeprefix("expect-"),
                     code=code_match["code"],
                     text=(code_match["text"] or "").strip(),
-                    line=lineno + offset,
+                    line=target_line,
                     comment_line=lineno,
+                    file=other_file,
                 )
             )
         elif name == "run-args":
@@ -327,7 +336,7 @@ def match_diagnostics(
                 and diag.code == expectation.code
                 and diag.line == expectation.line
                 and diag.file is not None
-                and Path(diag.file).name == basename
+                and Path(diag.file).name == (expectation.file or basename)
                 and expectation.text in diag.message
             ):
                 remaining.remove(diag)

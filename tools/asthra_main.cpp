@@ -146,10 +146,12 @@ int main(int argc, char** argv) {
     return usage_error("`-o` is only valid with `asthra build` and `asthra emit-c`");
   options.color = color == "always" || (color == "auto" && isatty(2) && !std::getenv("NO_COLOR"));
 
-  asthra::RuntimePaths runtime{ASTHRA_RUNTIME_INCLUDE, ASTHRA_RUNTIME_LIB, ASTHRA_RUNTIME_CFLAGS, ASTHRA_RUNTIME_LIBS};
+  asthra::RuntimePaths runtime{ASTHRA_RUNTIME_INCLUDE, ASTHRA_RUNTIME_LIB, ASTHRA_RUNTIME_CFLAGS, ASTHRA_RUNTIME_LIBS,
+                               ASTHRA_STDLIB_DIR};
   if (const char* home = std::getenv("ASTHRA_HOME"); home && *home) {
     runtime.include_dir = std::string(home) + "/include";
     runtime.library = std::string(home) + "/lib/libasthra_rt.a";
+    runtime.stdlib_dir = std::string(home) + "/stdlib";
   }
   return run_on_big_stack(options, runtime);
 }

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   clang libclang-rt-14-dev python3
   libgc-dev libfmt-dev
+  libmimalloc-dev libjemalloc-dev gnuplot-nox   # bench/run's baselines and plots
   libgtest-dev libgmock-dev libbenchmark-dev
   gdb binutils
 )

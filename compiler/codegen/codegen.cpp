@@ -62,8 +62,8 @@ struct Unit {
   // C names: `as_NAME` for Asthra functions; foreign functions get private
   // names bound to their symbol by an asm label (see extern_declaration).
   std::string fn_name(const FnDecl* f) const {
-    if (!f->is_extern) return f->symbol->c_name;
-    return (libc_decls.count(f) ? "asthra_libc_" : "asthra_ext_") + f->name;
+    if (libc_decls.count(f)) return "asthra_libc_" + f->name;
+    return f->symbol->c_name;
   }
   std::set<const Decl*> libc_decls;
 
@@ -297,7 +297,8 @@ class FunctionEmitter {
     if (call->method) {
       target = u_.fn_name(call->method->fn);
       task_name = call->method->name;
-      if (call->callee->kind == ExprKind::Field) args.push_back(static_cast<FieldExpr*>(call->callee)->object);
+      if (call->callee->kind == ExprKind::Field && !static_cast<FieldExpr*>(call->callee)->symbol)
+        args.push_back(static_cast<FieldExpr*>(call->callee)->object);
     } else if (sym && sym->kind == SymbolKind::Fn) {
       target = u_.fn_name(sym->fn);
       task_name = sym->name;
@@ -783,13 +784,13 @@ class FunctionEmitter {
       }
       case ExprKind::Field: {
         auto* f = static_cast<FieldExpr*>(e);
-        if (f->symbol) {  // libc.name as a function value
-          u_.used_libc.insert(f->symbol->fn);
-          return u_.fn_name(f->symbol->fn);
+        if (f->symbol) {  // `libc.name`, `pkg.name` as a value
+          Symbol* s = f->symbol;
+          if (s->kind == SymbolKind::Const) return "(" + expr(s->const_decl->value) + ")";
+          if (u_.libc_decls.count(s->fn)) u_.used_libc.insert(s->fn);
+          return u_.function_value(s->fn, s->type, T);
         }
-        if (t->is_sum() && f->object->kind == ExprKind::Name &&
-            static_cast<NameExpr*>(f->object)->symbol->kind == SymbolKind::Type)
-          return variant_value(t, f->field, {});
+        if (t->is_sum() && names_type(f->object)) return variant_value(t, f->field, {});
         return field_access(f, expr(f->object));
       }
       case ExprKind::Index:
@@ -1092,7 +1093,9 @@ class FunctionEmitter {
     Expr* callee = e->callee;
     if (e->method) {  // a method, an associated function or a generic instance
       std::string args;
-      if (callee->kind == ExprKind::Field) args = expr(static_cast<FieldExpr*>(callee)->object);
+      // `value.method(...)`: the receiver comes first (`pkg.f(...)` has none).
+      if (callee->kind == ExprKind::Field && !static_cast<FieldExpr*>(callee)->symbol)
+        args = expr(static_cast<FieldExpr*>(callee)->object);
       for (Expr* a : e->args) {
         std::string v = expr(a);
         args += (args.empty() ? "" : ", ") + v;
@@ -1103,18 +1106,18 @@ class FunctionEmitter {
     if (callee->kind == ExprKind::Name) sym = static_cast<NameExpr*>(callee)->symbol;
     if (callee->kind == ExprKind::Field) {
       auto* f = static_cast<FieldExpr*>(callee);
-      if (f->symbol) {  // libc.name(...)
-        u_.used_libc.insert(f->symbol->fn);
+      if (f->symbol) {  // `libc.name(...)`, `pkg.name(...)`
+        if (u_.libc_decls.count(f->symbol->fn)) u_.used_libc.insert(f->symbol->fn);
         return direct_call(u_.fn_name(f->symbol->fn), e);
+      }
+      if (names_type(f->object)) {
+        std::vector<std::string> args;
+        for (Expr* a : e->args) args.push_back(expr(a));
+        return variant_value(e->type, f->field, args);
       }
       if (f->object->kind == ExprKind::Name) {
         Symbol* os = static_cast<NameExpr*>(f->object)->symbol;
         if (os && os->kind == SymbolKind::Package) return builtin_call(e, runtime_builtin(f->field));
-        if (os && os->kind == SymbolKind::Type) {
-          std::vector<std::string> args;
-          for (Expr* a : e->args) args.push_back(expr(a));
-          return variant_value(e->type, f->field, args);
-        }
       }
     }
     if (sym && sym->kind == SymbolKind::Builtin) return builtin_call(e, sym->builtin);
@@ -1155,8 +1158,19 @@ class FunctionEmitter {
     return fmt::format("{}({})", fn, args);
   }
 
+  // `Enum` or `pkg.Enum` in `Enum.Variant`.
+  static bool names_type(const Expr* e) {
+    const Symbol* s = e->kind == ExprKind::Name    ? static_cast<const NameExpr*>(e)->symbol
+                      : e->kind == ExprKind::Field ? static_cast<const FieldExpr*>(e)->symbol
+                                                   : nullptr;
+    return s && s->kind == SymbolKind::Type;
+  }
+
   static bool is_foreign(CallExpr* e) {
-    if (e->callee->kind == ExprKind::Field) return static_cast<FieldExpr*>(e->callee)->symbol != nullptr;
+    if (e->callee->kind == ExprKind::Field) {
+      Symbol* s = static_cast<FieldExpr*>(e->callee)->symbol;
+      return s && s->kind == SymbolKind::Extern;
+    }
     if (e->callee->kind != ExprKind::Name) return false;
     Symbol* s = static_cast<NameExpr*>(e->callee)->symbol;
     return s && s->kind == SymbolKind::Extern;

@@ -14,11 +14,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "compiler/codegen/codegen.h"
 #include "compiler/diag/diagnostics.h"
+#include "compiler/driver/packages.h"
 #include "compiler/lex/lexer.h"
 #include "compiler/parse/parser.h"
 #include "compiler/sema/sema.h"
@@ -29,8 +31,6 @@ namespace asthra {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr size_t kMaxSourceBytes = 64u << 20;
 
 bool has_suffix(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -87,23 +87,10 @@ std::vector<std::string> split_words(const std::string& s) {
   return out;
 }
 
-std::string read_file(const std::string& path, std::string* error) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    *error = "is a directory";
-    return {};
-  }
+// The C compiler's messages (empty if they cannot be read).
+std::string read_log(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = std::strerror(errno);
-    return {};
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > kMaxSourceBytes) {
-    *error = fmt::format("file is larger than the {} MiB limit", kMaxSourceBytes >> 20);
-    return {};
-  }
-  return text;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -132,28 +119,12 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   SourceManager sm;
   Diagnostics diags(sm);
   Program program;
-  std::vector<std::unique_ptr<Module>> modules;
-  for (const std::string& path : sources) {
-    std::string error;
-    std::string text = read_file(path, &error);
-    if (!error.empty()) {
-      std::fprintf(stderr, "asthra: error: cannot read `%s`: %s\n", path.c_str(), error.c_str());
-      return 1;
-    }
-    uint32_t file = sm.add(path, std::move(text));
-    int errors_before = diags.error_count();
-    std::vector<Token> tokens = lex(sm, file, diags);
-    bool lex_errors = diags.error_count() != errors_before;
-    modules.push_back(parse(std::move(tokens), file, diags));
-    program.modules.push_back(modules.back().get());
-    if (lex_errors) modules.back()->lost_declarations = true;
-  }
+  LoadedProgram loaded;
+  if (!load_program(sources, runtime.stdlib_dir, sm, diags, program, loaded)) return 1;
   // After syntax errors inside function bodies only, the rest of the program
   // is still checked (those bodies are skipped), so independent errors are
   // all reported; any other syntax error stops here to avoid cascades.
-  bool checkable = std::none_of(modules.begin(), modules.end(),
-                                [](const auto& m) { return m->lost_declarations; });
-  bool ok = checkable && analyze(program, diags) && diags.error_count() == 0;
+  bool ok = loaded.recoverable && analyze(program, diags) && diags.error_count() == 0;
   int errors = diags.error_count(), warnings = diags.warning_count();
   diags.print(stderr, options.color);
   if (ok && options.warnings_are_errors && warnings > 0) {
@@ -204,7 +175,10 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   }
   std::vector<std::string> extra_inputs = link_inputs;
   std::vector<std::string> lib_flags;
-  fs::path source_dir = fs::path(sources.front()).parent_path();
+  // A library's C source may lie beside the file that declares it.
+  std::map<std::string, fs::path> library_dir;
+  for (FnDecl* f : program.externs)
+    if (f->has_library) library_dir.emplace(f->library, fs::path(sm.file(f->span.file).path()).parent_path());
   for (const std::string& lib : libraries) {
     bool given = false;
     for (const std::string& in : link_inputs) {
@@ -214,7 +188,7 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
     if (given) continue;
     bool beside = false;
     for (const std::string& cand : {lib + ".c", lib + ".o", "lib" + lib + ".a"}) {
-      fs::path p = source_dir / cand;
+      fs::path p = library_dir[lib] / cand;
       std::error_code ec;
       if (fs::exists(p, ec)) {
         extra_inputs.push_back(p.string());
@@ -247,8 +221,7 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   std::string cc_log = tmp.path() + "/cc.log";
   int status = spawn_and_wait(cmd, &cc_log);
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string err;
-    std::string log = read_file(cc_log, &err);
+    std::string log = read_log(cc_log);
     if (status == -1) {
       std::fprintf(stderr, "asthra: error: cannot run the C compiler `%s`; install one or set $CC\n", cmd[0].c_str());
       return 1;

@@ -28,6 +28,7 @@ struct RuntimePaths {
   std::string library;
   std::string cflags;  // e.g. sanitizer flags the runtime was built with
   std::string libs;    // libraries the runtime needs
+  std::string stdlib_dir;  // the standard packages (`import "stdlib/..."`)
 };
 
 // Returns the process exit status (language.md: 0, 1, 2, 101, the program's own).

@@ -588,6 +588,11 @@ class Parser {
       case Tok::KwOption:
         t->kind = TypeExprKind::Named;
         t->name = std::string(tok_text(next()));
+        // A type of an imported package: `geo.Point`.
+        if (t->kind == TypeExprKind::Named && at(Tok::Dot) && peek().kind == Tok::Ident) {
+          next();
+          t->name += "." + next().text;
+        }
         if (at(Tok::Lt)) {
           next();
           while (!at(Tok::Gt)) {
@@ -1168,6 +1173,12 @@ class Parser {
     Span begin = cur().span;
     Token name = next();
     std::string text(tok_text(name));
+    // `pkg.Type { ... }`: a struct literal of an imported package's type.
+    if (name.kind == Tok::Ident && at(Tok::Dot) && peek().kind == Tok::Ident && peek(2).kind == Tok::LBrace &&
+        !no_struct_ && struct_literal_at(2)) {
+      next();
+      text += "." + next().text;
+    }
     bool generic = generic_args_follow(!no_struct_);
     if (generic || at(Tok::ColonColon) || (at(Tok::LBrace) && !no_struct_ && looks_like_struct_literal())) {
       auto* te = module_->arena.make<TypeExpr>();
@@ -1200,11 +1211,13 @@ class Parser {
 
   // `{` after a name starts a struct literal when it reads `{ }`, `{ none }`
   // or `{ ident :`.
-  bool looks_like_struct_literal() const {
-    const Token& a = peek(1);
+  bool looks_like_struct_literal() const { return struct_literal_at(0); }
+  // Whether the `{` at `offset` tokens ahead starts a struct literal.
+  bool struct_literal_at(size_t offset) const {
+    const Token& a = peek(offset + 1);
     if (a.kind == Tok::RBrace) return true;
-    if (a.kind == Tok::KwNone && peek(2).kind == Tok::RBrace) return true;
-    return a.kind == Tok::Ident && peek(2).kind == Tok::Colon;
+    if (a.kind == Tok::KwNone && peek(offset + 2).kind == Tok::RBrace) return true;
+    return a.kind == Tok::Ident && peek(offset + 2).kind == Tok::Colon;
   }
 
   // StructLiteral <- Name TypeArgs? '{' (FieldInit (',' FieldInit)* ','?)? '}'
@@ -1329,6 +1342,12 @@ class Parser {
           p->name = name;
           p->variant_span = cur().span;
           p->variant = expect(Tok::Ident, "a variant name").text;
+          if (at(Tok::Dot) && peek().kind == Tok::Ident) {  // `pkg.Enum.Variant`
+            next();
+            p->name += "." + p->variant;
+            p->variant_span = cur().span;
+            p->variant = next().text;
+          }
           if (accept(Tok::LParen)) {
             p->has_parens = true;
             if (at(Tok::KwNone) && peek().kind == Tok::RParen) next();

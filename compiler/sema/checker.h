@@ -104,7 +104,7 @@ class Checker {
   const Type* check_struct_lit(StructLitExpr* e, const Type* expected);
   const Type* infer_generic_ctor(Expr* site, Symbol* type_sym, const std::string& variant, Span variant_span,
                                  std::vector<Expr*>* args, const Type* expected);
-  const Type* check_generic_call(CallExpr* e, NameExpr* callee, Symbol* s, const Type* expected);
+  const Type* check_generic_call(CallExpr* e, Expr* callee, Symbol* s, const Type* expected);
   const Type* check_method_call(CallExpr* e, FieldExpr* f, const Type* object_type);
   const Type* check_path_call(CallExpr* e, PathExpr* p, const Type* expected);
   const Type* check_try(TryExpr* e);
@@ -138,7 +138,39 @@ class Checker {
   Program& prog_;
   Diagnostics& diags_;
   TypeContext& types_;
-  std::vector<std::unordered_map<std::string, Symbol*>> scopes_;  // [0] universe, [1] module
+  using Scope = std::unordered_map<std::string, Symbol*>;
+  std::vector<Scope> scopes_;  // [0] the universe, then local scopes (innermost last)
+  // Top-level names of each package; names resolve in the current package's.
+  std::map<const Package*, Scope> package_scopes_;
+  const Scope* package_scope_ = nullptr;
+  const Package* cur_package_ = nullptr;
+  std::unordered_map<const Decl*, const Package*> decl_package_;
+  // Checks a declaration in the package it was written in.
+  struct InPackage {
+    Checker& c;
+    const Scope* saved_scope;
+    const Package* saved_package;
+    InPackage(Checker& checker, const Decl* d)
+        : c(checker), saved_scope(checker.package_scope_), saved_package(checker.cur_package_) {
+      auto it = c.decl_package_.find(d);
+      if (it != c.decl_package_.end()) {
+        c.cur_package_ = it->second;
+        c.package_scope_ = &c.package_scopes_[it->second];
+      }
+    }
+    ~InPackage() {
+      c.package_scope_ = saved_scope;
+      c.cur_package_ = saved_package;
+    }
+  };
+  // `pkg.name` for an imported package: the symbol (visibility checked), or
+  // null after reporting.
+  Symbol* resolve_qualified(const std::string& alias, const std::string& member, Span span);
+  // A name that may be qualified (`geo.Point`), as types and patterns write it.
+  Symbol* lookup_path(const std::string& name, Span span);
+  // For `a.b` where `a` names an imported package: the member, else null.
+  Symbol* package_member(FieldExpr* f);
+  void check_visible_field(const Type* t, const std::string& field, Span span);
   std::unordered_map<std::string, Symbol*> libc_members_;
   std::unordered_map<std::string, Builtin> runtime_members_;
   FnDecl* cur_fn_ = nullptr;

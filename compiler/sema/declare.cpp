@@ -56,11 +56,65 @@ Symbol* Checker::new_symbol(SymbolKind kind, std::string name, Span span, const 
 }
 
 Symbol* Checker::lookup(const std::string& name) const {
-  for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
-    auto found = it->find(name);
-    if (found != it->end()) return found->second;
+  for (size_t i = scopes_.size(); i-- > 1;) {
+    auto found = scopes_[i].find(name);
+    if (found != scopes_[i].end()) return found->second;
   }
-  return nullptr;
+  if (package_scope_) {
+    auto found = package_scope_->find(name);
+    if (found != package_scope_->end()) return found->second;
+  }
+  auto found = scopes_[0].find(name);
+  return found == scopes_[0].end() ? nullptr : found->second;
+}
+
+Symbol* Checker::resolve_qualified(const std::string& alias, const std::string& member, Span span) {
+  Symbol* p = lookup(alias);
+  if (!p || p->kind != SymbolKind::Package || !p->pkg) {
+    diags_.report(DiagCode::E0101, span, fmt::format("cannot find package `{}`", alias))
+        .help(fmt::format("import it: `import \"path\" as {};`", alias));
+    return nullptr;
+  }
+  auto& scope = package_scopes_[p->pkg];
+  auto it = scope.find(member);
+  if (it == scope.end() || it->second->kind == SymbolKind::Package) {
+    diags_.report(DiagCode::E0120, span, fmt::format("package `{}` has no member `{}`", alias, member));
+    return nullptr;
+  }
+  if (!it->second->is_pub) {
+    diags_.report(DiagCode::E0129, span, fmt::format("`{}` is private to package `{}`", member, p->pkg->name))
+        .note(it->second->span, "declared here without `pub`")
+        .help(fmt::format("mark it `pub` in package `{}` to use it here", p->pkg->name));
+  }
+  return it->second;
+}
+
+Symbol* Checker::lookup_path(const std::string& name, Span span) {
+  size_t dot = name.find('.');
+  if (dot == std::string::npos) return lookup(name);
+  return resolve_qualified(name.substr(0, dot), name.substr(dot + 1), span);
+}
+
+Symbol* Checker::package_member(FieldExpr* f) {
+  if (f->object->kind != ExprKind::Name) return nullptr;
+  auto* on = static_cast<NameExpr*>(f->object);
+  Symbol* os = lookup(on->name);
+  if (!os || os->kind != SymbolKind::Package || !os->pkg) return nullptr;
+  on->symbol = os;
+  return resolve_qualified(on->name, f->field, f->field_span);
+}
+
+void Checker::check_visible_field(const Type* t, const std::string& field, Span span) {
+  if (t->kind != TypeKind::Struct || !t->strukt->decl) return;
+  auto it = decl_package_.find(t->strukt->decl);
+  if (it == decl_package_.end() || it->second == cur_package_) return;
+  for (const FieldDecl& f : t->strukt->decl->fields) {
+    if (f.name == field && !f.is_pub) {
+      diags_.report(DiagCode::E0129, span, fmt::format("field `{}` of `{}` is private to package `{}`", field, t->name, it->second->name))
+          .note(f.span, "declared here without `pub`")
+          .help("mark the field `pub`, or use a function of that package");
+    }
+  }
 }
 
 Symbol* Checker::declare_local(const std::string& name, Span span, const Type* type, bool is_mut) {
@@ -135,12 +189,18 @@ void Checker::declare_libc() {
   }
 }
 
+// Display names of types: qualified outside the entry package, so two
+// packages' `Point`s are different types.
+static std::string qualified(const Package* pkg, const std::string& name) {
+  return pkg->is_entry ? name : pkg->name + "." + name;
+}
+
 void Checker::declare_module(Module* m) {
-  // Every file given on the command line belongs to the one package `main`
-  // (packages and imports come with a later milestone): one shared scope.
-  if (scopes_.size() == 1) scopes_.emplace_back();
-  auto& scope = scopes_.back();
+  const Package* pkg = prog_.module_package.at(m);
+  auto& scope = package_scopes_[pkg];
+  const std::string& prefix = pkg->c_prefix;
   auto add = [&](const std::string& name, Span span, Symbol* s) {
+    s->home = pkg;
     auto it = scope.find(name);
     if (it != scope.end()) {
       diags_.report(DiagCode::E0102, span, fmt::format("`{}` is defined more than once", name))
@@ -151,17 +211,19 @@ void Checker::declare_module(Module* m) {
     scope[name] = s;
   };
   for (Decl* d : m->decls) {
+    decl_package_[d] = pkg;
     switch (d->kind) {
       case DeclKind::Fn: {
         auto* f = static_cast<FnDecl*>(d);
         Symbol* s = new_symbol(f->is_extern ? SymbolKind::Extern : SymbolKind::Fn, f->name,
                                f->name_span, nullptr);
         s->fn = f;
+        s->is_pub = f->is_pub;
         if (!f->generics.empty()) {
           s->generic = f;  // instantiated on use
         } else {
           f->symbol = s;
-          s->c_name = "as_" + f->name;
+          s->c_name = (f->is_extern ? "asthra_ext_" : "as_") + prefix + f->name;
         }
         add(f->name, f->name_span, s);
         break;
@@ -171,16 +233,19 @@ void Checker::declare_module(Module* m) {
         if (!sd->generics.empty()) {
           Symbol* s = new_symbol(SymbolKind::Type, sd->name, sd->name_span, nullptr);
           s->generic = sd;
+          s->is_pub = sd->is_pub;
           add(sd->name, sd->name_span, s);
           break;
         }
         StructInfo& info = prog_.struct_infos.emplace_back();
-        info.name = sd->name;
-        info.c_name = "as_" + sd->name;
+        info.name = qualified(pkg, sd->name);
+        info.c_name = "as_" + prefix + sd->name;
         info.decl = sd;
         const Type* t = types_.strukt(&info);
         prog_.nominal_types.push_back(t);
-        add(sd->name, sd->name_span, new_symbol(SymbolKind::Type, sd->name, sd->name_span, t));
+        Symbol* s = new_symbol(SymbolKind::Type, sd->name, sd->name_span, t);
+        s->is_pub = sd->is_pub;
+        add(sd->name, sd->name_span, s);
         break;
       }
       case DeclKind::Enum: {
@@ -188,28 +253,33 @@ void Checker::declare_module(Module* m) {
         if (!ed->generics.empty()) {
           Symbol* s = new_symbol(SymbolKind::Type, ed->name, ed->name_span, nullptr);
           s->generic = ed;
+          s->is_pub = ed->is_pub;
           add(ed->name, ed->name_span, s);
           break;
         }
         EnumInfo& info = prog_.enum_infos.emplace_back();
-        info.name = ed->name;
-        info.c_name = "as_" + ed->name;
+        info.name = qualified(pkg, ed->name);
+        info.c_name = "as_" + prefix + ed->name;
         info.decl = ed;
         const Type* t = types_.enm(&info);
         prog_.nominal_types.push_back(t);
-        add(ed->name, ed->name_span, new_symbol(SymbolKind::Type, ed->name, ed->name_span, t));
+        Symbol* s = new_symbol(SymbolKind::Type, ed->name, ed->name_span, t);
+        s->is_pub = ed->is_pub;
+        add(ed->name, ed->name_span, s);
         break;
       }
       case DeclKind::Const: {
         auto* c = static_cast<ConstDecl*>(d);
         Symbol* s = new_symbol(SymbolKind::Const, c->name, c->name_span, nullptr);
         s->const_decl = c;
+        s->is_pub = c->is_pub;
         c->symbol = s;
         add(c->name, c->name_span, s);
         break;
       }
       case DeclKind::Impl:
         impls_.push_back(static_cast<ImplDecl*>(d));
+        for (FnDecl* m2 : static_cast<ImplDecl*>(d)->methods) decl_package_[m2] = pkg;
         break;
       case DeclKind::Trait: {
         auto* t = static_cast<TraitDecl*>(d);
@@ -219,12 +289,18 @@ void Checker::declare_module(Module* m) {
         } else {
           traits_[t->name] = t;
         }
+        for (FnDecl* m2 : t->methods) decl_package_[m2] = pkg;
         break;
       }
-      case DeclKind::Import:
-        diags_.report(DiagCode::E0901, d->span, "imports are not supported yet")
-            .help("put the program in one file for now");
+      case DeclKind::Import: {
+        auto it = prog_.imports.find(static_cast<ImportDecl*>(d));
+        if (it == prog_.imports.end()) break;  // reported by the driver
+        Symbol* s = new_symbol(SymbolKind::Package, d->name, d->name_span, nullptr);
+        s->pkg = it->second;
+        s->is_pub = false;
+        add(d->name, d->name_span, s);
         break;
+      }
     }
   }
 }
@@ -240,6 +316,7 @@ static Zone zone_of(const Annotations& annotations) {
 }
 
 void Checker::fill_struct(StructInfo& info) {
+  InPackage in(*this, info.decl);
   std::set<std::string> seen;
   info.zone = zone_of(info.decl->annotations);
   for (FieldDecl& f : info.decl->fields) {
@@ -258,6 +335,7 @@ void Checker::fill_struct(StructInfo& info) {
 }
 
 void Checker::fill_enum(EnumInfo& info) {
+  InPackage in(*this, info.decl);
   info.zone = zone_of(info.decl->annotations);
   std::set<std::string> seen;
   for (VariantDecl& v : info.decl->variants) {
@@ -359,7 +437,8 @@ const Type* Checker::resolve_type(TypeExpr* t) {
     if (a->is_error() || b->is_error()) return types_.error();
     return types_.result(a, b);
   }
-  Symbol* s = lookup(t->name);
+  Symbol* s = lookup_path(t->name, t->span);
+  if (!s && t->name.find('.') != std::string::npos) return types_.error();
   if (s && s->kind == SymbolKind::Type && s->generic) {
     std::vector<const Type*> args;
     for (TypeExpr* a : t->args) args.push_back(resolve_type(a));
@@ -435,6 +514,7 @@ std::optional<int64_t> Checker::const_int(Expr* e) {
 }
 
 void Checker::resolve_signature(FnDecl* f) {
+  InPackage in(*this, f);
   std::vector<const Type*> params;
   for (Param& p : f->params) {
     if (p.is_self) {
@@ -460,6 +540,7 @@ void Checker::resolve_signature(FnDecl* f) {
 }
 
 void Checker::check_const(ConstDecl* c) {
+  InPackage in(*this, c);
   const Type* declared = c->type ? resolve_type(c->type) : nullptr;
   const Type* t = declared ? expect_type(c->value, declared, "constant") : check(c->value, nullptr);
   c->symbol->type = declared ? declared : t;
@@ -594,6 +675,8 @@ bool Checker::run() {
   declare_universe();
   declare_libc();
   for (Module* m : prog_.modules) declare_module(m);
+  cur_package_ = &prog_.packages.front();
+  package_scope_ = &package_scopes_[cur_package_];
   resolve_nominal_bodies();
   for (Decl* d : prog_.libc_module->decls) resolve_signature(static_cast<FnDecl*>(d));
   std::vector<FnDecl*> plain;

@@ -148,8 +148,11 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
     // Suggest a visible name one or two edits away.
     std::string best;
     size_t best_dist = 3;
-    for (const auto& scope : scopes_) {
-      for (const auto& [name, sym] : scope) {
+    std::vector<const Scope*> visible;
+    for (const auto& scope : scopes_) visible.push_back(&scope);
+    if (package_scope_) visible.push_back(package_scope_);
+    for (const Scope* scope : visible) {
+      for (const auto& [name, sym] : *scope) {
         size_t n = name.size(), m = e->name.size();
         if ((n > m ? n - m : m - n) >= best_dist) continue;
         std::vector<size_t> row(m + 1);
@@ -574,6 +577,36 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
   }
   if (callee->kind == ExprKind::Field) {
     auto* f = static_cast<FieldExpr*>(callee);
+    if (f->object->kind == ExprKind::Field) {  // `pkg.Enum.Variant(...)`
+      auto* inner = static_cast<FieldExpr*>(f->object);
+      if (Symbol* ts = package_member(inner); ts && ts->kind == SymbolKind::Type) {
+        inner->symbol = ts;
+        const Type* sum = sum_type_for(ts, expected, inner->span);
+        return check_variant_ctor(e, ts, sum, f->field, f->field_span, &e->args, expected);
+      }
+    }
+    if (Symbol* m = package_member(f)) {  // `pkg.f(...)`
+      if (m->kind == SymbolKind::Fn && m->generic) {
+        f->symbol = m;  // not a method call: the object is the package
+        return check_generic_call(e, f, m, expected);
+      }
+      if (m->kind != SymbolKind::Fn && m->kind != SymbolKind::Extern) {
+        diags_.report(DiagCode::E0107, f->span, fmt::format("`{}` cannot be called", f->field));
+        for (Expr* a : e->args) check(a, nullptr);
+        return types_.error();
+      }
+      f->symbol = m;
+      f->type = m->type;
+      if (m->kind == SymbolKind::Extern) require_unsafe(e->span, fmt::format("calling foreign function `{}`", f->field));
+      if (check_args(e, m->type->elems, fmt::format("`{}`", f->field).c_str()) == nullptr && m->kind == SymbolKind::Extern)
+        check_callbacks(e, m->type);
+      return m->type->elem;
+    }
+    if (f->object->kind == ExprKind::Name && static_cast<NameExpr*>(f->object)->symbol &&
+        static_cast<NameExpr*>(f->object)->symbol->pkg) {
+      for (Expr* a : e->args) check(a, nullptr);
+      return types_.error();  // reported by package_member
+    }
     if (f->object->kind == ExprKind::Name) {
       auto* on = static_cast<NameExpr*>(f->object);
       Symbol* os = lookup(on->name);
@@ -678,6 +711,12 @@ const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot
     return types_.error();
   }
   e->method = m;
+  if (!m->fn->is_pub) {
+    auto it = decl_package_.find(m->fn);
+    if (it != decl_package_.end() && it->second != cur_package_)
+      diags_.report(DiagCode::E0129, f->field_span, fmt::format("method `{}` is private to package `{}`", f->field, it->second->name))
+          .help("mark the method `pub`");
+  }
   const Type* ft = m->type;
   if (ft->elems.empty() || !m->fn->params[0].is_self) {
     diags_.report(DiagCode::E0126, f->field_span,
@@ -757,8 +796,8 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
   return m->type->elem;
 }
 
-const Type* Checker::check_generic_call(CallExpr* e, NameExpr* n, Symbol* s, const Type* expected) {
-  n->symbol = s;
+const Type* Checker::check_generic_call(CallExpr* e, Expr* n, Symbol* s, const Type* expected) {
+  if (n->kind == ExprKind::Name) static_cast<NameExpr*>(n)->symbol = s;
   FnDecl* g = s->fn;
   if (g->params.size() != e->args.size()) {
     diags_.report(DiagCode::E0106, e->span, fmt::format("`{}` takes {} argument{} but {} {} given", g->name, g->params.size(),
@@ -985,6 +1024,32 @@ const Type* Checker::check_builtin_call(CallExpr* e, Builtin b, const Type* expe
 }
 
 const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
+  if (Symbol* m = package_member(e)) {  // `pkg.name` as a value
+    switch (m->kind) {
+      case SymbolKind::Fn: case SymbolKind::Extern: case SymbolKind::Const:
+        if (m->generic) {
+          diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameters of `{}` used as a value", e->field));
+          return types_.error();
+        }
+        e->symbol = m;
+        return m->type ? m->type : types_.error();
+      default:
+        diags_.report(DiagCode::E0123, e->span, fmt::format("`{}` is a type, not a value", e->field));
+        return types_.error();
+    }
+  } else if (e->object->kind == ExprKind::Name && static_cast<NameExpr*>(e->object)->symbol &&
+             static_cast<NameExpr*>(e->object)->symbol->kind == SymbolKind::Package &&
+             static_cast<NameExpr*>(e->object)->symbol->pkg) {
+    return types_.error();  // reported by package_member
+  }
+  if (e->object->kind == ExprKind::Field) {  // `pkg.Enum.Variant`
+    auto* inner = static_cast<FieldExpr*>(e->object);
+    if (Symbol* ts = package_member(inner); ts && ts->kind == SymbolKind::Type) {
+      inner->symbol = ts;
+      const Type* sum = sum_type_for(ts, expected, inner->span);
+      return check_variant_ctor(e, ts, sum, e->field, e->field_span, nullptr, expected);
+    }
+  }
   if (e->object->kind == ExprKind::Name) {
     auto* on = static_cast<NameExpr*>(e->object);
     Symbol* os = lookup(on->name);
@@ -1010,7 +1075,10 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
   if (t->is_error()) return t;
   switch (t->kind) {
     case TypeKind::Struct:
-      if (const FieldInfo* f = t->strukt->field(e->field)) return f->type;
+      if (const FieldInfo* f = t->strukt->field(e->field)) {
+        check_visible_field(t, e->field, e->field_span);
+        return f->type;
+      }
       break;
     case TypeKind::Tuple: {
       char* end = nullptr;
@@ -1099,7 +1167,9 @@ const Type* Checker::check_cast(CastExpr* e) {
 }
 
 const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
-  Symbol* gs = e->type_expr->kind == TypeExprKind::Named && e->type_expr->args.empty() ? lookup(e->type_expr->name) : nullptr;
+  Symbol* gs = e->type_expr->kind == TypeExprKind::Named && e->type_expr->args.empty() &&
+                       e->type_expr->name.find('.') == std::string::npos
+                   ? lookup(e->type_expr->name) : nullptr;
   if (gs && gs->kind == SymbolKind::Type && gs->generic && gs->generic->kind == DeclKind::Struct) {
     // `Pair { first: 1, second: 2 }`: the instance comes from the context or the fields.
     auto* sd = static_cast<StructDecl*>(gs->generic);
@@ -1167,6 +1237,7 @@ const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
       diags_.report(DiagCode::E0116, f.span, fmt::format("field `{}` is given twice", f.name));
     }
     given[index] = true;
+    check_visible_field(t, f.name, f.span);
     expect_type(f.value, info->type, "struct field");
   }
   std::string missing;

@@ -140,7 +140,8 @@ const Type* Checker::instantiate_nominal(Symbol* generic, std::vector<const Type
   auto key = std::make_pair(static_cast<const Decl*>(d), args);
   if (auto it = nominal_instances_.find(key); it != nominal_instances_.end()) return it->second;
   Bindings b;
-  std::string display = d->name + "<";
+  auto home = decl_package_.find(d);
+  std::string display = (home != decl_package_.end() && !home->second->is_entry ? home->second->name + "." : "") + d->name + "<";
   for (size_t i = 0; i < gens.size(); ++i) {
     b[gens[i]] = args[i];
     display += (i ? ", " : "") + args[i]->name;
@@ -192,9 +193,11 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   check_bounds(g->generics, g->generic_bounds, b, span);
   FnDecl* f = clone_fn(prog_.generated, g);
   f->generics.clear();
+  decl_package_[f] = decl_package_[g];
   Symbol* sym = new_symbol(SymbolKind::Fn, display, g->name_span, nullptr);
   sym->fn = f;
   sym->c_name = mangle(display);
+  sym->home = generic->home;
   f->symbol = sym;
   fn_instances_[key] = sym;
   type_params_.push_back(b);
@@ -218,6 +221,7 @@ Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self) {
   }
   bool from_trait = std::find(impl->methods.begin(), impl->methods.end(), t.decl) == impl->methods.end();
   FnDecl* f = (!impl->generics.empty() || from_trait) ? clone_fn(prog_.generated, t.decl) : t.decl;
+  decl_package_[f] = decl_package_[t.decl];
   Symbol* sym = new_symbol(SymbolKind::Fn, self->name + "::" + f->name, f->name_span, nullptr);
   sym->fn = f;
   sym->c_name = mangle(self->name + "_" + f->name);
@@ -230,6 +234,7 @@ Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self) {
     for (FnDecl* tm : traits_[impl->trait_name]->methods) {
       if (tm->name != f->name) continue;
       FnDecl* probe = clone_fn(prog_.generated, tm);
+      decl_package_[probe] = decl_package_[tm];
       Symbol* ps = new_symbol(SymbolKind::Fn, tm->name, tm->name_span, nullptr);
       probe->symbol = ps;
       resolve_signature(probe);
@@ -264,10 +269,11 @@ void Checker::register_impls() {
 }
 
 void Checker::register_impl(ImplDecl* impl) {
+  InPackage in(*this, impl);
   TypeExpr* st = impl->self_type;
   const void* key = nullptr;
   const Type* self = nullptr;
-  Symbol* s = st->kind == TypeExprKind::Named ? lookup(st->name) : nullptr;
+  Symbol* s = st->kind == TypeExprKind::Named ? lookup_path(st->name, st->span) : nullptr;
   if (s && s->kind == SymbolKind::Type && s->generic) {
     bool params_match = !impl->generics.empty() && st->args.size() == impl->generics.size();
     for (size_t i = 0; params_match && i < st->args.size(); ++i)

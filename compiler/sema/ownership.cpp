@@ -717,7 +717,8 @@ class OwnershipChecker {
     std::vector<Expr*> args = e->args;
     if (e->method) {  // method (its receiver is the first argument), generic instance
       f = e->method->fn;
-      if (callee->kind == ExprKind::Field) args.insert(args.begin(), static_cast<FieldExpr*>(callee)->object);
+      if (callee->kind == ExprKind::Field && !static_cast<FieldExpr*>(callee)->symbol)
+        args.insert(args.begin(), static_cast<FieldExpr*>(callee)->object);
     } else if (callee->kind == ExprKind::Name) {
       const Symbol* s = static_cast<NameExpr*>(callee)->symbol;
       if (s && s->kind == SymbolKind::Builtin) return builtin(e, s->builtin);
@@ -728,8 +729,13 @@ class OwnershipChecker {
       }
     } else if (callee->kind == ExprKind::Field) {
       auto* fe = static_cast<FieldExpr*>(callee);
-      if (fe->symbol) {
+      if (fe->symbol && fe->symbol->kind == SymbolKind::Type) {
+        return contained(e);  // enum constructor through a package
+      } else if (fe->symbol) {
         f = fe->symbol->fn;
+      } else if (fe->object->kind == ExprKind::Field && static_cast<FieldExpr*>(fe->object)->symbol &&
+                 static_cast<FieldExpr*>(fe->object)->symbol->kind == SymbolKind::Type) {
+        return contained(e);  // `pkg.Enum.Variant(...)`
       } else if (fe->object->kind == ExprKind::Name) {
         const Symbol* os = static_cast<NameExpr*>(fe->object)->symbol;
         if (os && os->kind == SymbolKind::Package) return builtin(e, runtime_builtin(fe->field));

@@ -72,7 +72,7 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
     for (Pattern* sub : p->subs) check_pattern(sub, types_.error());
   };
   if (t->is_error()) return bad_subs();
-  Symbol* s = lookup(p->name);
+  Symbol* s = lookup_path(p->name, p->span);
   bool names_type = s && s->kind == SymbolKind::Type &&
                     (s->generic ? t->kind == TypeKind::Enum && t->enm->decl == s->generic
                      : s->type  ? s->type == t

@@ -7,6 +7,7 @@
 // user error.
 #pragma once
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -19,8 +20,21 @@
 
 namespace asthra {
 
+// A package: the files given on the command line (the entry package), or
+// the files one `import` names (a file, or every source in a folder).
+struct Package {
+  std::string name = "main";  // from `package NAME;`
+  std::string path;           // as imported; empty for the entry package
+  std::vector<Module*> modules;
+  bool is_entry = false;
+  std::string c_prefix;       // prefix of its C names ("" for the entry package)
+};
+
 struct Program {
-  std::vector<Module*> modules;           // user modules, entry file first
+  std::vector<Module*> modules;           // every module, entry package's first
+  std::deque<Package> packages;           // entry package first
+  std::map<const Module*, Package*> module_package;
+  std::map<const ImportDecl*, Package*> imports;  // resolved by the driver
   std::unique_ptr<Module> libc_module;    // the predeclared `libc` package
   TypeContext types;
   std::deque<Symbol> symbols;             // owns every Symbol

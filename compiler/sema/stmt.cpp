@@ -9,6 +9,7 @@
 namespace asthra {
 
 void Checker::check_fn_body(FnDecl* f) {
+  InPackage in(*this, f);
   cur_fn_ = f;
   cur_owner_ = f;
   check_body(f->params, f->symbol->type, f->body, f->name, f->name_span);

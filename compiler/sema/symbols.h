@@ -42,7 +42,10 @@ struct Symbol {
   ConstDecl* const_decl = nullptr;
   Builtin builtin = Builtin::None;
   int ownership_value = 0;      // OwnershipConst
-  std::string package;          // Package: "libc", "Asthra_runtime"
+  std::string package;          // Package: "libc", "Asthra_runtime" (predeclared ones)
+  const struct Package* pkg = nullptr;   // Package: an imported package
+  const struct Package* home = nullptr;  // where a top-level name is declared
+  bool is_pub = true;           // top-level names: visible to other packages
 };
 
 }  // namespace asthra
