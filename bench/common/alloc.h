@@ -13,6 +13,8 @@
  * neither is zeroed by malloc, so callers that need zeroes say so with
  * B_CALLOC_ATOMIC, the way Asthra's allocate_slice is zeroed).
  * Allocation failure aborts: a benchmark never runs on with NULL.
+ * A multi-threaded benchmark defines BENCH_THREADS before including this,
+ * so that Boehm knows its threads (GC_THREADS).
  */
 #ifndef BENCH_ALLOC_H
 #define BENCH_ALLOC_H
@@ -22,6 +24,9 @@
 #include <string.h>
 
 #ifdef BENCH_GC
+#ifdef BENCH_THREADS
+#define GC_THREADS 1 /* gc.h then redirects pthread_create to Boehm's */
+#endif
 #include <gc/gc.h>
 #define B_INIT() GC_INIT()
 #define B_RAW_ALLOC(n) GC_MALLOC(n)

@@ -1357,7 +1357,16 @@ class Parser {
             }
             expect(Tok::RParen, "`)` to close the variant's patterns");
           }
-        } else if (at(Tok::LBrace)) {
+        } else if (at(Tok::LBrace) || (at(Tok::Lt) && generic_args_follow(true))) {
+          // `Pair<i32> { ... }`: the type arguments are the scrutinee's.
+          if (at(Tok::Lt)) {
+            next();
+            while (!at(Tok::Gt)) {
+              parse_type();
+              if (!accept(Tok::Comma)) break;
+            }
+            expect(Tok::Gt);
+          }
           p->kind = PatternKind::Struct;
           p->name = name;
           next();

@@ -165,6 +165,8 @@ class AnnotationChecker {
 
 void check_block_lets(AnnotationChecker& ac, BlockExpr* b);
 
+// Every expression may hold a block with `let`s (`return unsafe { ... }`,
+// arguments, closures): walk them all.
 void check_expr_lets(AnnotationChecker& ac, Expr* e) {
   if (!e) return;
   switch (e->kind) {
@@ -173,13 +175,51 @@ void check_expr_lets(AnnotationChecker& ac, Expr* e) {
       break;
     case ExprKind::If: {
       auto* i = static_cast<IfExpr*>(e);
+      check_expr_lets(ac, i->cond);
       check_block_lets(ac, i->then_block);
       check_expr_lets(ac, i->else_branch);
       break;
     }
     case ExprKind::Match:
+      check_expr_lets(ac, static_cast<MatchExpr*>(e)->scrutinee);
       for (MatchArm& arm : static_cast<MatchExpr*>(e)->arms) check_expr_lets(ac, arm.body);
       break;
+    case ExprKind::Unary: check_expr_lets(ac, static_cast<UnaryExpr*>(e)->operand); break;
+    case ExprKind::Binary:
+      check_expr_lets(ac, static_cast<BinaryExpr*>(e)->lhs);
+      check_expr_lets(ac, static_cast<BinaryExpr*>(e)->rhs);
+      break;
+    case ExprKind::Call:
+      check_expr_lets(ac, static_cast<CallExpr*>(e)->callee);
+      for (Expr* a : static_cast<CallExpr*>(e)->args) check_expr_lets(ac, a);
+      break;
+    case ExprKind::Field: check_expr_lets(ac, static_cast<FieldExpr*>(e)->object); break;
+    case ExprKind::Index:
+      check_expr_lets(ac, static_cast<IndexExpr*>(e)->object);
+      check_expr_lets(ac, static_cast<IndexExpr*>(e)->index);
+      break;
+    case ExprKind::SliceRange:
+      check_expr_lets(ac, static_cast<SliceRangeExpr*>(e)->object);
+      check_expr_lets(ac, static_cast<SliceRangeExpr*>(e)->lo);
+      check_expr_lets(ac, static_cast<SliceRangeExpr*>(e)->hi);
+      break;
+    case ExprKind::Cast: check_expr_lets(ac, static_cast<CastExpr*>(e)->operand); break;
+    case ExprKind::StructLit:
+      for (FieldInit& f : static_cast<StructLitExpr*>(e)->fields) check_expr_lets(ac, f.value);
+      break;
+    case ExprKind::ArrayLit:
+      for (Expr* x : static_cast<ArrayLitExpr*>(e)->elements) check_expr_lets(ac, x);
+      break;
+    case ExprKind::ArrayRepeat:
+      check_expr_lets(ac, static_cast<ArrayRepeatExpr*>(e)->value);
+      check_expr_lets(ac, static_cast<ArrayRepeatExpr*>(e)->count);
+      break;
+    case ExprKind::TupleLit:
+      for (Expr* x : static_cast<TupleLitExpr*>(e)->elements) check_expr_lets(ac, x);
+      break;
+    case ExprKind::Closure: check_block_lets(ac, static_cast<ClosureExpr*>(e)->body); break;
+    case ExprKind::Try: check_expr_lets(ac, static_cast<TryExpr*>(e)->operand); break;
+    case ExprKind::Await: check_expr_lets(ac, static_cast<AwaitExpr*>(e)->operand); break;
     default:
       break;
   }
@@ -194,15 +234,21 @@ void check_block_lets(AnnotationChecker& ac, BlockExpr* b) {
         check_expr_lets(ac, let->init);
         break;
       }
-      case StmtKind::Expr:
-        check_expr_lets(ac, static_cast<ExprStmt*>(s)->expr);
+      case StmtKind::Expr: check_expr_lets(ac, static_cast<ExprStmt*>(s)->expr); break;
+      case StmtKind::Assign:
+        check_expr_lets(ac, static_cast<AssignStmt*>(s)->target);
+        check_expr_lets(ac, static_cast<AssignStmt*>(s)->value);
         break;
+      case StmtKind::Return: check_expr_lets(ac, static_cast<ReturnStmt*>(s)->value); break;
       case StmtKind::While:
+        check_expr_lets(ac, static_cast<WhileStmt*>(s)->cond);
         check_block_lets(ac, static_cast<WhileStmt*>(s)->body);
         break;
       case StmtKind::For:
+        check_expr_lets(ac, static_cast<ForStmt*>(s)->iterable);
         check_block_lets(ac, static_cast<ForStmt*>(s)->body);
         break;
+      case StmtKind::Spawn: check_expr_lets(ac, static_cast<SpawnStmt*>(s)->call); break;
       default:
         break;
     }

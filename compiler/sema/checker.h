@@ -108,6 +108,8 @@ class Checker {
   const Type* check_method_call(CallExpr* e, FieldExpr* f, const Type* object_type);
   const Type* check_path_call(CallExpr* e, PathExpr* p, const Type* expected);
   const Type* check_try(TryExpr* e);
+  bool infer_args(const Decl* owner, const std::vector<TypeExpr*>& params, std::vector<Expr*>& args,
+                  const std::vector<std::string>& generics, const TypeExpr* ret, const Type* expected, Bindings& b);
   void check_callbacks(CallExpr* e, const Type* ft);
   const Type* check_closure(ClosureExpr* e, const Type* expected);
   const Type* check_array_lit(ArrayLitExpr* e, const Type* expected);

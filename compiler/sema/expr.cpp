@@ -446,13 +446,8 @@ const Type* Checker::infer_generic_ctor(Expr* site, Symbol* type_sym, const std:
     return types_.error();
   }
   Bindings b;
-  for (size_t i = 0; i < given; ++i) {
-    if (mentions(v->payload[i], ed->generics)) {
-      unify(v->payload[i], check((*args)[i], nullptr), ed->generics, b);
-    } else {
-      expect_type((*args)[i], resolve_type(v->payload[i]), "variant payload");
-    }
-  }
+  std::vector<Expr*> none;
+  if (!infer_args(ed, v->payload, args ? *args : none, ed->generics, nullptr, nullptr, b)) return types_.error();
   std::vector<const Type*> targs;
   for (const std::string& g : ed->generics) {
     auto it = b.find(g);
@@ -654,7 +649,7 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       check_args(e, field->type->elems, fmt::format("`{}`", f->field).c_str());
       return field->type->elem;
     }
-    if (field) {
+    if (field && !lookup_method(ot, f->field)) {
       diags_.report(DiagCode::E0107, f->field_span,
                     fmt::format("field `{}` of type `{}` cannot be called", f->field, field->type->name));
       for (Expr* a : e->args) check(a, nullptr);
@@ -753,11 +748,9 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
       for (Expr* a : e->args) check(a, nullptr);
       return types_.error();
     }
-    for (size_t i = 0; i < e->args.size(); ++i) {
-      const Type* at = check(e->args[i], nullptr);
-      if (tmpl->params[i].type) unify(tmpl->params[i].type, at, gens, b);
-    }
-    if (tmpl->ret && expected) unify(tmpl->ret, expected, gens, b);
+    std::vector<TypeExpr*> params;
+    for (Param& pa : tmpl->params) params.push_back(pa.type);
+    if (!infer_args(impl, params, e->args, gens, tmpl->ret, expected, b)) return types_.error();
     std::vector<const Type*> targs;
     for (TypeExpr* a : impl->self_type->args) {
       auto found = b.find(a->name);
@@ -796,6 +789,47 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
   return m->type->elem;
 }
 
+bool Checker::infer_args(const Decl* owner, const std::vector<TypeExpr*>& params, std::vector<Expr*>& args,
+                         const std::vector<std::string>& generics, const TypeExpr* ret, const Type* expected,
+                         Bindings& b) {
+  bool ok = true;
+  // Non-literal arguments bind the type parameters, then the expected
+  // result, then bare literals take a bound parameter's type.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < args.size() && i < params.size(); ++i) {
+      TypeExpr* pt = params[i];
+      bool literal = is_untyped_literal(args[i]);
+      if (literal != (pass == 1)) continue;
+      const Type* at;
+      if (pt && mentions(pt, generics)) {
+        const Type* hint = nullptr;
+        if (literal && pt->kind == TypeExprKind::Named && pt->args.empty() && b.count(pt->name)) hint = b[pt->name];
+        at = check(args[i], hint);
+        // An array literal where a slice is wanted is a slice literal, as in
+        // `let xs: []T = [...]`.
+        if (pt->kind == TypeExprKind::Slice && at->kind == TypeKind::Array &&
+            (args[i]->kind == ExprKind::ArrayLit || args[i]->kind == ExprKind::ArrayRepeat)) {
+          at = types_.slice(at->elem);
+          args[i]->type = at;
+        }
+        unify(pt, at, generics, b);
+      } else if (pt) {
+        const Type* want;
+        {
+          InPackage in(*this, owner);
+          want = resolve_with(pt, b);
+        }
+        at = expect_type(args[i], want, "argument");
+      } else {
+        at = check(args[i], nullptr);
+      }
+      if (at->is_error()) ok = false;
+    }
+    if (pass == 0 && ret && expected) unify(ret, expected, generics, b);
+  }
+  return ok;
+}
+
 const Type* Checker::check_generic_call(CallExpr* e, Expr* n, Symbol* s, const Type* expected) {
   if (n->kind == ExprKind::Name) static_cast<NameExpr*>(n)->symbol = s;
   FnDecl* g = s->fn;
@@ -807,12 +841,9 @@ const Type* Checker::check_generic_call(CallExpr* e, Expr* n, Symbol* s, const T
     return types_.error();
   }
   Bindings b;
-  for (size_t i = 0; i < e->args.size(); ++i) {
-    TypeExpr* pt = g->params[i].type;
-    if (pt && mentions(pt, g->generics)) unify(pt, check(e->args[i], nullptr), g->generics, b);
-    else if (pt) expect_type(e->args[i], resolve_type(pt), "argument");
-  }
-  if (g->ret && expected) unify(g->ret, expected, g->generics, b);
+  std::vector<TypeExpr*> params;
+  for (Param& p : g->params) params.push_back(p.type);
+  if (!infer_args(g, params, e->args, g->generics, g->ret, expected, b)) return types_.error();
   for (const std::string& gen : g->generics) {
     if (!b.count(gen)) {
       diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameter `{}` of `{}`", gen, g->name))
@@ -1175,10 +1206,19 @@ const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
     auto* sd = static_cast<StructDecl*>(gs->generic);
     if (!(expected && expected->kind == TypeKind::Struct && expected->strukt->decl == sd)) {
       Bindings b;
+      std::vector<TypeExpr*> field_types;
+      std::vector<Expr*> values;
       for (FieldInit& f : e->fields) {
         for (FieldDecl& fd : sd->fields) {
-          if (fd.name == f.name && mentions(fd.type, sd->generics)) unify(fd.type, check(f.value, nullptr), sd->generics, b);
+          if (fd.name == f.name && mentions(fd.type, sd->generics)) {
+            field_types.push_back(fd.type);
+            values.push_back(f.value);
+          }
         }
+      }
+      if (!infer_args(sd, field_types, values, sd->generics, nullptr, nullptr, b)) {
+        for (FieldInit& f : e->fields) if (!f.value->type) check(f.value, nullptr);
+        return types_.error();
       }
       std::vector<const Type*> targs;
       for (const std::string& g : sd->generics) {

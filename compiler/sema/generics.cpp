@@ -190,7 +190,7 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   display += ">";
   auto key = std::make_pair(static_cast<const FnDecl*>(g), args);
   if (auto it = fn_instances_.find(key); it != fn_instances_.end()) return it->second;
-  check_bounds(g->generics, g->generic_bounds, b, span);
+  bool bounds_ok = check_bounds(g->generics, g->generic_bounds, b, span);
   FnDecl* f = clone_fn(prog_.generated, g);
   f->generics.clear();
   decl_package_[f] = decl_package_[g];
@@ -204,7 +204,8 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   resolve_signature(f);
   type_params_.pop_back();
   prog_.functions.push_back(f);
-  pending_.push_back({f, b});
+  // With a bound unsatisfied the body would only repeat that error.
+  if (bounds_ok) pending_.push_back({f, b});
   return sym;
 }
 

@@ -51,6 +51,9 @@ struct Alloc {
   Span transferred;
   std::string name;      // a binding that holds it, for messages
   std::string origin;    // what made it, for messages ("allocate_slice", ...)
+  // `let b = realloc(a, n);`: when `b` is null the call failed and kept
+  // nothing, so `a` is owned again.
+  int restore_on_null = -1;
   bool operator==(const Alloc& o) const { return status == o.status && owned == o.owned && zone == o.zone; }
 };
 
@@ -75,10 +78,18 @@ State merge(const State& a, const State& b) {
   if (!a.reachable) return b;
   if (!b.reachable) return a;
   State out;
+  std::set<int> lost;  // held by a binding on one path only: may be freed through it later
   for (const auto& [sym, id] : a.vars) {
     auto it = b.vars.find(sym);
-    if (it != b.vars.end() && it->second == id) out.vars[sym] = id;
+    if (it != b.vars.end() && it->second == id) {
+      out.vars[sym] = id;
+    } else {
+      lost.insert(id);
+      if (it != b.vars.end()) lost.insert(it->second);
+    }
   }
+  for (const auto& [sym, id] : b.vars)
+    if (!a.vars.count(sym)) lost.insert(id);
   out.allocs = a.allocs;
   for (const auto& [id, alloc] : b.allocs) {
     auto it = out.allocs.find(id);
@@ -88,6 +99,11 @@ State merge(const State& a, const State& b) {
       it->second.status = merge_status(it->second.status, alloc.status);
       if (it->second.transferred.end == 0) it->second.transferred = alloc.transferred;
     }
+  }
+  for (int id : lost) {
+    auto it = out.allocs.find(id);
+    if (it != out.allocs.end() && (it->second.status == Status::Live || it->second.status == Status::MaybeTransferred))
+      it->second.status = Status::Handed;
   }
   return out;
 }
@@ -134,23 +150,27 @@ bool carries_memory(const Type* t) {
 }
 
 // A type whose values hold references the collector must see.
-bool holds_gc_refs(const Type* t, TypeContext& types, std::set<const Type*>& seen) {
+// A type whose values hold references the collector must see: strings,
+// closures (GC environments), boxed enum payloads and — for a declared
+// field, where any slice may be a GC slice — slices.
+bool holds_gc_refs(const Type* t, TypeContext& types, std::set<const Type*>& seen, bool slices = true) {
   if (!seen.insert(t).second) return false;
   switch (t->kind) {
-    case TypeKind::String: case TypeKind::Slice: return true;
-    case TypeKind::Array: return holds_gc_refs(t->elem, types, seen);
+    case TypeKind::String: case TypeKind::Func: case TypeKind::Handle: return true;
+    case TypeKind::Slice: return slices;
+    case TypeKind::Array: return holds_gc_refs(t->elem, types, seen, slices);
     case TypeKind::Tuple:
       for (const Type* e : t->elems)
-        if (holds_gc_refs(e, types, seen)) return true;
+        if (holds_gc_refs(e, types, seen, slices)) return true;
       return false;
     case TypeKind::Struct:
       for (const FieldInfo& f : t->strukt->fields)
-        if (holds_gc_refs(f.type, types, seen)) return true;
+        if (holds_gc_refs(f.type, types, seen, slices)) return true;
       return false;
     case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result:
       for (const VariantInfo& v : types.variants(t))
         for (size_t i = 0; i < v.payload.size(); ++i)
-          if (v.boxed[i] || holds_gc_refs(v.payload[i], types, seen)) return true;
+          if (v.boxed[i] || holds_gc_refs(v.payload[i], types, seen, slices)) return true;
       return false;
     default:
       return false;
@@ -173,6 +193,7 @@ class OwnershipChecker {
       if (find_tag(p.annotations, "transfer_full")) {
         int id = fresh(p.symbol, MemZone::C, true, p.span, "a `#[transfer_full]` parameter");
         bind(p.symbol, id);
+        scopes_.back().push_back(p.symbol);
       } else if (find_tag(p.annotations, "borrowed")) {
         int id = fresh(p.symbol, MemZone::Borrowed, false, p.span, "a `#[borrowed]` parameter");
         st_.allocs[id].is_loan = true;
@@ -184,6 +205,7 @@ class OwnershipChecker {
       handed(tail);
       end_scope(f->body->close_span, "the function ends here");
     }
+    report_leaks();
     fn_ = nullptr;
   }
 
@@ -269,16 +291,21 @@ class OwnershipChecker {
       case Status::Live:
         a->status = Status::Transferred;
         a->transferred = span;
+        ever_transferred_.insert(id);
         return;
       case Status::Transferred:
       case Status::MaybeTransferred:
-        if (!report_once(DiagCode::E0302, span)) return;
+        if (!report_once(DiagCode::E0302, span)) {
+          a->status = Status::Transferred;
+          return;
+        }
         diags_.report(DiagCode::E0302, span,
                       fmt::format("{} {} already transferred (this would free it twice)", describe(a),
                                   a->status == Status::Transferred ? "was" : "may have been"))
             .note(a->created, "allocated here")
             .note(a->transferred, "first transferred here")
             .help("transfer it exactly once");
+        a->status = Status::Transferred;  // no leak report on top
         return;
       default:
         return;
@@ -298,30 +325,63 @@ class OwnershipChecker {
         .help("copy the data, or tag the parameter `#[transfer_full]` to take ownership");
   }
 
-  void leak(int id, Span end, const std::string& where) {
+  // `early`: the path leaves at a `return`, `break`, `continue` or `try`,
+  // so other paths may still free it.
+  void leak(int id, Span end, const std::string& where, bool early = false) {
     Alloc* a = alloc(id);
     if (!a || !a->owned || a->zone != MemZone::C || a->allow_leak || allow_leaks_) return;
     if (a->status != Status::Live && a->status != Status::MaybeTransferred) return;
-    bool maybe = a->status == Status::MaybeTransferred;
+    bool maybe = a->status == Status::MaybeTransferred || early;
     a->status = Status::Handed;  // report each allocation once
-    if (!report_once(DiagCode::W0301, a->created)) return;
-    diags_.report(DiagCode::W0301, a->created,
-                  fmt::format("C memory {} is {} (leak)",
-                              a->name.empty() ? "allocated here" : "held by `" + a->name + "`",
-                              maybe ? "not freed on every path" : "never freed"))
-        .note(end, maybe ? where + " on a path where it was not freed" : where + " without freeing it")
-        .help("free it (`libc.free(...)`), pass it to a `#[transfer_full]` parameter or return it; "
-              "`#[allow(leak)]` on the `let` or function says the leak is intended");
+    // Reported when the function is done: only then is it known whether
+    // some other path frees it.
+    if (!pending_leaks_.count(id)) pending_leaks_[id] = PendingLeak{*a, end, where, maybe};
+  }
+
+  struct PendingLeak {
+    Alloc alloc;
+    Span end;
+    std::string where;
+    bool maybe;
+  };
+
+  void report_leaks() {
+    for (const auto& [id, p] : pending_leaks_) {
+      if (!report_once(DiagCode::W0301, p.alloc.created)) continue;
+      bool partial = p.maybe && ever_transferred_.count(id);
+      const std::string& name = p.alloc.name;
+      diags_.report(DiagCode::W0301, p.alloc.created,
+                    fmt::format("C memory {} is {} (leak)", name.empty() ? "allocated here" : "held by `" + name + "`",
+                                partial ? "not freed on every path" : "never freed"))
+          .note(p.end, partial ? p.where + " on a path where it was not freed" : p.where + " without freeing it")
+          .help("free it (`libc.free(...)`), pass it to a `#[transfer_full]` parameter or return it; "
+                "`#[allow(leak)]` on the `let` or function says the leak is intended");
+    }
+    pending_leaks_.clear();
+    ever_transferred_.clear();
+  }
+
+  // Leaving every scope from the innermost down to `depth` (a `return`,
+  // `break` or `continue`): report what only their bindings held.  The
+  // scopes themselves stay: statements after the jump are not visited.
+  void end_scopes_to(size_t depth, Span at, const std::string& where) {
+    std::vector<std::vector<const Symbol*>> saved = scopes_;
+    for (size_t i = scopes_.size(); i-- > depth;) {
+      scopes_.push_back(saved[i]);
+      end_scope(at, where, true);
+      scopes_.pop_back();
+    }
+    scopes_ = saved;
   }
 
   // The bindings of the innermost scope go away: report what only they held.
-  void end_scope(Span end, const std::string& where) {
+  void end_scope(Span end, const std::string& where, bool early = false) {
     for (const Symbol* s : scopes_.back()) {
       auto it = st_.vars.find(s);
       if (it == st_.vars.end()) continue;
       int id = it->second;
       st_.vars.erase(it);
-      if (!held_by_any(id)) leak(id, end, where);
+      if (!held_by_any(id)) leak(id, end, where, early);
     }
   }
 
@@ -404,26 +464,18 @@ class OwnershipChecker {
           handed(id);
         }
         if (!st_.reachable) return;
-        // Every binding of every enclosing scope ends here.
-        std::vector<std::vector<const Symbol*>> saved = scopes_;
-        State saved_state = st_;
-        for (size_t i = scopes_.size(); i-- > 0;) {
-          std::vector<const Symbol*> one = scopes_[i];
-          scopes_.push_back(one);
-          end_scope(r->span, "the function returns here");
-          scopes_.pop_back();
-        }
-        scopes_ = saved;
-        (void)saved_state;
+        end_scopes_to(0, r->span, "the function returns here");
         st_.reachable = false;
         return;
       }
       case StmtKind::Break:
-        if (!loops_.empty()) loops_.back().breaks.push_back(st_);
-        st_.reachable = false;
-        return;
       case StmtKind::Continue:
-        if (!loops_.empty()) loops_.back().continues.push_back(st_);
+        if (!loops_.empty()) {
+          bool is_break = s->kind == StmtKind::Break;
+          end_scopes_to(loops_.back().scope_depth, s->span,
+                        is_break ? "`break` leaves its scope here" : "`continue` leaves its scope here");
+          (is_break ? loops_.back().breaks : loops_.back().continues).push_back(st_);
+        }
         st_.reachable = false;
         return;
       case StmtKind::Spawn:
@@ -437,6 +489,7 @@ class OwnershipChecker {
     const char* tag = zone_tag(let->annotations);
     if (!tag || !let->symbol || !carries_memory(let->symbol->type)) return id;
     std::string z = tag;
+    if (z != "gc" && z != "c" && z != "pinned") return id;  // E0501 already
     MemZone want = z == "c" ? MemZone::C : z == "pinned" ? MemZone::Pinned : MemZone::Gc;
     Alloc* a = alloc(id);
     if (a && a->zone != MemZone::Borrowed && a->zone != want) {
@@ -451,8 +504,10 @@ class OwnershipChecker {
       if (want == MemZone::C) a->owned = true;
       return id;
     }
-    return fresh(let, want, want == MemZone::C, let->init->span,
-                 fmt::format("a value tagged `#[ownership({})]`", z));
+    int made = fresh(let, want, want == MemZone::C, let->init->span,
+                     fmt::format("a value tagged `#[ownership({})]`", z));
+    if (is_null_literal(let->init)) st_.allocs[made].status = Status::Null;  // owns nothing yet
+    return made;
   }
 
   void assign(AssignStmt* s) {
@@ -473,20 +528,26 @@ class OwnershipChecker {
     }
     // A store into a field, element or pointee: the container owns it now.
     Alloc* target_zone = alloc(place_base(t));
-    escape(id, s->value->span, "is stored where it outlives the call");
-    std::set<const Type*> seen;
+    bool through = false;
+    const Symbol* root = place_root(t, &through);
     Alloc* v = alloc(id);
+    if (root && !through) {
+      // Into a local struct or array: the value goes where the local goes.
+      if (v && v->is_loan) bind(root, id);
+    } else {
+      escape(id, s->value->span, "is stored where it outlives the call");
+    }
+    std::set<const Type*> seen;
+    // Untracked slices may be C copies (`to_c`): only tracked GC memory, or
+    // types that always hold GC references, count.
     bool gc_value = (v && v->zone == MemZone::Gc) ||
-                    (s->value->type && holds_gc_refs(s->value->type, prog_.types, seen));
+                    (!v && s->value->type && holds_gc_refs(s->value->type, prog_.types, seen, false));
     if (target_zone && target_zone->zone == MemZone::C && gc_value && report_once(DiagCode::E0305, s->span)) {
       diags_.report(DiagCode::E0305, s->span, "a GC reference is stored into C memory")
           .note(target_zone->created, "this memory is C-managed: the collector never scans it")
           .help("store C data there (copy with `Asthra_runtime.to_c(...)` or `string_to_cstr(...)`), or keep the reference in GC memory");
     }
-    handed(id);
-    // A local struct or array now holds the value: it goes where the local goes.
-    bool through = false;
-    if (const Symbol* root = place_root(t, &through); root && !through && id >= 0 && v && v->is_loan) bind(root, id);
+    if (!(v && v->is_loan)) handed(id);
   }
 
   // The allocation whose memory a place writes into (through `*p`, `p[i]`).
@@ -526,6 +587,7 @@ class OwnershipChecker {
   }
 
   struct Loop {
+    size_t scope_depth = 0;  // scopes outside the loop body
     std::vector<State> breaks;
     std::vector<State> continues;
   };
@@ -539,7 +601,17 @@ class OwnershipChecker {
       st_ = head;
       if (cond) value(cond);
       State after_cond = st_;
+      // The loop ends when its condition is false: `while p != null` ends
+      // with `p` null.
+      const Symbol* sym = nullptr;
+      bool is_eq = false;
+      if (cond && null_test(cond, &sym, &is_eq) && !is_eq) {
+        std::swap(st_, after_cond);
+        null_fact(sym);
+        std::swap(st_, after_cond);
+      }
       loops_.push_back({});
+      loops_.back().scope_depth = scopes_.size();
       block(body);
       Loop done = std::move(loops_.back());
       loops_.pop_back();
@@ -595,6 +667,10 @@ class OwnershipChecker {
         } else {
           value(b->rhs);
         }
+        // `p + n` points into the same memory as `p`.
+        if ((b->op == Tok::Plus || b->op == Tok::Minus) && b->type && b->type->kind == TypeKind::Ptr) {
+          return value_id_of(b->lhs);
+        }
         return -1;
       }
       case ExprKind::Index: {
@@ -629,11 +705,42 @@ class OwnershipChecker {
         return block(static_cast<BlockExpr*>(e));
       case ExprKind::If:
         return if_expr(static_cast<IfExpr*>(e));
+      case ExprKind::Try: {
+        value(static_cast<TryExpr*>(e)->operand);
+        // The error path returns from the function: what it owns leaks there.
+        if (st_.reachable) {
+          State saved = st_;
+          end_scopes_to(0, e->span, "`try` returns from the function here");
+          st_ = saved;
+        }
+        return -1;
+      }
+      case ExprKind::Closure: {
+        // Captured values are copied into the closure, which may outlive the
+        // call or free what it captured.
+        auto* c = static_cast<ClosureExpr*>(e);
+        for (Symbol* cap : c->captures) {
+          auto it = st_.vars.find(cap);
+          if (it == st_.vars.end()) continue;
+          Alloc* a = alloc(it->second);
+          if (a && a->is_loan) escape(it->second, e->span, "is captured by a closure, which may outlive the call");
+          else handed(it->second);
+        }
+        return -1;
+      }
       case ExprKind::Match:
         return match_expr(static_cast<MatchExpr*>(e));
       default:
         return -1;
     }
+  }
+
+  // The allocation an already evaluated operand carries (no second use).
+  int value_id_of(Expr* e) {
+    while (e->kind == ExprKind::Cast) e = static_cast<CastExpr*>(e)->operand;
+    if (e->kind != ExprKind::Name) return -1;
+    auto it = st_.vars.find(static_cast<NameExpr*>(e)->symbol);
+    return it == st_.vars.end() ? -1 : it->second;
   }
 
   // Elements of a literal are handed to it; returns a loan it captured.
@@ -676,8 +783,9 @@ class OwnershipChecker {
     if (tested && !is_eq) null_fact(sym);
     int b = e->else_branch ? value(e->else_branch) : -1;
     bool then_live = then_state.reachable, else_live = st_.reachable;
-    st_ = merge(then_state, st_);
-    if (then_live && else_live) return a == b ? a : -1;
+    State else_state = st_;
+    st_ = merge(then_state, else_state);
+    if (then_live && else_live) return join_values(a, b);
     return then_live ? a : b;
   }
 
@@ -696,11 +804,23 @@ class OwnershipChecker {
           static_cast<BoolLit*>(arm.pattern->literal)->value == is_eq)
         null_fact(sym);
       int id = value(arm.body);
-      if (st_.reachable) result = result == -2 || result == id ? id : -1;
+      if (st_.reachable) result = result == -2 ? id : join_values(result, id);
       out = merge(out, st_);
     }
     st_ = out;
     return result < 0 ? -1 : result;
+  }
+
+  // The value of a join: a loan from either side (it may escape); else one
+  // allocation when both sides agree, or share an unowned zone.
+  int join_values(int a, int b) {
+    if (a == b) return a;
+    Alloc* x = alloc(a);
+    Alloc* y = alloc(b);
+    if (x && x->is_loan) return a;
+    if (y && y->is_loan) return b;
+    if (x && y && !x->owned && !y->owned && x->zone == y->zone) return a;
+    return -1;
   }
 
   // On this path the pointer held by `sym` is null: it owns nothing.
@@ -709,6 +829,10 @@ class OwnershipChecker {
     if (it == st_.vars.end()) return;
     Alloc* a = alloc(it->second);
     if (a && a->status == Status::Live) a->status = Status::Null;
+    if (a && a->restore_on_null >= 0) {
+      Alloc* original = alloc(a->restore_on_null);
+      if (original && original->status == Status::Transferred) original->status = Status::Live;
+    }
   }
 
   int call(CallExpr* e) {
@@ -748,6 +872,8 @@ class OwnershipChecker {
       after_call(e);
       return -1;
     }
+    int consumed = -1;  // an argument a `#[transfer_full]` parameter took
+    std::vector<int> arg_ids;
     for (size_t i = 0; i < args.size() && i < f->params.size(); ++i) {
       const Annotations& tags = f->params[i].annotations;
       // Passing to a `#[transfer_full]` parameter is checked as a transfer
@@ -755,14 +881,19 @@ class OwnershipChecker {
       evaluating_transfer_ = find_tag(tags, "transfer_full") != nullptr;
       int id = value(args[i]);
       evaluating_transfer_ = false;
+      arg_ids.push_back(id);
       if (find_tag(tags, "transfer_full")) {
         transfer(id, args[i]->span, fmt::format("the `#[transfer_full]` parameter `{}` of `{}`", f->params[i].name, f->name));
+        consumed = id;
       } else if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
         // Untagged: a gc value is lent for the call; a c value may have been
         // released by the callee, so it is no longer tracked.
         if (Alloc* a = alloc(id); a && a->zone == MemZone::C) handed(id);
       }
     }
+    // An owned temporary lent to the call and held by nothing leaks here.
+    for (int id : arg_ids)
+      if (id >= 0 && !held_by_any(id) && id != consumed) leak(id, e->span, "the temporary is dropped after this call");
     after_call(e);
     const Type* ret = e->type;
     if (!st_.reachable || !carries_memory(ret)) return -1;
@@ -773,7 +904,11 @@ class OwnershipChecker {
       return fresh(e, MemZone::Borrowed, false, e->span, origin + " (`#[transfer_none]`)");
     if (fn_zone && std::string(fn_zone) == "pinned") return fresh(e, MemZone::Pinned, false, e->span, origin);
     if (fn_zone && std::string(fn_zone) == "gc") return fresh(e, MemZone::Gc, false, e->span, origin);
-    if (full || (fn_zone && std::string(fn_zone) == "c")) return fresh(e, MemZone::C, true, e->span, origin);
+    if (full || (fn_zone && std::string(fn_zone) == "c")) {
+      int made = fresh(e, MemZone::C, true, e->span, origin);
+      st_.allocs[made].restore_on_null = consumed;
+      return made;
+    }
     return -1;
   }
 
@@ -840,6 +975,8 @@ class OwnershipChecker {
   std::vector<Loop> loops_;
   std::map<const void*, int> site_ids_;
   std::set<int> temps_;
+  std::map<int, PendingLeak> pending_leaks_;
+  std::set<int> ever_transferred_;  // allocations some path transfers
   std::set<std::tuple<int, uint32_t, uint32_t>> reported_;
 };
 
