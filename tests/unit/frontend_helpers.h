@@ -31,7 +31,11 @@ inline std::unique_ptr<Compiled> compile(const std::string& text, bool run_sema 
   uint32_t file = c->sources.add("test.asthra", text);
   c->diags = std::make_unique<Diagnostics>(c->sources);
   c->module = parse(lex(c->sources, file, *c->diags), file, *c->diags);
+  Package& entry = c->program.packages.emplace_back();
+  entry.is_entry = true;
+  entry.modules.push_back(c->module.get());
   c->program.modules.push_back(c->module.get());
+  c->program.module_package[c->module.get()] = &entry;
   c->ok = c->diags->error_count() == 0;
   if (c->ok && run_sema) c->ok = analyze(c->program, *c->diags);
   return c;

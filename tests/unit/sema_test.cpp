@@ -95,9 +95,26 @@ TEST(Sema, UndefinedNamesSuggestNearMisses) {
 }
 
 TEST(Sema, LaterMilestoneFeaturesSayNotSupportedYet) {
-  EXPECT_EQ(errors_of("fn main() { let f = fn(x: i32) -> i32 { return x; }; }"),
+  EXPECT_EQ(errors_of("struct S { v: i32 }\nimpl S { fn m<U>(self, u: U) -> U { return u; } }\nfn main() {}"),
             std::vector<std::string>{"E0901"});
-  EXPECT_EQ(errors_of("fn id<T>(x: T) -> T { return x; }\nfn main() {}"), std::vector<std::string>{"E0901"});
+}
+
+TEST(Sema, GenericsAreInstantiatedPerUse) {
+  auto c = compile("fn id<T>(x: T) -> T { return x; }\nfn main() { let a = id(1); let b = id(\"s\"); }");
+  ASSERT_TRUE(c->ok);
+  auto* main = static_cast<FnDecl*>(c->module->decls[1]);
+  EXPECT_EQ(static_cast<LetStmt*>(main->body->stmts[0])->init->type->name, "i64");
+  EXPECT_EQ(static_cast<LetStmt*>(main->body->stmts[1])->init->type->name, "string");
+}
+
+TEST(Sema, OwnershipDiagnosticsFireAndCorrectCodeIsClean) {
+  EXPECT_EQ(errors_of("fn main() { let p: *mut u8 = unsafe { libc.malloc(4) as *mut u8 };\n"
+                      "unsafe { libc.free(p as *mut void); libc.free(p as *mut void); } }"),
+            std::vector<std::string>{"E0302"});
+  EXPECT_EQ(errors_of("fn main() { let p: *mut u8 = unsafe { libc.malloc(4) as *mut u8 }; }"),
+            std::vector<std::string>{"W0301"});
+  EXPECT_TRUE(errors_of("fn main() { let p: *mut u8 = unsafe { libc.malloc(4) as *mut u8 };\n"
+                        "if p == (0 as *mut u8) { return; }\nunsafe { libc.free(p as *mut void); } }").empty());
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
  * call holds the stdout lock for its whole line, so lines from concurrent
  * tasks never interleave.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,20 +96,24 @@ invalid:
   return 0xFFFD;
 }
 
-void asthra_log(asthra_string s) {
+/* Tasks log concurrently: a line is written whole under `log_lock` (which
+ * ThreadSanitizer understands; it does not model flockfile) and the stdio
+ * lock (which the panic path's flush respects). */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_pieces(const asthra_string *pieces, size_t n) {
+  pthread_mutex_lock(&log_lock);
   flockfile(stdout);
-  if (s.len > 0) fwrite_unlocked(s.ptr, 1, s.len, stdout);
+  for (size_t i = 0; i < n; i++)
+    if (pieces[i].len > 0) fwrite_unlocked(pieces[i].ptr, 1, pieces[i].len, stdout);
   putc_unlocked('\n', stdout);
   funlockfile(stdout);
+  pthread_mutex_unlock(&log_lock);
 }
 
+void asthra_log(asthra_string s) { log_pieces(&s, 1); }
+
 void asthra_log_level(asthra_string level, asthra_string msg) {
-  flockfile(stdout);
-  putc_unlocked('[', stdout);
-  if (level.len > 0) fwrite_unlocked(level.ptr, 1, level.len, stdout);
-  putc_unlocked(']', stdout);
-  putc_unlocked(' ', stdout);
-  if (msg.len > 0) fwrite_unlocked(msg.ptr, 1, msg.len, stdout);
-  putc_unlocked('\n', stdout);
-  funlockfile(stdout);
+  asthra_string pieces[] = {{(const uint8_t *)"[", 1}, level, {(const uint8_t *)"] ", 2}, msg};
+  log_pieces(pieces, 4);
 }
