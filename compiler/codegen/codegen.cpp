@@ -1124,7 +1124,8 @@ class FunctionEmitter {
     if (sym && sym->kind == SymbolKind::Type) {  // conversion
       std::string v = expr(e->args[0]);
       const Type* from = e->args[0]->type;
-      if (sym->type->kind == TypeKind::String) return format_value(from, v);
+      if (sym->type->kind == TypeKind::String)
+        return from->kind == TypeKind::Slice ? fmt::format("asthra_str_from_bytes({})", v) : format_value(from, v);
       if (from == sym->type) return v;
       if (from->kind == TypeKind::Float && sym->type->is_integer())
         return fmt::format("(({})asthra_f2i_{}({}))", T.name(sym->type), CTypes::int_suffix(sym->type), v);

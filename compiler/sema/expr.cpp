@@ -557,6 +557,7 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       const Type* from = check(e->args[0], s->type->is_numeric() ? s->type : nullptr);
       if (from->is_error()) return s->type;
       if (s->type->kind == TypeKind::String) {
+        if (from->kind == TypeKind::Slice && from->elem == types_.int_(IntKind::U8)) return s->type;  // bytes
         if (!is_printable(from))
           diags_.report(DiagCode::E0113, e->args[0]->span,
                         fmt::format("a value of type `{}` cannot be formatted into a string", from->name));

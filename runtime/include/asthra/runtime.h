@@ -409,6 +409,14 @@ void asthra_fill_random(asthra_slice bytes);
  * idempotent. Generated callback trampolines call it first. */
 void asthra_thread_attach(void);
 
+/* `string(bytes)`: a GC copy of the bytes. */
+asthra_string asthra_str_from_bytes(asthra_slice bytes);
+/* Support for stdlib/io (declared there as extern functions). */
+void asthra_write_stdout(asthra_string s);
+asthra_string asthra_read_line(bool *eof);
+asthra_string asthra_io_read_file(asthra_string path, asthra_string *error);
+bool asthra_io_write_file(asthra_string path, asthra_string text, asthra_string *error);
+
 /* Tasks (language.md `spawn`): `run(data)` on a new thread registered with
  * the collector. `data` is GC memory holding the arguments and, first, the
  * result; `name` (the spawned function) names the task in panics. The

@@ -20,8 +20,10 @@
  * call holds the stdout lock for its whole line, so lines from concurrent
  * tasks never interleave.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -116,4 +118,89 @@ void asthra_log(asthra_string s) { log_pieces(&s, 1); }
 void asthra_log_level(asthra_string level, asthra_string msg) {
   asthra_string pieces[] = {{(const uint8_t *)"[", 1}, level, {(const uint8_t *)"] ", 2}, msg};
   log_pieces(pieces, 4);
+}
+
+asthra_string asthra_str_from_bytes(asthra_slice bytes) {
+  if (bytes.len == 0) return (asthra_string){(const uint8_t *)"", 0};
+  uint8_t *copy = asthra__gc_alloc_noscan_raw(bytes.len);
+  memcpy(copy, bytes.ptr, bytes.len);
+  return (asthra_string){copy, bytes.len};
+}
+
+/* stdlib/io: text to stdout without a newline, in order with `log`. */
+void asthra_write_stdout(asthra_string s) {
+  pthread_mutex_lock(&log_lock);
+  flockfile(stdout);
+  if (s.len > 0) fwrite_unlocked(s.ptr, 1, s.len, stdout);
+  funlockfile(stdout);
+  pthread_mutex_unlock(&log_lock);
+}
+
+/* stdlib/io: one line of standard input without its line end; *eof is set
+ * (and the result empty) at the end of input. */
+asthra_string asthra_read_line(bool *eof) {
+  fflush(stdout); /* a prompt written with print() shows before reading */
+  size_t cap = 128, len = 0;
+  uint8_t *buf = asthra__gc_alloc_noscan_raw(cap);
+  int c;
+  while ((c = getchar()) != EOF && c != '\n') {
+    if (len == cap) {
+      uint8_t *bigger = asthra__gc_alloc_noscan_raw(cap * 2);
+      memcpy(bigger, buf, len);
+      buf = bigger;
+      cap *= 2;
+    }
+    buf[len++] = (uint8_t)c;
+  }
+  *eof = c == EOF && len == 0;
+  if (len > 0 && buf[len - 1] == '\r') len--;
+  return (asthra_string){buf, len};
+}
+
+static asthra_string error_string(const char *what, const char *path_c) {
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s `%s`: %s", what, path_c, strerror(errno));
+  size_t n = strlen(msg);
+  uint8_t *copy = asthra__gc_alloc_noscan_raw(n);
+  memcpy(copy, msg, n);
+  return (asthra_string){copy, n};
+}
+
+/* stdlib/io: a whole file, or *error set (non-empty) on failure. */
+asthra_string asthra_io_read_file(asthra_string path, asthra_string *error) {
+  uint8_t *path_c = asthra_string_to_cstr(path);
+  FILE *f = fopen((const char *)path_c, "rb");
+  asthra_string out = {(const uint8_t *)"", 0};
+  if (f == NULL) {
+    *error = error_string("cannot open", (const char *)path_c);
+    free(path_c);
+    return out;
+  }
+  size_t cap = 4096, len = 0;
+  uint8_t *buf = asthra__gc_alloc_noscan_raw(cap);
+  size_t got;
+  while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+    len += got;
+    if (len == cap) {
+      uint8_t *bigger = asthra__gc_alloc_noscan_raw(cap * 2);
+      memcpy(bigger, buf, len);
+      buf = bigger;
+      cap *= 2;
+    }
+  }
+  if (ferror(f)) *error = error_string("cannot read", (const char *)path_c);
+  fclose(f);
+  free(path_c);
+  return (asthra_string){buf, len};
+}
+
+/* stdlib/io: writes (replaces) a file; false with *error set on failure. */
+bool asthra_io_write_file(asthra_string path, asthra_string text, asthra_string *error) {
+  uint8_t *path_c = asthra_string_to_cstr(path);
+  FILE *f = fopen((const char *)path_c, "wb");
+  bool ok = f != NULL && (text.len == 0 || fwrite(text.ptr, 1, text.len, f) == text.len);
+  if (f != NULL && fclose(f) != 0) ok = false;
+  if (!ok) *error = error_string("cannot write", (const char *)path_c);
+  free(path_c);
+  return ok;
 }
