@@ -8,6 +8,7 @@
 
 #include "compiler/base/check.h"
 #include "compiler/codegen/c_types.h"
+#include "compiler/sema/ownership.h"
 
 namespace asthra {
 namespace {
@@ -114,6 +115,11 @@ class FunctionEmitter {
   FunctionEmitter(Unit& unit) : u_(unit), T(unit.ctypes) {}
 
   std::string emit_function(FnDecl* f) {
+    // `#[constant_time]`: wrapping arithmetic in every build (an overflow
+    // check would branch on secrets); `#[volatile_memory]`: every load and
+    // store through a pointer or slice is volatile.  Both stay out of line.
+    constant_time_ = is_constant_time(f);
+    volatile_ = is_volatile_memory(f);
     return emit_body(u_.fn_name(f), "", f->params, f->symbol->type, f->body);
   }
 
@@ -140,8 +146,9 @@ class FunctionEmitter {
     }
     if (plist.empty()) plist = "void";
     ret_ = ft->elem;
-    std::string sig = fmt::format("static {}{} {}({})", ret_->kind == TypeKind::Never ? "_Noreturn " : "",
-                                  T.name(ret_), c_name, plist);
+    std::string sig = fmt::format("static {}{}{} {}({})", ret_->kind == TypeKind::Never ? "_Noreturn " : "",
+                                  constant_time_ || volatile_ ? "__attribute__((noinline)) " : "", T.name(ret_),
+                                  c_name, plist);
     prototype_ = sig + ";\n";
     indent_ = 1;
     out_ = prologue;
@@ -471,13 +478,15 @@ class FunctionEmitter {
     }
     std::string obj = pure(t, expr(ix->object));
     std::string idx = index_check(ix->index, obj + ".len", t->kind == TypeKind::String ? "string" : "slice");
-    if (t->kind == TypeKind::String) return fmt::format("{}.ptr[{}]", obj, idx);
-    return fmt::format("(({}*){}.ptr)[{}]", T.name(t->elem), obj, idx);
+    const char* vol = volatile_ ? "volatile " : "";
+    if (t->kind == TypeKind::String) return fmt::format("(({}const uint8_t*){}.ptr)[{}]", vol, obj, idx);
+    return fmt::format("(({}{}*){}.ptr)[{}]", vol, T.name(t->elem), obj, idx);
   }
 
   std::string deref(UnaryExpr* e) {
     std::string p = expr(e->operand);
-    return fmt::format("(*({}*)asthra_nonnull((void*)({}), {}))", T.name(e->type), p, u_.loc(e->span));
+    return fmt::format("(*({}{}*)asthra_nonnull((void*)({}), {}))", volatile_ ? "volatile " : "", T.name(e->type), p,
+                       u_.loc(e->span));
   }
 
   // ------------------------------------------------------------ expressions
@@ -688,8 +697,7 @@ class FunctionEmitter {
   }
 
   std::string binary_op(Tok op, const Type* l, const Type* r, const std::string& a, const std::string& b, Span span) {
-    (void)r;
-    bool release = u_.options.release;
+    bool release = u_.options.release || constant_time_;
     if (l->kind == TypeKind::String || r->kind == TypeKind::String) {
       if (op == Tok::Plus)
         return fmt::format("asthra_str_concat({}, {})", format_value(l, a), format_value(r, b));
@@ -949,7 +957,7 @@ class FunctionEmitter {
           std::string v = expr(e->operand);
           if (t->kind == TypeKind::Float) return "(-" + v + ")";
           std::string sfx = CTypes::int_suffix(t);
-          return u_.options.release ? fmt::format("asthra_wneg_{}({})", sfx, v)
+          return u_.options.release || constant_time_ ? fmt::format("asthra_wneg_{}({})", sfx, v)
                                     : fmt::format("asthra_neg_{}({}, {})", sfx, v, u_.loc(e->span));
         }
       case Tok::Bang: {
@@ -1251,6 +1259,8 @@ class FunctionEmitter {
   std::string out_;
   std::string prototype_;
   std::string env_prologue_;  // closures: binds `env`
+  bool constant_time_ = false;
+  bool volatile_ = false;
   int indent_ = 0;
   int next_temp_ = 0;
   const Type* ret_ = nullptr;

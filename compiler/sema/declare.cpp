@@ -715,6 +715,7 @@ bool analyze(Program& program, Diagnostics& diags) {
   if (!Checker(program, diags).run()) return false;
   check_annotations(program, diags);
   check_ownership(program, diags);
+  check_constant_time(program, diags);
   return diags.error_count() == 0;
 }
 
