@@ -189,7 +189,7 @@ class Lexer {
   void lex_token() {
     size_t begin = pos_;
     char c = src_[pos_];
-    if (c == 'r' && peek(1) == '"') { lex_raw_string(); return; }
+    if (c == 'r' && peek(1) == '"') { lex_string(true); return; }
     if (is_ident_start(c)) {
       while (pos_ < src_.size() && is_ident_char(src_[pos_])) ++pos_;
       std::string text(src_.substr(begin, pos_ - begin));
@@ -203,7 +203,7 @@ class Lexer {
       return;
     }
     if (is_digit(c)) { lex_number(); return; }
-    if (c == '"') { lex_string(); return; }
+    if (c == '"') { lex_string(false); return; }
     if (c == '\'') { lex_char(); return; }
     ++pos_;
     auto two = [&](char next, Tok yes, Tok no) {
@@ -332,54 +332,31 @@ class Lexer {
     return false;
   }
 
-  void lex_string() {
+  // String <- '"' ... '"' / '"""' ... '"""' (escapes decoded), and the raw
+  // forms 'r"..."' / 'r"""..."""' (no escapes).
+  void lex_string(bool raw) {
     size_t begin = pos_;
     bool unterminated = false;
-    bool triple = src_.substr(pos_, 3) == "\"\"\"";
-    pos_ += triple ? 3 : 1;
-    std::string value;
-    while (true) {
-      if (pos_ >= src_.size() || (!triple && src_[pos_] == '\n')) {
-        error(DiagCode::E0002, begin, begin + 1, "unterminated string literal",
-              triple ? "close it with `\"\"\"`" : "close it with `\"` (use `\"\"\"` for text spanning lines)");
-        unterminated = true;
-        break;
-      }
-      if (triple ? src_.substr(pos_, 3) == "\"\"\"" : src_[pos_] == '"') {
-        pos_ += triple ? 3 : 1;
-        break;
-      }
-      if (src_[pos_] == '\\') {
-        ++pos_;
-        decode_escape(value);
-        continue;
-      }
-      if (src_[pos_] == '\r' && peek(1) == '\n') { ++pos_; continue; }
-      size_t start = pos_;
-      check_utf8_and_advance();
-      value.append(src_.substr(start, pos_ - start));
-    }
-    add(Tok::String, begin, std::move(value));
-    tokens_.back().malformed = unterminated;
-  }
-
-  void lex_raw_string() {
-    size_t begin = pos_;
-    bool unterminated = false;
-    ++pos_;  // r
+    if (raw) ++pos_;  // r
     bool triple = src_.substr(pos_, 3) == "\"\"\"";
     size_t quote = triple ? 3 : 1;
     pos_ += quote;
     std::string value;
     while (true) {
       if (pos_ >= src_.size() || (!triple && src_[pos_] == '\n')) {
-        error(DiagCode::E0002, begin, begin + 1, "unterminated raw string literal");
+        error(DiagCode::E0002, begin, begin + 1, raw ? "unterminated raw string literal" : "unterminated string literal",
+              triple ? "close it with `\"\"\"`" : "close it with `\"` (use `\"\"\"` for text spanning lines)");
         unterminated = true;
         break;
       }
       if (triple ? src_.substr(pos_, 3) == "\"\"\"" : src_[pos_] == '"') {
         pos_ += quote;
         break;
+      }
+      if (!raw && src_[pos_] == '\\') {
+        ++pos_;
+        decode_escape(value);
+        continue;
       }
       if (src_[pos_] == '\r' && peek(1) == '\n') { ++pos_; continue; }
       size_t start = pos_;

@@ -37,10 +37,14 @@ class Checker {
   // ---- declare.cpp
   void declare_universe();
   void declare_module(Module* m);
+  template <typename DeclT, typename InfoT, typename AddFn>
+  void declare_nominal(DeclT* decl, std::deque<InfoT>& infos, const Package* pkg, AddFn& add);
+  const Type* make_nominal_type(StructInfo* info);
+  const Type* make_nominal_type(EnumInfo* info);
   void declare_libc();
   void resolve_nominal_bodies();
-  void fill_struct(StructInfo& info);
-  void fill_enum(EnumInfo& info);
+  void fill(StructInfo& info);
+  void fill(EnumInfo& info);
   void resolve_signature(FnDecl* f);
   void check_const(ConstDecl* c);
   void check_infinite_size();
@@ -59,6 +63,8 @@ class Checker {
   void register_impls();
   void register_impl(ImplDecl* impl);
   const Type* instantiate_nominal(Symbol* generic, std::vector<const Type*> args, Span span);
+  template <typename DeclT, typename InfoT>
+  const Type* instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, std::vector<const Type*> args, Span span);
   Symbol* instantiate_fn(Symbol* generic, const Bindings& bindings, Span span);
   Symbol* instantiate_method(const MethodTemplate& t, const Type* self);
   Symbol* lookup_method(const Type* t, const std::string& name);

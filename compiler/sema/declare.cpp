@@ -195,6 +195,30 @@ static std::string qualified(const Package* pkg, const std::string& name) {
   return pkg->is_entry ? name : pkg->name + "." + name;
 }
 
+// A struct or enum: a generic one is a template (instantiated on use);
+// otherwise its info and type are made now and filled later.
+template <typename DeclT, typename InfoT, typename AddFn>
+void Checker::declare_nominal(DeclT* decl, std::deque<InfoT>& infos, const Package* pkg, AddFn& add) {
+  Symbol* s;
+  if (!decl->generics.empty()) {
+    s = new_symbol(SymbolKind::Type, decl->name, decl->name_span, nullptr);
+    s->generic = decl;
+  } else {
+    InfoT& info = infos.emplace_back();
+    info.name = qualified(pkg, decl->name);
+    info.c_name = "as_" + pkg->c_prefix + decl->name;
+    info.decl = decl;
+    const Type* t = make_nominal_type(&info);
+    prog_.nominal_types.push_back(t);
+    s = new_symbol(SymbolKind::Type, decl->name, decl->name_span, t);
+  }
+  s->is_pub = decl->is_pub;
+  add(decl->name, decl->name_span, s);
+}
+
+const Type* Checker::make_nominal_type(StructInfo* info) { return types_.strukt(info); }
+const Type* Checker::make_nominal_type(EnumInfo* info) { return types_.enm(info); }
+
 void Checker::declare_module(Module* m) {
   const Package* pkg = prog_.module_package.at(m);
   auto& scope = package_scopes_[pkg];
@@ -228,46 +252,12 @@ void Checker::declare_module(Module* m) {
         add(f->name, f->name_span, s);
         break;
       }
-      case DeclKind::Struct: {
-        auto* sd = static_cast<StructDecl*>(d);
-        if (!sd->generics.empty()) {
-          Symbol* s = new_symbol(SymbolKind::Type, sd->name, sd->name_span, nullptr);
-          s->generic = sd;
-          s->is_pub = sd->is_pub;
-          add(sd->name, sd->name_span, s);
-          break;
-        }
-        StructInfo& info = prog_.struct_infos.emplace_back();
-        info.name = qualified(pkg, sd->name);
-        info.c_name = "as_" + prefix + sd->name;
-        info.decl = sd;
-        const Type* t = types_.strukt(&info);
-        prog_.nominal_types.push_back(t);
-        Symbol* s = new_symbol(SymbolKind::Type, sd->name, sd->name_span, t);
-        s->is_pub = sd->is_pub;
-        add(sd->name, sd->name_span, s);
+      case DeclKind::Struct:
+        declare_nominal(static_cast<StructDecl*>(d), prog_.struct_infos, pkg, add);
         break;
-      }
-      case DeclKind::Enum: {
-        auto* ed = static_cast<EnumDecl*>(d);
-        if (!ed->generics.empty()) {
-          Symbol* s = new_symbol(SymbolKind::Type, ed->name, ed->name_span, nullptr);
-          s->generic = ed;
-          s->is_pub = ed->is_pub;
-          add(ed->name, ed->name_span, s);
-          break;
-        }
-        EnumInfo& info = prog_.enum_infos.emplace_back();
-        info.name = qualified(pkg, ed->name);
-        info.c_name = "as_" + prefix + ed->name;
-        info.decl = ed;
-        const Type* t = types_.enm(&info);
-        prog_.nominal_types.push_back(t);
-        Symbol* s = new_symbol(SymbolKind::Type, ed->name, ed->name_span, t);
-        s->is_pub = ed->is_pub;
-        add(ed->name, ed->name_span, s);
+      case DeclKind::Enum:
+        declare_nominal(static_cast<EnumDecl*>(d), prog_.enum_infos, pkg, add);
         break;
-      }
       case DeclKind::Const: {
         auto* c = static_cast<ConstDecl*>(d);
         Symbol* s = new_symbol(SymbolKind::Const, c->name, c->name_span, nullptr);
@@ -315,7 +305,7 @@ static Zone zone_of(const Annotations& annotations) {
   return Zone::Gc;
 }
 
-void Checker::fill_struct(StructInfo& info) {
+void Checker::fill(StructInfo& info) {
   InPackage in(*this, info.decl);
   std::set<std::string> seen;
   info.zone = zone_of(info.decl->annotations);
@@ -334,7 +324,7 @@ void Checker::fill_struct(StructInfo& info) {
   }
 }
 
-void Checker::fill_enum(EnumInfo& info) {
+void Checker::fill(EnumInfo& info) {
   InPackage in(*this, info.decl);
   info.zone = zone_of(info.decl->annotations);
   std::set<std::string> seen;
@@ -360,8 +350,8 @@ void Checker::fill_enum(EnumInfo& info) {
 // fill themselves when made).
 void Checker::resolve_nominal_bodies() {
   size_t structs = prog_.struct_infos.size(), enums = prog_.enum_infos.size();
-  for (size_t i = 0; i < structs; ++i) fill_struct(prog_.struct_infos[i]);
-  for (size_t i = 0; i < enums; ++i) fill_enum(prog_.enum_infos[i]);
+  for (size_t i = 0; i < structs; ++i) fill(prog_.struct_infos[i]);
+  for (size_t i = 0; i < enums; ++i) fill(prog_.enum_infos[i]);
 }
 
 const Type* Checker::resolve_type(TypeExpr* t) {

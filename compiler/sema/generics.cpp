@@ -126,9 +126,15 @@ bool Checker::check_bounds(const std::vector<std::string>& generics,
 
 const Type* Checker::instantiate_nominal(Symbol* generic, std::vector<const Type*> args, Span span) {
   Decl* d = generic->generic;
-  bool is_struct = d->kind == DeclKind::Struct;
-  const auto& gens = is_struct ? static_cast<StructDecl*>(d)->generics : static_cast<EnumDecl*>(d)->generics;
-  const auto& bounds = is_struct ? static_cast<StructDecl*>(d)->generic_bounds : static_cast<EnumDecl*>(d)->generic_bounds;
+  return d->kind == DeclKind::Struct
+             ? instantiate_nominal_as(static_cast<StructDecl*>(d), prog_.struct_infos, std::move(args), span)
+             : instantiate_nominal_as(static_cast<EnumDecl*>(d), prog_.enum_infos, std::move(args), span);
+}
+
+template <typename DeclT, typename InfoT>
+const Type* Checker::instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, std::vector<const Type*> args,
+                                            Span span) {
+  const auto& gens = d->generics;
   if (args.size() != gens.size()) {
     diags_.report(DiagCode::E0104, span,
                   fmt::format("`{}` takes {} type argument{} but {} {} given", d->name, gens.size(),
@@ -147,33 +153,19 @@ const Type* Checker::instantiate_nominal(Symbol* generic, std::vector<const Type
     display += (i ? ", " : "") + args[i]->name;
   }
   display += ">";
-  check_bounds(gens, bounds, b, span);
-  const Type* t;
-  if (is_struct) {
-    StructInfo& info = prog_.struct_infos.emplace_back();
-    info.name = display;
-    info.c_name = mangle(display);
-    info.decl = static_cast<StructDecl*>(d);
-    info.type_args = args;
-    t = types_.strukt(&info);
-    nominal_instances_[key] = t;
-    prog_.nominal_types.push_back(t);
-    type_params_.push_back(b);
-    fill_struct(info);
-    type_params_.pop_back();
-  } else {
-    EnumInfo& info = prog_.enum_infos.emplace_back();
-    info.name = display;
-    info.c_name = mangle(display);
-    info.decl = static_cast<EnumDecl*>(d);
-    info.type_args = args;
-    t = types_.enm(&info);
-    nominal_instances_[key] = t;
-    prog_.nominal_types.push_back(t);
-    type_params_.push_back(b);
-    fill_enum(info);
-    type_params_.pop_back();
-  }
+  check_bounds(gens, d->generic_bounds, b, span);
+  InfoT& info = infos.emplace_back();
+  info.name = display;
+  info.c_name = mangle(display);
+  info.decl = d;
+  info.type_args = args;
+  const Type* t = make_nominal_type(&info);
+  // Registered before its body is filled: a recursive instance finds itself.
+  nominal_instances_[key] = t;
+  prog_.nominal_types.push_back(t);
+  type_params_.push_back(b);
+  fill(info);
+  type_params_.pop_back();
   return t;
 }
 
