@@ -31,6 +31,7 @@ const char* kUsage =
     "  --bounds-checks=on|off slice and array bounds checks (default: on)\n"
     "  --gc-stats             (run) print collector statistics when the program exits\n"
     "  -Werror                treat warnings (e.g. leaks) as errors\n"
+    "  --time-phases          print the time each compiler phase took\n"
     "  --color=auto|always|never\n"
     "  -o FILE                output file\n"
     "  -h, --help             this help\n"
@@ -124,6 +125,8 @@ int main(int argc, char** argv) {
       options.bounds_checks = a == "--bounds-checks=on";
     } else if (a.rfind("--bounds-checks", 0) == 0) {
       return usage_error("`--bounds-checks` takes `on` or `off`: `--bounds-checks=off`");
+    } else if (a == "--time-phases") {
+      options.time_phases = true;
     } else if (a == "-Werror") {
       options.warnings_are_errors = true;
     } else if (a == "--gc-stats") {

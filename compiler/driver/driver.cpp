@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -120,7 +121,20 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   Diagnostics diags(sm);
   Program program;
   LoadedProgram loaded;
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  auto report_times = [&](double cc_seconds) {
+    if (!options.time_phases) return;
+    size_t lines = 0;
+    for (size_t i = 0; i < sm.size(); ++i) lines += sm.file(static_cast<uint32_t>(i)).line_count();
+    for (const auto& [phase, seconds] : program.phase_seconds)
+      std::fprintf(stderr, "asthra: %-14s %8.3f s\n", phase.c_str(), seconds);
+    if (cc_seconds >= 0) std::fprintf(stderr, "asthra: %-14s %8.3f s\n", "cc", cc_seconds);
+    std::fprintf(stderr, "asthra: %zu source lines\n", lines);
+  };
+  Clock::time_point start = Clock::now();
   if (!load_program(sources, runtime.stdlib_dir, sm, diags, program, loaded)) return 1;
+  program.phase_seconds.emplace_back("lex+parse", since(start));
   // After syntax errors inside function bodies only, the rest of the program
   // is still checked (those bodies are skipped), so independent errors are
   // all reported; any other syntax error stops here to avoid cascades.
@@ -137,13 +151,19 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
                  warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s").c_str() : "");
     return 1;
   }
-  if (options.command == Command::Check) return 0;
+  if (options.command == Command::Check) {
+    report_times(-1);
+    return 0;
+  }
 
   CodegenOptions cg;
   cg.release = options.release;
   cg.bounds_checks = options.bounds_checks;
+  start = Clock::now();
   std::string c_code = generate_c(program, sm, cg);
+  program.phase_seconds.emplace_back("codegen", since(start));
   if (options.command == Command::EmitC) {
+    report_times(-1);
     if (options.output.empty() || options.output == "-") {
       std::fwrite(c_code.data(), 1, c_code.size(), stdout);
     } else {
@@ -219,7 +239,9 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   cmd.push_back("-o");
   cmd.push_back(exe);
   std::string cc_log = tmp.path() + "/cc.log";
+  start = Clock::now();
   int status = spawn_and_wait(cmd, &cc_log);
+  report_times(since(start));
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string log = read_log(cc_log);
     if (status == -1) {

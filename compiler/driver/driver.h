@@ -19,6 +19,7 @@ struct DriverOptions {
   bool bounds_checks = true;
   bool gc_stats = false;
   bool warnings_are_errors = false;  // -Werror
+  bool time_phases = false;          // --time-phases
   bool color = false;
 };
 

@@ -4,6 +4,7 @@
 // contains itself by value; recursive enum payloads are boxed).
 #include <fmt/format.h>
 
+#include <chrono>
 #include <functional>
 #include <set>
 
@@ -702,10 +703,18 @@ bool analyze(Program& program, Diagnostics& diags) {
     program.libc_module = parse(lex(libc_sources, libc_file, libc_diags), libc_file, libc_diags);
     ASTHRA_CHECK(libc_diags.error_count() == 0);
   }
-  if (!Checker(program, diags).run()) return false;
-  check_annotations(program, diags);
-  check_ownership(program, diags);
-  check_constant_time(program, diags);
+  auto time = [&](const char* phase, auto&& work) {
+    auto start = std::chrono::steady_clock::now();
+    work();
+    program.phase_seconds.emplace_back(
+        phase, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+  bool typed = false;
+  time("types", [&] { typed = Checker(program, diags).run(); });
+  if (!typed) return false;
+  time("annotations", [&] { check_annotations(program, diags); });
+  time("ownership", [&] { check_ownership(program, diags); });
+  time("constant-time", [&] { check_constant_time(program, diags); });
   return diags.error_count() == 0;
 }
 

@@ -47,6 +47,8 @@ struct Program {
   std::deque<StructInfo> struct_infos;
   std::deque<EnumInfo> enum_infos;
   Arena generated;                        // instantiated copies of generic code
+  // Wall time of each phase in seconds, in order (`asthra --time-phases`).
+  std::vector<std::pair<std::string, double>> phase_seconds;
 };
 
 // Returns false when errors were reported.
