@@ -162,8 +162,9 @@ void Checker::declare_universe() {
   StructInfo& gs = prog_.gc_stats_info;
   gs.name = "GcStats";
   gs.c_name = "asthra_gc_stats";
-  for (const char* f : {"collections", "heap_bytes", "live_bytes", "allocated_bytes",
-                        "peak_heap_bytes", "total_pause_ns", "max_pause_ns"})
+  for (const char* f : {"collections", "heap_bytes", "live_bytes", "allocated_bytes", "peak_heap_bytes",
+                        "total_pause_ns", "max_pause_ns", "p50_pause_ns", "p99_pause_ns", "total_mark_ns",
+                        "total_sweep_ns", "elapsed_ns"})
     gs.fields.push_back(FieldInfo{f, types_.int_(IntKind::U64), true, Span{}});
   u["GcStats"] = new_symbol(SymbolKind::Type, "GcStats", Span{}, types_.strukt(&gs));
 

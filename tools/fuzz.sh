@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Runs a libFuzzer campaign against one of asthra's fuzz targets (tests/fuzz/).
+#
+#   tools/fuzz.sh TARGET SECONDS [LIBFUZZER_FLAGS...]
+#   tools/fuzz.sh --coverage [TARGET]
+#
+# TARGET is fuzz_lexer, fuzz_parser or fuzz_frontend.  The first form
+# configures and builds build-fuzz/ (CC=clang, -DASTHRA_FUZZ=ON) when needed,
+# copies the seed corpus afresh (every tests/programs/**/*.asthra, examples/,
+# stdlib/ and 20 programs of tools/gen_random_program.py) into
+# a temporary folder, and fuzzes for SECONDS with the dictionary
+# tests/fuzz/asthra.dict.  What the campaign discovers accumulates in
+# build-fuzz/corpus/TARGET/ across runs; crash, leak, timeout and OOM inputs
+# go to build-fuzz/artifacts/TARGET/.  It prints the executions, the rate,
+# the corpus size and every new artifact, and exits 1 if there is one.
+# Extra flags go to libFuzzer (e.g. -jobs=2 -workers=2, -max_len=4096).
+# Replay an artifact with: build-fuzz/fuzz/TARGET FILE
+#
+# --coverage builds build-fuzz-cov/ (source coverage, no sanitizers), runs
+# TARGET (default fuzz_frontend) once over the seeds and every target's
+# corpus, and prints llvm-cov's line coverage of compiler/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+coverage=0
+if [[ ${1:-} == --coverage ]]; then
+  coverage=1
+  shift
+  target=${1:-fuzz_frontend}
+  seconds=0
+  [[ $# -gt 0 ]] && shift
+else
+  [[ $# -ge 2 ]] || usage
+  target=$1
+  seconds=$2
+  shift 2
+  [[ $seconds =~ ^[0-9]+$ ]] || usage
+fi
+case $target in
+  fuzz_lexer | fuzz_parser | fuzz_frontend) ;;
+  *) echo "fuzz.sh: unknown target \`$target\` (fuzz_lexer, fuzz_parser, fuzz_frontend)" >&2; exit 2 ;;
+esac
+
+tools/setup-deps.sh
+if ! command -v clang++ >/dev/null; then
+  echo "fuzz.sh: clang++ is not installed" >&2
+  exit 1
+fi
+if ! clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null | grep -q /; then
+  echo "fuzz.sh: libFuzzer (libclang-rt-*-dev) is not installed" >&2
+  exit 1
+fi
+
+if ((coverage)); then
+  dir=build-fuzz-cov
+  extra_cmake=(-DASTHRA_FUZZ_COVERAGE=ON)
+else
+  dir=build-fuzz
+  extra_cmake=(-DASTHRA_FUZZ_COVERAGE=OFF)
+fi
+
+# Configure once; afterwards ninja notices changed sources by itself.
+if [[ ! -f $dir/build.ninja ]] || ! grep -q '^ASTHRA_FUZZ:BOOL=ON' "$dir/CMakeCache.txt"; then
+  echo "fuzz.sh: configuring $dir"
+  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DASTHRA_FUZZ=ON "${extra_cmake[@]}" >"$dir.configure.log" 2>&1 || {
+    cat "$dir.configure.log"
+    exit 1
+  }
+  rm -f "$dir.configure.log"
+fi
+echo "fuzz.sh: building $target in $dir"
+if ! cmake --build "$dir" --target "$target" -j "${FUZZ_BUILD_JOBS:-2}" >"$dir/fuzz-build.log" 2>&1; then
+  cat "$dir/fuzz-build.log"
+  exit 1
+fi
+binary=$dir/fuzz/$target
+
+# Seeds, copied afresh: the golden programs, examples, stdlib and a few
+# generated programs (valid ones that reach codegen).
+seeds=$(mktemp -d "${TMPDIR:-/tmp}/asthra-fuzz-seeds.XXXXXX")
+trap 'rm -rf "$seeds"' EXIT
+while IFS= read -r -d '' f; do
+  name=${f//\//_}
+  cp "$f" "$seeds/$name"
+done < <(find tests/programs examples stdlib -name '*.asthra' -print0)
+if [[ -x tools/gen_random_program.py ]]; then
+  for seed in $(seq 1 20); do
+    python3 tools/gen_random_program.py "$seed" >"$seeds/generated_$seed.asthra" 2>/dev/null || rm -f "$seeds/generated_$seed.asthra"
+  done
+fi
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if ((coverage)); then
+  profdir=$dir/profile
+  rm -rf "$profdir"
+  mkdir -p "$profdir"
+  corpora=("$seeds")
+  for t in fuzz_lexer fuzz_parser fuzz_frontend; do
+    [[ -d build-fuzz/corpus/$t ]] && corpora+=("build-fuzz/corpus/$t")
+  done
+  echo "fuzz.sh: running $target over ${corpora[*]}"
+  LLVM_PROFILE_FILE="$profdir/%p.profraw" "$binary" -runs=0 -timeout=30 -rss_limit_mb=8192 "$@" \
+    "${corpora[@]}" >"$dir/coverage-run.log" 2>&1 || {
+    tail -n 30 "$dir/coverage-run.log"
+    echo "fuzz.sh: the coverage run failed (an input crashes?)" >&2
+  }
+  llvm-profdata merge -sparse "$profdir"/*.profraw -o "$profdir/merged.profdata"
+  echo "fuzz.sh: line coverage of compiler/ reached by the corpus:"
+  llvm-cov report "$binary" -instr-profile="$profdir/merged.profdata" \
+    $(find "$root/compiler" -name '*.cpp' -o -name '*.h' | sort)
+  echo "fuzz.sh: line-by-line: llvm-cov show $binary -instr-profile=$profdir/merged.profdata $root/compiler/FILE"
+  exit 0
+fi
+
+corpus=build-fuzz/corpus/$target
+artifacts=build-fuzz/artifacts/$target
+mkdir -p "$corpus" "$artifacts"
+before=$(find "$artifacts" -type f | sort)
+log=build-fuzz/$target.log
+echo "fuzz.sh: fuzzing $target for $seconds s (corpus $corpus, log $log)"
+status=0
+"$binary" -dict=tests/fuzz/asthra.dict -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+  -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" "$corpus" "$seeds" >"$log" 2>&1 || status=$?
+
+stat() { sed -n "s/^stat::$1: *//p" "$log" | awk '{s += $1} END {print s + 0}'; }
+executions=$(stat number_of_executed_units)
+rate=$(stat average_exec_per_sec)
+echo "fuzz.sh: $target: $executions executions, $rate exec/s, $(find "$corpus" -type f | wc -l) inputs in the corpus," \
+  "peak RSS $(stat peak_rss_mb) MB"
+new=$(comm -13 <(echo "$before") <(find "$artifacts" -type f | sort) | sed '/^$/d' || true)
+if [[ -n $new ]]; then
+  echo "fuzz.sh: $target found:"
+  echo "$new" | sed 's/^/  /'
+  grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|asthra: internal compiler error)' "$log" | head -n 20 | sed 's/^/  /' || true
+  echo "fuzz.sh: replay with $binary FILE; full log in $log"
+  exit 1
+fi
+if ((status != 0)); then
+  tail -n 40 "$log"
+  echo "fuzz.sh: $target exited with status $status"
+  exit 1
+fi
