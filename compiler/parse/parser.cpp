@@ -276,8 +276,14 @@ class Parser {
       out.push_back(expect(Tok::Ident, "a type parameter name").text);
       std::vector<std::string> these;
       if (accept(Tok::Colon)) {
-        do these.push_back(expect(Tok::Ident, "a trait name").text);
-        while (accept(Tok::Plus));
+        do {
+          std::string trait = expect(Tok::Ident, "a trait name").text;
+          if (at(Tok::Dot) && peek().kind == Tok::Ident) {  // `pkg.Trait`
+            next();
+            trait += "." + next().text;
+          }
+          these.push_back(trait);
+        } while (accept(Tok::Plus));
       }
       if (bounds) bounds->push_back(std::move(these));
       if (!accept(Tok::Comma)) break;
@@ -1173,9 +1179,9 @@ class Parser {
     Span begin = cur().span;
     Token name = next();
     std::string text(tok_text(name));
-    // `pkg.Type { ... }`: a struct literal of an imported package's type.
-    if (name.kind == Tok::Ident && at(Tok::Dot) && peek().kind == Tok::Ident && peek(2).kind == Tok::LBrace &&
-        !no_struct_ && struct_literal_at(2)) {
+    // `pkg.Type { ... }` and `pkg.Type::f(...)`: an imported package's type.
+    if (name.kind == Tok::Ident && at(Tok::Dot) && peek().kind == Tok::Ident &&
+        ((peek(2).kind == Tok::LBrace && !no_struct_ && struct_literal_at(2)) || peek(2).kind == Tok::ColonColon)) {
       next();
       text += "." + next().text;
     }

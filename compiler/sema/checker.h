@@ -69,8 +69,10 @@ class Checker {
   Symbol* instantiate_method(const MethodTemplate& t, const Type* self);
   Symbol* lookup_method(const Type* t, const std::string& name);
   const Decl* generic_decl_of(const Type* t) const;
-  bool implements(const Type* t, const std::string& trait) const;
-  bool check_bounds(const std::vector<std::string>& generics,
+  bool implements(const Type* t, const TraitDecl* trait) const;
+  // A trait named in source (`Show`, `pkg.Show`), or null after reporting.
+  TraitDecl* find_trait(const std::string& name, Span span);
+  bool check_bounds(const Decl* owner, const std::vector<std::string>& generics,
                     const std::vector<std::vector<std::string>>& bounds, const Bindings& b, Span span);
   // Binds the type parameters in `pattern` so that it matches `actual`.
   void unify(const TypeExpr* pattern, const Type* actual, const std::vector<std::string>& generics, Bindings& out);
@@ -197,8 +199,7 @@ class Checker {
   // Methods by receiver: a Type* for concrete receivers, the generic Decl*
   // for every instance of a generic struct or enum.
   std::map<const void*, std::map<std::string, MethodTemplate>> methods_;
-  std::map<std::string, TraitDecl*> traits_;
-  std::set<std::pair<const void*, std::string>> trait_impls_;
+  std::set<std::pair<const void*, const TraitDecl*>> trait_impls_;
   std::vector<ImplDecl*> impls_;
   struct PendingBody {
     FnDecl* fn;

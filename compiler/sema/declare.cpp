@@ -275,12 +275,10 @@ void Checker::declare_module(Module* m) {
         break;
       case DeclKind::Trait: {
         auto* t = static_cast<TraitDecl*>(d);
-        if (traits_.count(t->name)) {
-          diags_.report(DiagCode::E0102, t->name_span, fmt::format("trait `{}` is defined more than once", t->name))
-              .note(traits_[t->name]->name_span, "first defined here");
-        } else {
-          traits_[t->name] = t;
-        }
+        Symbol* s = new_symbol(SymbolKind::Trait, t->name, t->name_span, nullptr);
+        s->trait = t;
+        s->is_pub = t->is_pub;
+        add(t->name, t->name_span, s);
         for (FnDecl* m2 : t->methods) decl_package_[m2] = pkg;
         break;
       }

@@ -210,6 +210,9 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
       diags_.report(DiagCode::E0123, e->span,
                     fmt::format("built-in function `{}` can only be called", e->name));
       return types_.error();
+    case SymbolKind::Trait:
+      diags_.report(DiagCode::E0123, e->span, fmt::format("`{}` is a trait, not a value", e->name));
+      return types_.error();
   }
   return types_.error();
 }
@@ -707,7 +710,7 @@ const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot
     return types_.error();
   }
   e->method = m;
-  if (!m->fn->is_pub) {
+  if (!m->is_pub) {
     auto it = decl_package_.find(m->fn);
     if (it != decl_package_.end() && it->second != cur_package_)
       diags_.report(DiagCode::E0129, f->field_span, fmt::format("method `{}` is private to package `{}`", f->field, it->second->name))
@@ -728,7 +731,7 @@ const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot
 }
 
 const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expected) {
-  Symbol* owner = p->owner->kind == TypeExprKind::Named ? lookup(p->owner->name) : nullptr;
+  Symbol* owner = p->owner->kind == TypeExprKind::Named ? lookup_path(p->owner->name, p->owner->span) : nullptr;
   const Type* self = nullptr;
   if (owner && owner->kind == SymbolKind::Type && owner->generic && p->owner->args.empty()) {
     // `Pair::new(1, 2)`: infer the instance from the arguments.

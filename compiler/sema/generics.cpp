@@ -96,23 +96,35 @@ const Decl* Checker::generic_decl_of(const Type* t) const {
   return nullptr;
 }
 
-bool Checker::implements(const Type* t, const std::string& trait) const {
+bool Checker::implements(const Type* t, const TraitDecl* trait) const {
   if (trait_impls_.count({t, trait})) return true;
   const Decl* g = generic_decl_of(t);
   return g && trait_impls_.count({g, trait});
 }
 
-bool Checker::check_bounds(const std::vector<std::string>& generics,
+TraitDecl* Checker::find_trait(const std::string& name, Span span) {
+  Symbol* s = lookup_path(name, span);
+  if (s && s->kind == SymbolKind::Trait) return s->trait;
+  if (s || name.find('.') == std::string::npos)
+    diags_.report(DiagCode::E0101, span, fmt::format("cannot find trait `{}`", name));
+  return nullptr;
+}
+
+bool Checker::check_bounds(const Decl* owner, const std::vector<std::string>& generics,
                            const std::vector<std::vector<std::string>>& bounds, const Bindings& b, Span span) {
   bool ok = true;
   for (size_t i = 0; i < generics.size() && i < bounds.size(); ++i) {
     auto it = b.find(generics[i]);
     if (it == b.end() || it->second->is_error()) continue;
     for (const std::string& trait : bounds[i]) {
-      if (!traits_.count(trait)) {
-        diags_.report(DiagCode::E0101, span, fmt::format("cannot find trait `{}`", trait));
+      TraitDecl* decl;
+      {
+        InPackage in(*this, owner);  // bounds name traits of the declaring package
+        decl = find_trait(trait, span);
+      }
+      if (!decl) {
         ok = false;
-      } else if (!implements(it->second, trait)) {
+      } else if (!implements(it->second, decl)) {
         diags_.report(DiagCode::E0124, span,
                       fmt::format("type `{}` does not implement trait `{}` (required by `{}: {}`)", it->second->name,
                                   trait, generics[i], trait))
@@ -153,7 +165,7 @@ const Type* Checker::instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, 
     display += (i ? ", " : "") + args[i]->name;
   }
   display += ">";
-  check_bounds(gens, d->generic_bounds, b, span);
+  check_bounds(d, gens, d->generic_bounds, b, span);
   InfoT& info = infos.emplace_back();
   info.name = display;
   info.c_name = mangle(display);
@@ -182,7 +194,7 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   display += ">";
   auto key = std::make_pair(static_cast<const FnDecl*>(g), args);
   if (auto it = fn_instances_.find(key); it != fn_instances_.end()) return it->second;
-  bool bounds_ok = check_bounds(g->generics, g->generic_bounds, b, span);
+  bool bounds_ok = check_bounds(g, g->generics, g->generic_bounds, b, span);
   FnDecl* f = clone_fn(prog_.generated, g);
   f->generics.clear();
   decl_package_[f] = decl_package_[g];
@@ -218,13 +230,21 @@ Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self) {
   Symbol* sym = new_symbol(SymbolKind::Fn, self->name + "::" + f->name, f->name_span, nullptr);
   sym->fn = f;
   sym->c_name = mangle(self->name + "_" + f->name);
+  // A trait's methods are as visible as the trait.
+  sym->is_pub = f->is_pub || !impl->trait_name.empty();
   f->symbol = sym;
   method_instances_[key] = sym;
   type_params_.push_back(b);
   resolve_signature(f);
   // The signature must be the trait's.
-  if (!impl->trait_name.empty() && !from_trait && traits_.count(impl->trait_name)) {
-    for (FnDecl* tm : traits_[impl->trait_name]->methods) {
+  TraitDecl* trait = nullptr;
+  if (!impl->trait_name.empty() && !from_trait) {
+    InPackage in(*this, impl);
+    Symbol* ts = lookup_path(impl->trait_name, impl->self_type->span);
+    if (ts && ts->kind == SymbolKind::Trait) trait = ts->trait;
+  }
+  if (trait) {
+    for (FnDecl* tm : trait->methods) {
       if (tm->name != f->name) continue;
       FnDecl* probe = clone_fn(prog_.generated, tm);
       decl_package_[probe] = decl_package_[tm];
@@ -305,12 +325,9 @@ void Checker::register_impl(ImplDecl* impl) {
     added.push_back(table[m->name]);
   }
   if (!impl->trait_name.empty()) {
-    auto it = traits_.find(impl->trait_name);
-    if (it == traits_.end()) {
-      diags_.report(DiagCode::E0101, st->span, fmt::format("cannot find trait `{}`", impl->trait_name));
-    } else {
-      TraitDecl* trait = it->second;
-      trait_impls_.insert({key, impl->trait_name});
+    TraitDecl* trait = find_trait(impl->trait_name, impl->span);
+    if (trait) {
+      trait_impls_.insert({key, trait});
       for (FnDecl* m : impl->methods) {
         bool declared = std::any_of(trait->methods.begin(), trait->methods.end(),
                                     [&](FnDecl* tm) { return tm->name == m->name; });

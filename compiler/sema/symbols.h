@@ -17,6 +17,7 @@ enum class SymbolKind {
   Package,    // `libc`, `Asthra_runtime`, an import alias
   Builtin,    // predeclared function (log, panic, len, ...)
   OwnershipConst,  // ownership_gc / ownership_c / ownership_pinned
+  Trait,
 };
 
 enum class Builtin {
@@ -40,6 +41,7 @@ struct Symbol {
   Decl* generic = nullptr;      // Fn, Type: a generic declaration (instantiated on use)
   const void* owner = nullptr;  // Local: the function or closure that declared it
   ConstDecl* const_decl = nullptr;
+  TraitDecl* trait = nullptr;   // Trait
   Builtin builtin = Builtin::None;
   int ownership_value = 0;      // OwnershipConst
   std::string package;          // Package: "libc", "Asthra_runtime" (predeclared ones)

@@ -15,9 +15,9 @@
  *
  * Invariants: the path allocates nothing (the heap may be what failed) and
  * takes no lock except, when not in a signal handler, stdout's own. A panic
- * while panicking (say, the flush faults) exits at once with 101; when two
- * threads panic together the first one wins and the others park, so
- * exactly one message is printed.
+ * while panicking (say, the flush faults) wipes secure memory and exits at
+ * once with 101; when two threads panic together the first one wins and
+ * the others park, so exactly one message is printed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,7 +38,16 @@ static atomic_int panicking;
 static _Thread_local volatile sig_atomic_t this_thread_panicking ASTHRA__TLS_IE;
 
 void asthra__panic_enter(void) {
-  if (this_thread_panicking) _exit(ASTHRA__PANIC_STATUS);
+  if (this_thread_panicking) {
+    /* A panic within the panic (say, the stdout flush faulted, which comes
+     * before the wipe): exit at once, but wipe first. The wipe runs once
+     * here, so a fault inside the wipe itself cannot loop. */
+    if (this_thread_panicking == 1) {
+      this_thread_panicking = 2;
+      asthra__secure_zero_all();
+    }
+    _exit(ASTHRA__PANIC_STATUS);
+  }
   this_thread_panicking = 1;
   int expected = 0;
   if (!atomic_compare_exchange_strong(&panicking, &expected, 1)) {

@@ -16,10 +16,10 @@
  *
  * and each ends like a panic: flush stdout, message on stderr, zero secure
  * memory, _exit(101). SIGFPE (only foreign C code can raise it; Asthra
- * division is checked) is reported the same way. SIGABRT, SIGTERM, SIGINT
- * and SIGHUP zero secure memory and then re-raise themselves with the
- * default action, so the process still dies "by the signal" as its parent
- * expects. A SIGSEGV sent with kill(2) (si_code <= 0) is treated the same
+ * division is checked) is reported the same way. SIGABRT, SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT, SIGPIPE and SIGALRM zero secure memory and then re-raise
+ * themselves with the default action, so the process still dies "by the
+ * signal" as its parent expects. A SIGSEGV sent with kill(2) (si_code <= 0) is treated the same
  * way: it is a request to die, not a fault.
  *
  * Stack overflow: the handler runs on an alternate signal stack (the
@@ -214,7 +214,11 @@ void asthra__os_install_signals(void) {
   sigaction(SIGBUS, &sa, NULL);
   sigaction(SIGFPE, &sa, NULL);
 
-  static const int term_signals[] = {SIGABRT, SIGTERM, SIGINT, SIGHUP};
+  /* Signals whose default action ends the process and that reach ordinary
+   * programs: a write to a closed pipe (`prog | head -1`), Ctrl-\, alarm(2).
+   * The collector's SIGPWR/SIGXCPU and profilers' SIGPROF are left alone. */
+  static const int term_signals[] = {SIGABRT, SIGTERM, SIGINT, SIGHUP,
+                                     SIGQUIT, SIGPIPE, SIGALRM};
   for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++) {
     struct sigaction cur;
     /* Leave signals the parent asked us to ignore (nohup, `trap '' INT`). */
