@@ -497,7 +497,7 @@ class FunctionEmitter {
         emit_into(e, "");
         return;
       case ExprKind::Call: {
-        std::string c = call(static_cast<CallExpr*>(e), true);
+        std::string c = call(static_cast<CallExpr*>(e));
         if (!c.empty()) line(c + ";");
         return;
       }
@@ -783,7 +783,7 @@ class FunctionEmitter {
         return binary_op(b->op, b->lhs->type, b->rhs->type, l, r, b->span);
       }
       case ExprKind::Call: {
-        std::string c = call(static_cast<CallExpr*>(e), false);
+        std::string c = call(static_cast<CallExpr*>(e));
         if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
           line(c + ";");
           return t->kind == TypeKind::Never ? "0" : "";
@@ -1094,10 +1094,8 @@ class FunctionEmitter {
     return fmt::format("(({}){{.tag = {}, .u = {{.v{} = {{{}}}}}}})", T.name(t), index, index, fields);
   }
 
-  // The C call expression for `e` (arguments hoisted as needed).  With
-  // `as_statement`, may return "" after emitting the work itself.
-  std::string call(CallExpr* e, bool as_statement) {
-    (void)as_statement;
+  // The C call expression for `e` (arguments hoisted as needed).
+  std::string call(CallExpr* e) {
     Expr* callee = e->callee;
     if (e->method) {  // a method, an associated function or a generic instance
       std::string args;

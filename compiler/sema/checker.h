@@ -111,7 +111,7 @@ class Checker {
   const Type* check_cast(CastExpr* e);
   const Type* check_struct_lit(StructLitExpr* e, const Type* expected);
   const Type* infer_generic_ctor(Expr* site, Symbol* type_sym, const std::string& variant, Span variant_span,
-                                 std::vector<Expr*>* args, const Type* expected);
+                                 std::vector<Expr*>* args);
   const Type* check_generic_call(CallExpr* e, Expr* callee, Symbol* s, const Type* expected);
   const Type* check_method_call(CallExpr* e, FieldExpr* f, const Type* object_type);
   const Type* check_path_call(CallExpr* e, PathExpr* p, const Type* expected);
@@ -119,7 +119,7 @@ class Checker {
   bool infer_args(const Decl* owner, const std::vector<TypeExpr*>& params, std::vector<Expr*>& args,
                   const std::vector<std::string>& generics, const TypeExpr* ret, const Type* expected, Bindings& b);
   void check_callbacks(CallExpr* e, const Type* ft);
-  const Type* check_closure(ClosureExpr* e, const Type* expected);
+  const Type* check_closure(ClosureExpr* e);
   const Type* check_array_lit(ArrayLitExpr* e, const Type* expected);
   const Type* check_array_repeat(ArrayRepeatExpr* e, const Type* expected);
   const Type* check_if(IfExpr* e, const Type* expected, bool want_value);

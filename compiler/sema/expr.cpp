@@ -425,7 +425,7 @@ const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span s
 }
 
 const Type* Checker::infer_generic_ctor(Expr* site, Symbol* type_sym, const std::string& variant, Span variant_span,
-                                        std::vector<Expr*>* args, const Type* expected) {
+                                        std::vector<Expr*>* args) {
   auto* ed = static_cast<EnumDecl*>(type_sym->generic);
   const VariantDecl* v = nullptr;
   for (const VariantDecl& vd : ed->variants)
@@ -467,14 +467,12 @@ const Type* Checker::infer_generic_ctor(Expr* site, Symbol* type_sym, const std:
   const VariantInfo& vi = types_.variants(t)[static_cast<size_t>(t->enm->variant_index(variant))];
   for (size_t i = 0; i < given && i < vi.payload.size(); ++i)
     if (!compatible((*args)[i]->type, vi.payload[i])) mismatch((*args)[i]->span, vi.payload[i], (*args)[i]->type, "variant payload");
-  (void)expected;
   return t;
 }
 
 const Type* Checker::check_variant_ctor(Expr* site, Symbol* type_sym, const Type* sum, const std::string& variant,
                                         Span variant_span, std::vector<Expr*>* args, const Type* expected) {
-  if (!sum && type_sym->generic) return infer_generic_ctor(site, type_sym, variant, variant_span, args, expected);
-  const std::string owner = sum ? sum->name : (expected && expected->kind == TypeKind::Result) ? "Result" : "";
+  if (!sum && type_sym->generic) return infer_generic_ctor(site, type_sym, variant, variant_span, args);
   if (sum && sum->is_error()) {
     if (args)
       for (Expr* a : *args) check(a, nullptr);
@@ -526,7 +524,6 @@ const Type* Checker::check_variant_ctor(Expr* site, Symbol* type_sym, const Type
     return sum;
   }
   for (size_t i = 0; i < given; ++i) expect_type((*args)[i], v.payload[i], "variant payload");
-  (void)owner;
   return sum;
 }
 
@@ -889,8 +886,7 @@ const Type* Checker::check_try(TryExpr* e) {
   return types_.error();
 }
 
-const Type* Checker::check_closure(ClosureExpr* e, const Type* expected) {
-  (void)expected;
+const Type* Checker::check_closure(ClosureExpr* e) {
   e->id = next_id_++;
   std::vector<const Type*> params;
   for (Param& p : e->params) {
@@ -1473,7 +1469,7 @@ const Type* Checker::check_inner(Expr* e, const Type* expected, bool want_value)
       diags_.report(DiagCode::E0901, e->span, "associated items (`Type::name`) are not supported yet");
       return types_.error();
     case ExprKind::Closure:
-      return check_closure(static_cast<ClosureExpr*>(e), expected);
+      return check_closure(static_cast<ClosureExpr*>(e));
     case ExprKind::Try:
       return check_try(static_cast<TryExpr*>(e));
     case ExprKind::Await: {

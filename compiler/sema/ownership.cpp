@@ -652,9 +652,8 @@ class OwnershipChecker {
       }
       case ExprKind::Unary: {
         auto* u = static_cast<UnaryExpr*>(e);
-        int id = value(u->operand);
+        value(u->operand);
         if (u->op == Tok::Amp) return fresh(e, MemZone::Gc, false, e->span, "`&` (the local moves to the GC heap)");
-        (void)id;
         return -1;
       }
       case ExprKind::Binary: {
