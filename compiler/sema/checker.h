@@ -103,7 +103,7 @@ class Checker {
   const Type* check_builtin_call(CallExpr* e, Builtin b, const Type* expected);
   const Type* check_args(CallExpr* e, const std::vector<const Type*>& params, const char* what);
   const Type* check_variant_ctor(Expr* site, Symbol* type_sym, const Type* sum, const std::string& variant,
-                                 Span variant_span, std::vector<Expr*>* args, const Type* expected);
+                                 Span variant_span, std::vector<Expr*>* args);
   const Type* sum_type_for(Symbol* type_sym, const Type* expected, Span span);
   const Type* check_field(FieldExpr* e, const Type* expected);
   const Type* check_index(IndexExpr* e);

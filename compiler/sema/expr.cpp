@@ -471,7 +471,7 @@ const Type* Checker::infer_generic_ctor(Expr* site, Symbol* type_sym, const std:
 }
 
 const Type* Checker::check_variant_ctor(Expr* site, Symbol* type_sym, const Type* sum, const std::string& variant,
-                                        Span variant_span, std::vector<Expr*>* args, const Type* expected) {
+                                        Span variant_span, std::vector<Expr*>* args) {
   if (!sum && type_sym->generic) return infer_generic_ctor(site, type_sym, variant, variant_span, args);
   if (sum && sum->is_error()) {
     if (args)
@@ -578,7 +578,7 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       if (Symbol* ts = package_member(inner); ts && ts->kind == SymbolKind::Type) {
         inner->symbol = ts;
         const Type* sum = sum_type_for(ts, expected, inner->span);
-        return check_variant_ctor(e, ts, sum, f->field, f->field_span, &e->args, expected);
+        return check_variant_ctor(e, ts, sum, f->field, f->field_span, &e->args);
       }
     }
     if (Symbol* m = package_member(f)) {  // `pkg.f(...)`
@@ -635,7 +635,7 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       if (os && os->kind == SymbolKind::Type) {
         on->symbol = os;
         const Type* sum = sum_type_for(os, expected, on->span);
-        return check_variant_ctor(e, os, sum, f->field, f->field_span, &e->args, expected);
+        return check_variant_ctor(e, os, sum, f->field, f->field_span, &e->args);
       }
     }
     // `value.name(...)`: a field holding a function, or a method.
@@ -1078,7 +1078,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
     if (Symbol* ts = package_member(inner); ts && ts->kind == SymbolKind::Type) {
       inner->symbol = ts;
       const Type* sum = sum_type_for(ts, expected, inner->span);
-      return check_variant_ctor(e, ts, sum, e->field, e->field_span, nullptr, expected);
+      return check_variant_ctor(e, ts, sum, e->field, e->field_span, nullptr);
     }
   }
   if (e->object->kind == ExprKind::Name) {
@@ -1087,7 +1087,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
     if (os && os->kind == SymbolKind::Type) {
       on->symbol = os;
       const Type* sum = sum_type_for(os, expected, on->span);
-      return check_variant_ctor(e, os, sum, e->field, e->field_span, nullptr, expected);
+      return check_variant_ctor(e, os, sum, e->field, e->field_span, nullptr);
     }
     if (os && os->kind == SymbolKind::Package) {
       on->symbol = os;
