@@ -43,6 +43,15 @@ std::string CTypes::name(const Type* t) {
   return n;
 }
 
+bool CTypes::is_nullable_pointer(const Type* t) {
+  return t->kind == TypeKind::Option && prog_.types.variants(t)[0].any_boxed();
+}
+
+std::string CTypes::variant_test(const Type* t, const std::string& v, size_t index) {
+  if (is_nullable_pointer(t)) return fmt::format("({}.u.v0 {} NULL)", v, index == 0 ? "!=" : "==");
+  return fmt::format("({}.tag == {})", v, index);
+}
+
 bool CTypes::has_pointers(const Type* t) {
   switch (t->kind) {
     case TypeKind::String: case TypeKind::Slice: case TypeKind::Ptr: case TypeKind::Func:
@@ -119,24 +128,32 @@ void CTypes::define(const Type* t, std::string& out) {
       return;
     }
     default: {  // Enum, Option, Result
+      // A variant with a recursive payload holds a pointer to a GC-managed
+      // struct of its whole payload (`struct N_vK`), defined after the enum.
       auto& variants = prog_.types.variants(t);
-      std::string unions;
+      std::string unions, boxed_payloads;
       for (size_t v = 0; v < variants.size(); ++v) {
         std::string fields;
         for (size_t i = 0; i < variants[v].payload.size(); ++i) {
           const Type* p = variants[v].payload[i];
           if (p->kind == TypeKind::Void) continue;
-          if (variants[v].boxed[i]) {
-            fields += fmt::format(" {}* f{};", name(p), i);  // the forward declaration suffices
-          } else {
-            define(p, out);
-            fields += fmt::format(" {} f{};", name(p), i);
-          }
+          if (!variants[v].any_boxed()) define(p, out);
+          fields += fmt::format(" {} f{};", name(p), i);
         }
-        if (!fields.empty()) unions += fmt::format(" struct {{{} }} v{};", fields, v);
+        if (fields.empty()) continue;
+        if (variants[v].any_boxed()) {
+          unions += fmt::format(" struct {}_v{}* v{};", n, v, v);
+          boxed_payloads += fmt::format("struct {}_v{} {{{} }};\n", n, v, fields);
+        } else {
+          unions += fmt::format(" struct {{{} }} v{};", fields, v);
+        }
       }
-      if (unions.empty()) out += fmt::format("struct {} {{ int32_t tag; }};\n", n);
+      if (is_nullable_pointer(t)) out += fmt::format("struct {} {{ struct {{{} }} u; }};\n", n, unions);
+      else if (unions.empty()) out += fmt::format("struct {} {{ int32_t tag; }};\n", n);
       else out += fmt::format("struct {} {{ int32_t tag; union {{{} }} u; }};\n", n, unions);
+      // The payload structs hold the enum by value: they go after every
+      // other definition.
+      boxed_payloads_ += boxed_payloads;
       return;
     }
   }
@@ -154,7 +171,7 @@ std::string CTypes::definitions() {
   for (const Type* t : all)
     if (t->kind == TypeKind::Func) define(t, out);
   for (const Type* t : all) define(t, out);
-  return forward + out;
+  return forward + out + boxed_payloads_;
 }
 
 }  // namespace asthra

@@ -19,6 +19,11 @@ class CTypes {
   // The runtime helper suffix for an integer type: i8 ... u64.
   static std::string int_suffix(const Type* t);
   static std::string field(const std::string& name) { return "f_" + name; }
+  // `Option<T>` whose `Some` payload is boxed (a recursive type) is a
+  // nullable pointer: no tag, `None` is null (as Rust does for Box).
+  bool is_nullable_pointer(const Type* t);
+  // A C condition: is sum-type value `v` the variant at `index`?
+  std::string variant_test(const Type* t, const std::string& v, size_t index);
   // Whether objects of this type may hold pointers the collector must see.
   bool has_pointers(const Type* t);
   // Forward declarations and definitions of every aggregate type in use.
@@ -29,6 +34,7 @@ class CTypes {
   Program& prog_;
   std::map<const Type*, std::string> names_;
   std::set<const Type*> defined_;
+  std::string boxed_payloads_;  // payload structs of recursive variants, emitted last
   int next_id_ = 0;
 };
 

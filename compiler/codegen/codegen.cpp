@@ -605,7 +605,7 @@ class FunctionEmitter {
         auto& variants = u_.prog.types.variants(t);
         size_t index = 0;
         while (variants[index].name != p->variant) ++index;
-        std::string c = fmt::format("({}.tag == {})", v, index);
+        std::string c = T.variant_test(t, v, index);
         for (size_t i = 0; i < p->subs.size(); ++i) {
           if (variants[index].payload[i]->kind == TypeKind::Void) continue;
           c = join_and(c, pattern_test(p->subs[i], payload_access(v, variants[index], index, i)));
@@ -623,8 +623,8 @@ class FunctionEmitter {
   }
 
   static std::string payload_access(const std::string& v, const VariantInfo& variant, size_t index, size_t field) {
-    std::string access = fmt::format("{}.u.v{}.f{}", v, index, field);
-    return variant.boxed[field] ? "(*" + access + ")" : access;
+    if (variant.any_boxed()) return fmt::format("{}.u.v{}->f{}", v, index, field);
+    return fmt::format("{}.u.v{}.f{}", v, index, field);
   }
 
   // Declares the bindings of a pattern already known to match `v`.
@@ -914,7 +914,7 @@ class FunctionEmitter {
     const Type* ot = e->operand->type;
     std::string v = pure(ot, expr(e->operand));
     auto& variants = u_.prog.types.variants(ot);
-    line(fmt::format("if ({}.tag == 1) {{", v));
+    line(fmt::format("if ({}) {{", T.variant_test(ot, v, 1)));
     ++indent_;
     std::vector<std::string> payload;
     if (ot->kind == TypeKind::Result && variants[1].payload[0]->kind != TypeKind::Void)
@@ -1079,18 +1079,22 @@ class FunctionEmitter {
     const VariantInfo& v = variants[index];
     std::string fields;
     for (size_t i = 0; i < v.payload.size() && i < args.size(); ++i) {
-      const Type* p = v.payload[i];
-      if (p->kind == TypeKind::Void) continue;
-      std::string value = args[i];
-      if (v.boxed[i]) {
-        std::string box = temp();
-        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(p), box, alloc_fn(p)));
-        line(fmt::format("*{} = {};", box, value));
-        value = box;
-      }
-      fields += fmt::format("{}.f{} = {}", fields.empty() ? "" : ", ", i, value);
+      if (v.payload[i]->kind == TypeKind::Void) continue;
+      fields += fmt::format("{}.f{} = {}", fields.empty() ? "" : ", ", i, args[i]);
     }
-    if (fields.empty()) return fmt::format("(({}){{.tag = {}}})", T.name(t), index);
+    bool nullable = T.is_nullable_pointer(t);
+    if (fields.empty()) {
+      if (nullable) return fmt::format("(({}){{.u = {{.v0 = NULL}}}})", T.name(t));
+      return fmt::format("(({}){{.tag = {}}})", T.name(t), index);
+    }
+    if (v.any_boxed()) {  // one GC object holds the whole payload
+      std::string box = temp();
+      std::string payload = fmt::format("struct {}_v{}", T.name(t), index);
+      line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", payload, box));
+      line(fmt::format("*{} = ({}){{{}}};", box, payload, fields));
+      if (nullable) return fmt::format("(({}){{.u = {{.v0 = {}}}}})", T.name(t), box);
+      return fmt::format("(({}){{.tag = {}, .u = {{.v{} = {}}}}})", T.name(t), index, index, box);
+    }
     return fmt::format("(({}){{.tag = {}, .u = {{.v{} = {{{}}}}}}})", T.name(t), index, index, fields);
   }
 

@@ -54,6 +54,13 @@ struct VariantInfo {
   // Payloads that contain the enum itself are stored as a pointer to a
   // GC-managed copy (language.md: recursive types).
   std::vector<bool> boxed;
+  // With any payload boxed, codegen boxes the variant's payload as a whole:
+  // one allocation per value (`Node(Tree, Tree)` is one object, not two).
+  bool any_boxed() const {
+    for (bool b : boxed)
+      if (b) return true;
+    return false;
+  }
 };
 
 struct EnumInfo {
