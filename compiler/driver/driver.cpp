@@ -222,7 +222,10 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   std::string exe = tmp.path() + "/program";
   const char* cc_env = std::getenv("CC");
   std::vector<std::string> cmd = split_words(cc_env && *cc_env ? cc_env : "cc");
-  for (const char* f : {"-std=gnu11", "-w", "-fno-strict-aliasing", "-fwrapv"}) cmd.push_back(f);
+  // -fstack-clash-protection: a frame larger than the guard page still
+  // touches it, so a stack overflow always faults (and panics).
+  for (const char* f : {"-std=gnu11", "-w", "-fno-strict-aliasing", "-fwrapv", "-fstack-clash-protection"})
+    cmd.push_back(f);
   if (options.release) {
     cmd.push_back("-O2");
   } else {

@@ -124,6 +124,18 @@ class ConstantTimeChecker {
     }
   }
 
+  // Calls whose callee is checked too (or cannot branch): `#[constant_time]`
+  // functions and methods, conversions, `len`.
+  static bool callee_is_constant_time(CallExpr* c) {
+    const Symbol* s = c->method;
+    if (!s && c->callee->kind == ExprKind::Name) s = static_cast<NameExpr*>(c->callee)->symbol;
+    if (!s && c->callee->kind == ExprKind::Field) s = static_cast<FieldExpr*>(c->callee)->symbol;
+    if (!s) return false;
+    if (s->kind == SymbolKind::Type) return s->type && s->type->kind != TypeKind::String;  // numeric conversion
+    if (s->kind == SymbolKind::Builtin) return s->builtin == Builtin::Len;
+    return s->fn && !s->fn->is_extern && is_constant_time(s->fn);
+  }
+
   void taint(const Symbol* local, Expr* value, Span where) {
     if (!local || secret_.count(local)) return;
     if (const Symbol* from = secret(value)) {
@@ -236,6 +248,9 @@ class ConstantTimeChecker {
       }
       case ExprKind::Binary: {
         auto* b = static_cast<BinaryExpr*>(e);
+        // `p + secret` is an address that depends on the secret.
+        if ((b->op == Tok::Plus || b->op == Tok::Minus) && b->type && b->type->kind == TypeKind::Ptr)
+          if (const Symbol* sec = secret(b->rhs)) violation(DiagCode::E0602, b->rhs->span, "this pointer offset", sec);
         if (b->op == Tok::AmpAmp || b->op == Tok::PipePipe) {
           if (const Symbol* sec = secret(b->lhs))
             violation(DiagCode::E0601, b->lhs->span, fmt::format("the short-circuit {}", tok_name(b->op)), sec);
@@ -273,6 +288,14 @@ class ConstantTimeChecker {
         auto* c = static_cast<CallExpr*>(e);
         if (c->callee->kind == ExprKind::Field) expr(static_cast<FieldExpr*>(c->callee)->object);
         for (Expr* a : c->args) expr(a);
+        // Code that is not itself checked may branch on what it is given.
+        if (!callee_is_constant_time(c)) {
+          for (Expr* a : c->args)
+            if (const Symbol* sec = secret(a)) {
+              violation(DiagCode::E0601, a->span, "an argument to a function that is not `#[constant_time]`", sec);
+              break;
+            }
+        }
         return;
       }
       case ExprKind::Block: block(static_cast<BlockExpr*>(e)); return;
