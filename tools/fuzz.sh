@@ -11,9 +11,10 @@
 # a temporary folder, and fuzzes for SECONDS with the dictionary
 # tests/fuzz/asthra.dict.  What the campaign discovers accumulates in
 # build-fuzz/corpus/TARGET/ across runs; crash, leak, timeout and OOM inputs
-# go to build-fuzz/artifacts/TARGET/.  It prints the executions, the rate,
-# the corpus size and every new artifact, and exits 1 if there is one.
-# Extra flags go to libFuzzer (e.g. -jobs=2 -workers=2, -max_len=4096).
+# go to build-fuzz/artifacts/TARGET/, and after one the campaign goes on
+# until SECONDS are used.  It prints the executions, the rate, the corpus
+# size and every new artifact, and exits 1 if there is one.  Extra flags go
+# to libFuzzer (e.g. -max_len=4096, -only_ascii=1).
 # Replay an artifact with: build-fuzz/fuzz/TARGET FILE
 #
 # --coverage builds build-fuzz-cov/ (source coverage, no sanitizers), runs
@@ -126,22 +127,42 @@ artifacts=build-fuzz/artifacts/$target
 mkdir -p "$corpus" "$artifacts"
 before=$(find "$artifacts" -type f | sort)
 log=build-fuzz/$target.log
+: >"$log"
 echo "fuzz.sh: fuzzing $target for $seconds s (corpus $corpus, log $log)"
-status=0
-"$binary" -dict=tests/fuzz/asthra.dict -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" "$corpus" "$seeds" >"$log" 2>&1 || status=$?
 
-stat() { sed -n "s/^stat::$1: *//p" "$log" | awk '{s += $1} END {print s + 0}'; }
+# libFuzzer stops at the first crash; the campaign goes on until SECONDS are
+# used (a crash input is saved, not added to the corpus, so the next round
+# looks elsewhere), and the statistics of every round are added up.
+started=$SECONDS
+rounds=0
+status=0
+while ((SECONDS - started < seconds)); do
+  rounds=$((rounds + 1))
+  round_log=$log.round
+  status=0
+  "$binary" -dict=tests/fuzz/asthra.dict -max_total_time=$((seconds - (SECONDS - started))) -timeout=20 \
+    -rss_limit_mb=4096 -max_len=16384 -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" \
+    "$corpus" "$seeds" >"$round_log" 2>&1 || status=$?
+  cat "$round_log" >>"$log"
+  rm -f "$round_log"
+  ((status == 0)) && break
+  # Anything but a crash/leak/timeout input (e.g. a bad flag) ends it.
+  [[ -z $(comm -13 <(echo "$before") <(find "$artifacts" -type f | sort) | sed '/^$/d') ]] && break
+done
+elapsed=$((SECONDS - started))
+
+stat() { sed -n "s/^stat::$1: *//p" "$log" | awk -v op="$2" '{s += $1; if ($1 > m) m = $1} END {print (op == "max" ? m : s) + 0}'; }
 executions=$(stat number_of_executed_units)
-rate=$(stat average_exec_per_sec)
-echo "fuzz.sh: $target: $executions executions, $rate exec/s, $(find "$corpus" -type f | wc -l) inputs in the corpus," \
-  "peak RSS $(stat peak_rss_mb) MB"
+echo "fuzz.sh: $target: $executions executions in ${elapsed} s ($((executions / (elapsed > 0 ? elapsed : 1))) exec/s)," \
+  "$rounds round(s), $(find "$corpus" -type f | wc -l) inputs in the corpus, peak RSS $(stat peak_rss_mb max) MB"
 new=$(comm -13 <(echo "$before") <(find "$artifacts" -type f | sort) | sed '/^$/d' || true)
 if [[ -n $new ]]; then
   echo "fuzz.sh: $target found:"
   echo "$new" | sed 's/^/  /'
-  grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|asthra: internal compiler error)' "$log" | head -n 20 | sed 's/^/  /' || true
-  echo "fuzz.sh: replay with $binary FILE; full log in $log"
+  grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|asthra: internal compiler error|.*fuzz target exited)' "$log" \
+    | sort | uniq -c | sort -rn | head -n 20 | sed 's/^/  /' || true
+  echo "fuzz.sh: replay with $binary FILE; minimise with $binary -minimize_crash=1 -runs=10000 FILE;" \
+    "full log in $log"
   exit 1
 fi
 if ((status != 0)); then

@@ -78,21 +78,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint32_t hash = 2166136261u;
   for (size_t i = 0; i < size; ++i) hash = (hash ^ data[i]) * 16777619u;
 
-  asthra::fuzz::BigStack::run([&] {
-    asthra::SourceManager sm;
-    asthra::Diagnostics diags(sm);
-    asthra::Program program;
-    asthra::LoadedProgram loaded;
-    if (!asthra::load_program({path}, ASTHRA_FUZZ_STDLIB_DIR, sm, diags, program, loaded)) return;
-    bool ok = loaded.recoverable && asthra::analyze(program, diags) && diags.error_count() == 0;
-    asthra::fuzz::render(diags);
-    if (!ok) return;
-    asthra::CodegenOptions options;
-    options.release = (hash & 1) != 0;
-    options.bounds_checks = (hash & 2) == 0;
-    std::string c = asthra::generate_c(program, sm, options);
-    if (c.empty()) std::abort();
-  });
+  asthra::SourceManager sm;
+  asthra::Diagnostics diags(sm);
+  asthra::Program program;
+  asthra::LoadedProgram loaded;
+  if (!asthra::load_program({path}, ASTHRA_FUZZ_STDLIB_DIR, sm, diags, program, loaded)) return 0;
+  bool ok = loaded.recoverable && asthra::analyze(program, diags) && diags.error_count() == 0;
+  asthra::fuzz::print_diagnostics(diags, size % 2 == 0);
+  if (!ok) return 0;
+  asthra::CodegenOptions options;
+  options.release = (hash & 1) != 0;
+  options.bounds_checks = (hash & 2) == 0;
+  std::string c = asthra::generate_c(program, sm, options);
+  if (c.empty()) std::abort();
   return 0;
 }
 

@@ -1,11 +1,5 @@
-// What the libFuzzer targets share: running a phase on a big stack, as the
-// `asthra` command does, rendering diagnostics, and a token-level mutator.
-//
-// The phases recurse over the tree and rely on the 512 MiB thread stack that
-// tools/asthra_main.cpp gives them (docs/design/compiler.md, "Limits"); a
-// target that ran them on libFuzzer's 8 MiB main stack would report stack
-// overflows the real compiler can never have.  One worker thread with that
-// stack is started once and runs every input.
+// What the libFuzzer targets share: rendering diagnostics and a token-level
+// mutator (fuzz_main.cpp gives them the compiler's 512 MiB stack).
 //
 // The token mutator keeps most inputs lexically valid, so they reach the
 // parser and sema instead of dying in the lexer: it lexes the input with the
@@ -14,16 +8,11 @@
 // fragments and the input's own identifiers), or splices token ranges of two
 // inputs.  Half of the mutations are still libFuzzer's byte-level ones.
 #pragma once
-#include <pthread.h>
-
 #include <algorithm>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
+#include <cstdio>
 #include <cstring>
-#include <functional>
-#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -35,55 +24,11 @@ extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
 namespace asthra::fuzz {
 
-// Runs jobs one at a time on a thread with a 512 MiB stack.
-class BigStack {
- public:
-  static void run(const std::function<void()>& job) {
-    static BigStack instance;
-    instance.submit(job);
-  }
-
- private:
-  BigStack() {
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, size_t{512} << 20);
-    if (pthread_create(&thread_, &attr, &BigStack::loop, this) != 0) std::abort();
-    pthread_attr_destroy(&attr);
-  }
-  void submit(const std::function<void()>& job) {
-    std::unique_lock<std::mutex> lock(mu_);
-    job_ = &job;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return job_ == nullptr; });
-  }
-  static void* loop(void* self_ptr) {
-    auto* self = static_cast<BigStack*>(self_ptr);
-    std::unique_lock<std::mutex> lock(self->mu_);
-    while (true) {
-      self->cv_.wait(lock, [&] { return self->job_ != nullptr; });
-      (*self->job_)();
-      self->job_ = nullptr;
-      self->cv_.notify_all();
-    }
-    return nullptr;
-  }
-
-  pthread_t thread_{};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  const std::function<void()>* job_ = nullptr;
-};
-
-// Formats every diagnostic, with and without colour, so the renderer (line
-// table, carets under odd bytes) is exercised too; returns the total length.
-inline size_t render(const Diagnostics& diags) {
-  size_t n = 0;
-  for (const Diagnostic& d : diags.all()) {
-    n += diags.format(d, false).size();
-    n += diags.format(d, true).size();
-  }
-  return n;
+// Prints the diagnostics as the driver does (sorted, capped, with or
+// without colour) to /dev/null, so the renderer sees the same odd bytes.
+inline void print_diagnostics(Diagnostics& diags, bool color) {
+  static std::FILE* devnull = std::fopen("/dev/null", "w");
+  diags.print(devnull ? devnull : stderr, color);
 }
 
 // --- token-level mutation ---------------------------------------------------
