@@ -36,8 +36,9 @@ std::string CTypes::name(const Type* t) {
   }
   auto it = names_.find(t);
   if (it != names_.end()) return it->second;
-  const char* prefix = t->kind == TypeKind::Array ? "as_arr" : t->kind == TypeKind::Tuple ? "as_tup"
-                     : t->kind == TypeKind::Func ? "as_fn" : t->kind == TypeKind::Option ? "as_opt" : "as_res";
+  // `at_` names are the compiler's: user names all start with `as_`/`ap_`.
+  const char* prefix = t->kind == TypeKind::Array ? "at_arr" : t->kind == TypeKind::Tuple ? "at_tup"
+                     : t->kind == TypeKind::Func ? "at_fn" : t->kind == TypeKind::Option ? "at_opt" : "at_res";
   std::string n = fmt::format("{}{}", prefix, next_id_++);
   names_[t] = n;
   return n;

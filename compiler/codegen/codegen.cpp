@@ -74,7 +74,7 @@ struct Unit {
   std::set<const FnDecl*> value_wrappers;
   std::string function_value(const FnDecl* f, const Type* ft, CTypes& T) {
     value_wrappers.insert(f);
-    return fmt::format("(({}){{as_fv_{}, NULL}})", T.name(ft), fn_name(f));
+    return fmt::format("(({}){{ac_fv_{}, NULL}})", T.name(ft), fn_name(f));
   }
   std::string value_wrapper(const FnDecl* f) {
     const Type* ft = f->symbol->type;
@@ -84,7 +84,7 @@ struct Unit {
       args += fmt::format("{}a{}", i ? ", " : "", i);
     }
     bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
-    return fmt::format("static {} as_fv_{}(void* env{}) {{\n  (void)env;\n  {}{}({});\n}}\n", ctypes.name(ft->elem),
+    return fmt::format("static {} ac_fv_{}(void* env{}) {{\n  (void)env;\n  {}{}({});\n}}\n", ctypes.name(ft->elem),
                        fn_name(f), params, returns ? "return " : "", fn_name(f), args);
   }
 
@@ -94,7 +94,7 @@ struct Unit {
   std::string c_callback(const FnDecl* f) {
     if (f->is_extern) return fn_name(f);
     trampolines.insert(f);
-    return "as_cb_" + fn_name(f).substr(3);
+    return "ac_cb_" + fn_name(f);
   }
   std::string trampoline(const FnDecl* f) {
     const Type* ft = f->symbol->type;
@@ -104,8 +104,8 @@ struct Unit {
       args += fmt::format("{}a{}", i ? ", " : "", i);
     }
     bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
-    return fmt::format("static {} as_cb_{}({}) {{\n  asthra_thread_attach();\n  {}{}({});\n}}\n",
-                       ctypes.name(ft->elem), fn_name(f).substr(3), params.empty() ? "void" : params,
+    return fmt::format("static {} ac_cb_{}({}) {{\n  asthra_thread_attach();\n  {}{}({});\n}}\n",
+                       ctypes.name(ft->elem), fn_name(f), params.empty() ? "void" : params,
                        returns ? "return " : "", fn_name(f), args);
   }
 };
@@ -313,7 +313,7 @@ class FunctionEmitter {
       task_name = "<function value>";
     }
     args.insert(args.end(), call->args.begin(), call->args.end());
-    std::string st = fmt::format("struct as_spawn_{}", sp->id);
+    std::string st = fmt::format("struct ac_spawn_{}", sp->id);
     std::string fields;
     if (has_result) fields += fmt::format(" {} result;", T.name(r));
     if (target.empty()) fields += fmt::format(" {} fnv;", T.name(call->callee->type));
@@ -325,7 +325,7 @@ class FunctionEmitter {
     if (fields.empty()) fields = " char unused_;";
     u_.closure_decls += fmt::format("{} {{{} }};\n", st, fields);
     std::string callee_c = target.empty() ? "s->fnv.code" : target;
-    u_.closure_defs += fmt::format("static void as_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  {2}{3}({4});\n}}\n",
+    u_.closure_defs += fmt::format("static void ac_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  {2}{3}({4});\n}}\n",
                                    sp->id, st, has_result ? "s->result = " : "", callee_c, call_args);
     std::string d = temp();
     line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", st, d));
@@ -338,7 +338,7 @@ class FunctionEmitter {
       line(fmt::format("{}->a{} = {};", d, i, v));
     }
     std::string h = temp();
-    line(fmt::format("asthra_handle {} = asthra_spawn(as_spawn_{}_run, {}, {}, {});", h, sp->id, d,
+    line(fmt::format("asthra_handle {} = asthra_spawn(ac_spawn_{}_run, {}, {}, {});", h, sp->id, d,
                      Unit::c_string(task_name), u_.loc(sp->span)));
     if (sp->symbol) names_[sp->symbol] = h;
     else line(fmt::format("(void){};", h));
@@ -891,8 +891,8 @@ class FunctionEmitter {
   // the value pairs that function with a GC copy of the captured locals.
   std::string closure(ClosureExpr* c) {
     const Type* ft = c->type;
-    std::string env_type = fmt::format("struct as_env_{}", c->id);
-    std::string code = fmt::format("as_closure_{}", c->id);
+    std::string env_type = fmt::format("struct ac_env_{}", c->id);
+    std::string code = fmt::format("ac_closure_{}", c->id);
     std::string fields;
     for (Symbol* s : c->captures) fields += fmt::format(" {} c_{}_{};", T.name(s->type), s->name, s->id);
     if (fields.empty()) fields = " char unused_;";

@@ -36,6 +36,7 @@ class Parser {
     }
     while (!at(Tok::Eof)) {
       size_t before = pos_;
+      if (cur().at_line_start && starts_declaration(cur().kind)) quiet_ = false;
       try {
         if (Decl* d = parse_top_level()) module_->decls.push_back(d);
       } catch (SyntaxError&) {
@@ -72,7 +73,7 @@ class Parser {
   // the file) the lexer's error says it all; the parser stays quiet.
   bool after_malformed() const { return prev().malformed || cur().malformed; }
   [[noreturn]] void fail(DiagCode code, Span span, std::string msg, std::string help = {}) {
-    if (!after_malformed()) {
+    if (!after_malformed() && !quiet_) {
       auto d = diags_.report(code, span, std::move(msg));
       if (!help.empty()) d.help(std::move(help));
     }
@@ -93,7 +94,7 @@ class Parser {
   void expect_semi() {
     if (accept(Tok::Semi)) return;
     if (cur().at_line_start || at(Tok::Eof) || at(Tok::RBrace)) {
-      if (after_malformed()) return;
+      if (after_malformed() || quiet_) return;
       Span end = prev().span;
       end.begin = end.end;
       diags_.report(DiagCode::E0011, end, "expected `;` at the end of this statement")
@@ -108,15 +109,25 @@ class Parser {
     explicit DepthGuard(Parser& parser) : p(parser) {
       if (++p.depth_ > kMaxNesting) {
         p.depth_ = 0;  // report once, then unwind
-        p.fail(DiagCode::E0015, p.cur().span,
-               fmt::format("expression or block nested more than {} levels deep", kMaxNesting),
-               "split it into smaller functions or intermediate `let` bindings");
+        Span at = p.cur().span;
+        p.diags_.report(DiagCode::E0015, at, fmt::format("expression or block nested more than {} levels deep", kMaxNesting))
+            .help("split it into smaller functions or intermediate `let` bindings");
+        // The rest of this declaration cannot be parsed sensibly: stay
+        // quiet until the next one.
+        p.quiet_ = true;
+        throw SyntaxError{};
       }
     }
     ~DepthGuard() {
       if (p.depth_ > 0) --p.depth_;
     }
   };
+
+  static bool starts_declaration(Tok k) {
+    return k == Tok::KwFn || k == Tok::KwStruct || k == Tok::KwEnum || k == Tok::KwExtern || k == Tok::KwConst ||
+           k == Tok::KwImpl || k == Tok::KwTrait || k == Tok::KwPub || k == Tok::KwPriv || k == Tok::KwImport ||
+           k == Tok::HashBracket;
+  }
 
   // Skip to the start of the next top-level declaration.
   void sync_top_level() {
@@ -130,11 +141,7 @@ class Parser {
         if (--depth <= 0) return;
         continue;
       }
-      if (depth <= 0 && cur().at_line_start &&
-          (k == Tok::KwFn || k == Tok::KwStruct || k == Tok::KwEnum || k == Tok::KwExtern ||
-           k == Tok::KwConst || k == Tok::KwImpl || k == Tok::KwTrait || k == Tok::KwPub ||
-           k == Tok::KwPriv || k == Tok::KwImport || k == Tok::HashBracket))
-        return;
+      if (depth <= 0 && cur().at_line_start && starts_declaration(k)) return;
       next();
     }
   }
@@ -931,6 +938,7 @@ class Parser {
   }
 
   std::vector<Expr*> parse_call_args() {
+    DepthGuard guard(*this);  // `f(g(h(...)))` nests like parentheses
     std::vector<Expr*> args;
     next();  // (
     if (at(Tok::KwNone) && peek().kind == Tok::RParen) {
@@ -1228,6 +1236,7 @@ class Parser {
 
   // StructLiteral <- Name TypeArgs? '{' (FieldInit (',' FieldInit)* ','?)? '}'
   Expr* parse_struct_literal(TypeExpr* te, Span begin) {
+    DepthGuard guard(*this);
     auto* s = module_->arena.make<StructLitExpr>();
     s->type_expr = te;
     expect(Tok::LBrace);
@@ -1283,6 +1292,7 @@ class Parser {
           arm.body = parse_block(false);
           accept(Tok::Comma);
         } else {
+          DepthGuard guard(*this);  // `A => match ... { B => match ...` nests
           arm.body = parse_expr();
           if (!accept(Tok::Comma) && !at(Tok::RBrace)) {
             if (at(Tok::Semi)) {
@@ -1424,6 +1434,7 @@ class Parser {
   std::unique_ptr<Module> module_;
   int depth_ = 0;
   bool no_struct_ = false;
+  bool quiet_ = false;  // after a nesting overflow, until the next declaration
 };
 
 }  // namespace

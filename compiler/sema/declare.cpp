@@ -208,7 +208,7 @@ void Checker::declare_nominal(DeclT* decl, std::deque<InfoT>& infos, const Packa
   } else {
     InfoT& info = infos.emplace_back();
     info.name = qualified(pkg, decl->name);
-    info.c_name = "as_" + pkg->c_prefix + decl->name;
+    info.c_name = (pkg->is_entry ? "as_" : "ap_") + pkg->c_prefix + decl->name;
     info.decl = decl;
     const Type* t = make_nominal_type(&info);
     prog_.nominal_types.push_back(t);
@@ -249,7 +249,11 @@ void Checker::declare_module(Module* m) {
           s->generic = f;  // instantiated on use
         } else {
           f->symbol = s;
-          s->c_name = (f->is_extern ? "asthra_ext_" : "as_") + prefix + f->name;
+          // C names by origin, so no two can meet: `as_NAME` in the entry
+          // package, `ap_<pkg><n>_NAME` in imported ones, and a private
+          // `asthra_ext`/`asthra_extp` name for foreign functions.
+          s->c_name = (f->is_extern ? (pkg->is_entry ? "asthra_ext_" : "asthra_extp_") : (pkg->is_entry ? "as_" : "ap_")) +
+                      prefix + f->name;
         }
         add(f->name, f->name_span, s);
         break;

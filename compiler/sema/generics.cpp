@@ -23,7 +23,7 @@
 namespace asthra {
 
 std::string Checker::mangle(const std::string& base) {
-  std::string out = "as_";
+  std::string out = "ag_";  // instances: user names start with `as_`/`ap_`
   for (char c : base) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return out + "_" + std::to_string(next_mangle_++);
 }

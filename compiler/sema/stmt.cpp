@@ -131,6 +131,10 @@ bool Checker::check_stmt(Stmt* s) {
       return false;
     case StmtKind::Return: {
       auto* r = static_cast<ReturnStmt*>(s);
+      if (!cur_ret_) {  // e.g. in a constant's initialiser (E0118 there)
+        if (r->value) check(r->value, nullptr);
+        return true;
+      }
       if (r->value) {
         if (cur_ret_->kind == TypeKind::Void) {
           const Type* t = check(r->value, nullptr);
