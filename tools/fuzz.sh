@@ -53,7 +53,7 @@ if ! command -v clang++ >/dev/null; then
   echo "fuzz.sh: clang++ is not installed" >&2
   exit 1
 fi
-if ! clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null | grep -q /; then
+if ! clang++ -print-file-name=libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | grep -q /; then
   echo "fuzz.sh: libFuzzer (libclang-rt-*-dev) is not installed" >&2
   exit 1
 fi
@@ -84,13 +84,15 @@ fi
 binary=$dir/fuzz/$target
 
 # Seeds, copied afresh: the golden programs, examples, stdlib and a few
-# generated programs (valid ones that reach codegen).
+# generated programs (valid ones that reach codegen).  Not the regression
+# tests: while the bug one records is open, a crashing seed would stop every
+# campaign before it starts.
 seeds=$(mktemp -d "${TMPDIR:-/tmp}/asthra-fuzz-seeds.XXXXXX")
 trap 'rm -rf "$seeds"' EXIT
 while IFS= read -r -d '' f; do
   name=${f//\//_}
   cp "$f" "$seeds/$name"
-done < <(find tests/programs examples stdlib -name '*.asthra' -print0)
+done < <(find tests/programs examples stdlib -name '*.asthra' -not -path 'tests/programs/regressions/*' -print0)
 if [[ -x tools/gen_random_program.py ]]; then
   for seed in $(seq 1 20); do
     python3 tools/gen_random_program.py "$seed" >"$seeds/generated_$seed.asthra" 2>/dev/null || rm -f "$seeds/generated_$seed.asthra"
@@ -109,11 +111,24 @@ if ((coverage)); then
     [[ -d build-fuzz/corpus/$t ]] && corpora+=("build-fuzz/corpus/$t")
   done
   echo "fuzz.sh: running $target over ${corpora[*]}"
-  LLVM_PROFILE_FILE="$profdir/%p.profraw" "$binary" -runs=0 -timeout=30 -rss_limit_mb=8192 "$@" \
-    "${corpora[@]}" >"$dir/coverage-run.log" 2>&1 || {
-    tail -n 30 "$dir/coverage-run.log"
-    echo "fuzz.sh: the coverage run failed (an input crashes?)" >&2
+  # In batches, so that an input that crashes loses only its batch's profile;
+  # a failed batch is run again one input at a time.
+  mapfile -t inputs < <(find "${corpora[@]}" -type f)
+  : >"$dir/coverage-run.log"
+  crashed=0
+  run_inputs() {
+    LLVM_PROFILE_FILE="$profdir/%p.profraw" "$binary" -timeout=30 -rss_limit_mb=8192 \
+      -artifact_prefix="$profdir/" "$@" >>"$dir/coverage-run.log" 2>&1
   }
+  for ((i = 0; i < ${#inputs[@]}; i += 300)); do
+    batch=("${inputs[@]:i:300}")
+    run_inputs "${batch[@]}" && continue
+    for f in "${batch[@]}"; do
+      [[ -f $f ]] || continue  # a running campaign replaced it
+      run_inputs "$f" || { crashed=$((crashed + 1)); echo "fuzz.sh: crashes (its coverage is lost): $f"; }
+    done
+  done
+  echo "fuzz.sh: ran ${#inputs[@]} inputs ($crashed crashed)"
   llvm-profdata merge -sparse "$profdir"/*.profraw -o "$profdir/merged.profdata"
   echo "fuzz.sh: line coverage of compiler/ reached by the corpus:"
   llvm-cov report "$binary" -instr-profile="$profdir/merged.profdata" \
@@ -126,7 +141,8 @@ corpus=build-fuzz/corpus/$target
 artifacts=build-fuzz/artifacts/$target
 mkdir -p "$corpus" "$artifacts"
 before=$(find "$artifacts" -type f | sort)
-log=build-fuzz/$target.log
+mkdir -p build-fuzz/logs
+log=build-fuzz/logs/$target-$(date +%Y%m%d-%H%M%S)-$$.log
 : >"$log"
 echo "fuzz.sh: fuzzing $target for $seconds s (corpus $corpus, log $log)"
 
@@ -138,6 +154,7 @@ rounds=0
 status=0
 while ((SECONDS - started < seconds)); do
   rounds=$((rounds + 1))
+  round_before=$(find "$artifacts" -type f | sort)
   round_log=$log.round
   status=0
   "$binary" -dict=tests/fuzz/asthra.dict -max_total_time=$((seconds - (SECONDS - started))) -timeout=20 \
@@ -146,8 +163,9 @@ while ((SECONDS - started < seconds)); do
   cat "$round_log" >>"$log"
   rm -f "$round_log"
   ((status == 0)) && break
-  # Anything but a crash/leak/timeout input (e.g. a bad flag) ends it.
-  [[ -z $(comm -13 <(echo "$before") <(find "$artifacts" -type f | sort) | sed '/^$/d') ]] && break
+  # Anything but a new crash/leak/timeout input (a bad flag, a crash on a
+  # seed that was found before) ends it.
+  [[ -z $(comm -13 <(echo "$round_before") <(find "$artifacts" -type f | sort) | sed '/^$/d') ]] && break
 done
 elapsed=$((SECONDS - started))
 

@@ -23,7 +23,7 @@ struct Unit {
   CTypes ctypes;
   std::string locations;                       // static asthra_loc table
   std::map<std::pair<uint32_t, uint32_t>, std::string> location_names;
-  std::set<const FnDecl*> used_libc;
+  std::map<std::string, const FnDecl*> used_libc;  // by name: the output is deterministic
 
   Unit(Program& p, const SourceManager& s, const CodegenOptions& o)
       : prog(p), sources(s), options(o), ctypes(p),
@@ -37,7 +37,8 @@ struct Unit {
     const SourceFile& f = sources.file(span.file);
     LineCol lc = f.line_col(span.begin);
     std::string n = fmt::format("asthra_loc_{}", location_names.size());
-    locations += fmt::format("static const asthra_loc {} = {{{}, {}, {}}};\n", n, c_string(f.path()), lc.line, lc.col);
+    locations += fmt::format("static const asthra_loc {} __attribute__((unused)) = {{{}, {}, {}}};\n", n,
+                             c_string(f.path()), lc.line, lc.col);
     location_names[key] = n;
     return "&" + n;
   }
@@ -71,9 +72,9 @@ struct Unit {
   std::string closure_decls, closure_defs;  // environments, closure functions
 
   // A top-level function as a value: code that ignores the environment.
-  std::set<const FnDecl*> value_wrappers;
+  std::map<std::string, const FnDecl*> value_wrappers;
   std::string function_value(const FnDecl* f, const Type* ft, CTypes& T) {
-    value_wrappers.insert(f);
+    value_wrappers.emplace(fn_name(f), f);
     return fmt::format("(({}){{ac_fv_{}, NULL}})", T.name(ft), fn_name(f));
   }
   std::string value_wrapper(const FnDecl* f) {
@@ -90,10 +91,10 @@ struct Unit {
 
   // A function passed to C is entered through a trampoline that first
   // attaches a foreign calling thread to the runtime.
-  std::set<const FnDecl*> trampolines;
+  std::map<std::string, const FnDecl*> trampolines;
   std::string c_callback(const FnDecl* f) {
     if (f->is_extern) return fn_name(f);
-    trampolines.insert(f);
+    trampolines.emplace(fn_name(f), f);
     return "ac_cb_" + fn_name(f);
   }
   std::string trampoline(const FnDecl* f) {
@@ -141,12 +142,13 @@ class FunctionEmitter {
         names_[s] = "(*" + cname + ")";
       } else {
         plist += fmt::format("{}{} {}", plist.empty() ? "" : ", ", ctype, cname);
+        prologue += fmt::format("  (void){};\n", cname);
         names_[s] = cname;
       }
     }
     if (plist.empty()) plist = "void";
     ret_ = ft->elem;
-    std::string sig = fmt::format("static {}{}{} {}({})", ret_->kind == TypeKind::Never ? "_Noreturn " : "",
+    std::string sig = fmt::format("static __attribute__((unused)) {}{}{} {}({})", ret_->kind == TypeKind::Never ? "_Noreturn " : "",
                                   constant_time_ || volatile_ ? "__attribute__((noinline)) " : "", T.name(ret_),
                                   c_name, plist);
     prototype_ = sig + ";\n";
@@ -325,7 +327,7 @@ class FunctionEmitter {
     if (fields.empty()) fields = " char unused_;";
     u_.closure_decls += fmt::format("{} {{{} }};\n", st, fields);
     std::string callee_c = target.empty() ? "s->fnv.code" : target;
-    u_.closure_defs += fmt::format("static void ac_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  {2}{3}({4});\n}}\n",
+    u_.closure_defs += fmt::format("static void ac_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  (void)s;\n  {2}{3}({4});\n}}\n",
                                    sp->id, st, has_result ? "s->result = " : "", callee_c, call_args);
     std::string d = temp();
     line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", st, d));
@@ -513,49 +515,54 @@ class FunctionEmitter {
   // Evaluates a block-like expression, assigning its value to `target`
   // (empty: discard it).
   void emit_into(Expr* e, const std::string& target) {
-    auto assign_value = [&](Expr* value) {
-      if (value->kind == ExprKind::Block || value->kind == ExprKind::If || value->kind == ExprKind::Match) {
-        emit_into(value, target);
-      } else if (target.empty() || value->type->kind == TypeKind::Never || value->type->kind == TypeKind::Void) {
-        discard(value);
-      } else {
-        std::string v = expr(value);
-        line(fmt::format("{} = {};", target, v));
-      }
-    };
     switch (e->kind) {
-      case ExprKind::Block: {
-        auto* b = static_cast<BlockExpr*>(e);
+      case ExprKind::Block:
         line("{");
         ++indent_;
-        emit_block_stmts(b);
-        if (b->tail) assign_value(b->tail);
+        emit_contents_into(static_cast<BlockExpr*>(e), target);
         --indent_;
         line("}");
         return;
-      }
       case ExprKind::If: {
+        // An `else if` chain stays flat (`} else if (c) {`) when a condition
+        // needs no statements of its own: C compilers limit nesting depth.
         auto* i = static_cast<IfExpr*>(e);
-        if (i->let_pattern) {
-          std::string scrut = pure(i->cond->type, expr(i->cond));
-          line(fmt::format("if ({}) {{", cond(pattern_test(i->let_pattern, scrut))));
+        open_if(i, "");
+        int nested = 0;  // `else { if` levels opened for conditions with statements
+        while (true) {
           ++indent_;
-          pattern_bind(i->let_pattern, scrut);
-        } else {
-          std::string c = expr(i->cond);
-          line(fmt::format("if ({}) {{", cond(c)));
-          ++indent_;
-        }
-        emit_into(i->then_block, target);
-        --indent_;
-        if (i->else_branch) {
-          line("} else {");
-          ++indent_;
-          assign_value(i->else_branch);
+          emit_contents_into(i->then_block, target);
           --indent_;
+          Expr* next = i->else_branch;
+          if (next && next->kind == ExprKind::If && !static_cast<IfExpr*>(next)->let_pattern) {
+            auto* elif = static_cast<IfExpr*>(next);
+            std::string saved = std::move(out_);
+            out_.clear();
+            std::string c = expr(elif->cond);
+            std::string hoisted = std::move(out_);
+            out_ = std::move(saved);
+            if (hoisted.empty()) {
+              line(fmt::format("}} else if ({}) {{", cond(c)));
+            } else {
+              line("} else {");
+              out_ += hoisted;
+              line(fmt::format("if ({}) {{", cond(c)));
+              ++nested;
+            }
+            i = elif;
+            continue;
+          }
+          if (next) {
+            line("} else {");
+            ++indent_;
+            if (next->kind == ExprKind::Block) emit_contents_into(static_cast<BlockExpr*>(next), target);
+            else emit_value_into(next, target);
+            --indent_;
+          }
+          line("}");
+          for (; nested > 0; --nested) line("}");
+          return;
         }
-        line("}");
-        return;
       }
       case ExprKind::Match: {
         auto* m = static_cast<MatchExpr*>(e);
@@ -565,7 +572,8 @@ class FunctionEmitter {
           line(fmt::format("{}if ({}) {{", a == 0 ? "" : "} else ", cond(pattern_test(arm.pattern, scrut))));
           ++indent_;
           pattern_bind(arm.pattern, scrut);
-          assign_value(arm.body);
+          if (arm.body->kind == ExprKind::Block) emit_contents_into(static_cast<BlockExpr*>(arm.body), target);
+          else emit_value_into(arm.body, target);
           --indent_;
         }
         line(fmt::format("{}{{", m->arms.empty() ? "" : "} else "));
@@ -574,7 +582,39 @@ class FunctionEmitter {
         return;
       }
       default:
-        assign_value(e);
+        emit_value_into(e, target);
+    }
+  }
+
+  // `if (cond) {` for an `if` or `if let` (binding the pattern inside).
+  void open_if(IfExpr* i, const char* prefix) {
+    if (i->let_pattern) {
+      std::string scrut = pure(i->cond->type, expr(i->cond));
+      line(fmt::format("{}if ({}) {{", prefix, cond(pattern_test(i->let_pattern, scrut))));
+      ++indent_;
+      pattern_bind(i->let_pattern, scrut);
+      --indent_;
+    } else {
+      std::string c = expr(i->cond);
+      line(fmt::format("{}if ({}) {{", prefix, cond(c)));
+    }
+  }
+
+  // A block's statements and value in the current C block (its scope is the
+  // enclosing C braces, which `if`/`match` lowering provides).
+  void emit_contents_into(BlockExpr* b, const std::string& target) {
+    emit_block_stmts(b);
+    if (b->tail) emit_value_into(b->tail, target);
+  }
+
+  void emit_value_into(Expr* value, const std::string& target) {
+    if (value->kind == ExprKind::Block || value->kind == ExprKind::If || value->kind == ExprKind::Match) {
+      emit_into(value, target);
+    } else if (target.empty() || value->type->kind == TypeKind::Never || value->type->kind == TypeKind::Void) {
+      discard(value);
+    } else {
+      std::string v = expr(value);
+      line(fmt::format("{} = {};", target, v));
     }
   }
 
@@ -754,7 +794,21 @@ class FunctionEmitter {
     }
   }
 
+  // C compilers limit how deeply parentheses nest (clang: 256), and a long
+  // Asthra operator chain nests one call per operator: every so many levels
+  // the value goes into a temporary.
   std::string expr(Expr* e) {
+    ++expr_depth_;
+    std::string v = expr_inner(e);
+    --expr_depth_;
+    const Type* t = e->type;
+    if (expr_depth_ > 0 && expr_depth_ % 32 == 0 && !v.empty() && t->kind != TypeKind::Void &&
+        t->kind != TypeKind::Never)
+      v = hoist(t, v);
+    return v;
+  }
+
+  std::string expr_inner(Expr* e) {
     const Type* t = e->type;
     switch (e->kind) {
       case ExprKind::IntLit:
@@ -795,7 +849,7 @@ class FunctionEmitter {
         if (f->symbol) {  // `libc.name`, `pkg.name` as a value
           Symbol* s = f->symbol;
           if (s->kind == SymbolKind::Const) return "(" + expr(s->const_decl->value) + ")";
-          if (u_.libc_decls.count(s->fn)) u_.used_libc.insert(s->fn);
+          if (u_.libc_decls.count(s->fn)) u_.used_libc.emplace(s->fn->name, s->fn);
           return u_.function_value(s->fn, s->type, T);
         }
         if (t->is_sum() && names_type(f->object)) return variant_value(t, f->field, {});
@@ -914,7 +968,7 @@ class FunctionEmitter {
     const Type* ot = e->operand->type;
     std::string v = pure(ot, expr(e->operand));
     auto& variants = u_.prog.types.variants(ot);
-    line(fmt::format("if ({}) {{", T.variant_test(ot, v, 1)));
+    line(fmt::format("if ({}) {{", cond(T.variant_test(ot, v, 1))));
     ++indent_;
     std::vector<std::string> payload;
     if (ot->kind == TypeKind::Result && variants[1].payload[0]->kind != TypeKind::Void)
@@ -1117,7 +1171,7 @@ class FunctionEmitter {
     if (callee->kind == ExprKind::Field) {
       auto* f = static_cast<FieldExpr*>(callee);
       if (f->symbol) {  // `libc.name(...)`, `pkg.name(...)`
-        if (u_.libc_decls.count(f->symbol->fn)) u_.used_libc.insert(f->symbol->fn);
+        if (u_.libc_decls.count(f->symbol->fn)) u_.used_libc.emplace(f->symbol->fn->name, f->symbol->fn);
         return direct_call(u_.fn_name(f->symbol->fn), e);
       }
       if (names_type(f->object)) {
@@ -1263,6 +1317,7 @@ class FunctionEmitter {
   std::string env_prologue_;  // closures: binds `env`
   bool constant_time_ = false;
   bool volatile_ = false;
+  int expr_depth_ = 0;
   int indent_ = 0;
   int next_temp_ = 0;
   const Type* ret_ = nullptr;
@@ -1294,10 +1349,10 @@ std::string generate_c(Program& program, const SourceManager& sources, const Cod
   out += "#include <asthra/runtime.h>\n#include <math.h>\n\n";
   out += u.ctypes.definitions() + "\n";
   for (FnDecl* f : program.externs) out += extern_declaration(u, f);
-  for (const FnDecl* f : u.used_libc) out += extern_declaration(u, f);
+  for (const auto& [name, f] : u.used_libc) out += extern_declaration(u, f);
   std::string trampolines;
-  for (const FnDecl* f : u.trampolines) trampolines += u.trampoline(f);
-  for (const FnDecl* f : u.value_wrappers) trampolines += u.value_wrapper(f);
+  for (const auto& [name, f] : u.trampolines) trampolines += u.trampoline(f);
+  for (const auto& [name, f] : u.value_wrappers) trampolines += u.value_wrapper(f);
   out += "\n" + u.locations + "\n" + prototypes + "\n" + u.closure_decls + "\n" + trampolines + "\n" +
          u.closure_defs + bodies;
   out += "int main(int argc, char **argv) {\n  asthra_rt_init(argc, argv);\n";

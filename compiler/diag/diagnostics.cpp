@@ -12,6 +12,7 @@ const DiagInfo kInfos[] = {
 #undef ASTHRA_DIAG
 };
 constexpr size_t kMaxPrinted = 200;
+constexpr size_t kMaxKept = 10000;
 }  // namespace
 
 const DiagInfo& diag_info(DiagCode code) { return kInfos[static_cast<size_t>(code)]; }
@@ -22,6 +23,8 @@ DiagBuilder Diagnostics::report(DiagCode code, Span span, std::string message) {
   } else {
     ++warnings_;
   }
+  // Hostile input can produce millions: keep what can be shown, count the rest.
+  if (diags_.size() >= kMaxKept) return DiagBuilder(nullptr);
   diags_.push_back(Diagnostic{code, span, std::move(message), {}, {}});
   return DiagBuilder(&diags_.back());
 }

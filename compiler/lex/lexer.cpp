@@ -255,11 +255,18 @@ class Lexer {
     pos_ = begin;
     uint32_t cp = check_utf8_and_advance();
     if (cp != 0 && cp != 0xFFFD) {
+      // A run of the same stray character is one mistake, one diagnostic.
+      size_t run_end = pos_;
+      while (run_end < src_.size() && src_.compare(run_end, pos_ - begin, src_, begin, pos_ - begin) == 0)
+        run_end += pos_ - begin;
+      size_t count = (run_end - begin) / (pos_ - begin);
+      pos_ = run_end;
       std::string shown;
       if (cp >= 0x20 && cp != 0x7F) append_utf8(shown, cp);
+      std::string what = shown.empty() ? fmt::format("U+{:04X}", cp) : fmt::format("`{}`", shown);
       error(DiagCode::E0001, begin, pos_,
-            shown.empty() ? fmt::format("unexpected character U+{:04X}", cp)
-                          : fmt::format("unexpected character `{}`", shown));
+            count == 1 ? fmt::format("unexpected character {}", what)
+                       : fmt::format("unexpected character {} ({} times in a row)", what, count));
     }
   }
 

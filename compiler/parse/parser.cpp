@@ -129,6 +129,14 @@ class Parser {
            k == Tok::HashBracket;
   }
 
+  // Left-deep chains (`a + b + ...`, `x.f().g()...`, `else if ...`) are
+  // built without recursion here, but later phases recurse over them.
+  void check_chain(int length, const char* what) {
+    if (length <= kMaxChain) return;
+    fail(DiagCode::E0015, cur().span, fmt::format("more than {} {} in one chain", kMaxChain, what),
+         "split it with intermediate `let` bindings or functions");
+  }
+
   // Skip to the start of the next top-level declaration.
   void sync_top_level() {
     module_->lost_declarations = true;
@@ -862,11 +870,7 @@ class Parser {
       Tok op = binary_op_here();
       int prec = precedence(op);
       if (prec == 0 || prec <= min_prec) break;
-      if (++chain > kMaxChain) {
-        fail(DiagCode::E0015, cur().span,
-             fmt::format("more than {} operators in one expression", kMaxChain),
-             "split it with intermediate `let` bindings");
-      }
+      check_chain(++chain, "operators");
       next();
       if (op == Tok::Shr) next();
       Expr* rhs = parse_binary(prec);
@@ -883,7 +887,9 @@ class Parser {
   // Cast <- Unary ('as' Type)*
   Expr* parse_cast() {
     Expr* e = parse_unary();
+    int chain = 0;
     while (at(Tok::KwAs)) {
+      check_chain(++chain, "`as` casts");
       next();
       auto* c = module_->arena.make<CastExpr>();
       c->operand = e;
@@ -955,7 +961,9 @@ class Parser {
 
   // Postfix <- Primary ('(' Args ')' / '.' (Ident / Int) / '[' Expr ']' / '[' Expr? ':' Expr? ']')*
   Expr* parse_postfix(Expr* e) {
+    int chain = 0;
     while (true) {
+      if (at(Tok::LParen) || at(Tok::Dot) || at(Tok::LBracket)) check_chain(++chain, "calls, fields and indexes");
       if (at(Tok::LParen)) {
         auto* c = module_->arena.make<CallExpr>();
         c->callee = e;
@@ -1257,7 +1265,8 @@ class Parser {
   }
 
   // IfExpr <- 'if' ('let' Pattern '=')? Expr Block ('else' (IfExpr / Block))?
-  Expr* parse_if() {
+  Expr* parse_if(int chain = 0) {
+    check_chain(chain, "`else if` branches");
     Span begin = next().span;
     auto* e = module_->arena.make<IfExpr>();
     if (accept(Tok::KwLet)) {
@@ -1268,7 +1277,7 @@ class Parser {
     if (!at(Tok::LBrace)) unexpected("`{` to start the `if` body");
     e->then_block = parse_block(false);
     if (accept(Tok::KwElse)) {
-      if (at(Tok::KwIf)) e->else_branch = parse_if();
+      if (at(Tok::KwIf)) e->else_branch = parse_if(chain + 1);
       else if (at(Tok::LBrace)) e->else_branch = parse_block(false);
       else unexpected("`{` or `if` after `else`");
     }

@@ -4,6 +4,7 @@
 // contains itself by value; recursive enum payloads are boxed).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <set>
@@ -570,31 +571,47 @@ void Checker::check_const(ConstDecl* c) {
 // A struct, array or tuple that contains itself by value would be infinitely
 // large (a recursive enum payload is boxed and breaks the cycle).
 void Checker::check_infinite_size() {
-  for (const Type* t : prog_.nominal_types) {
-    if (t->kind != TypeKind::Struct) continue;
-    std::set<const Type*> visiting;
-    std::function<bool(const Type*)> reaches = [&](const Type* u) -> bool {
-      if (u == t) return true;
-      if (!visiting.insert(u).second) return false;
-      if (u->kind == TypeKind::Struct)
-        for (const FieldInfo& f : u->strukt->fields)
-          if (reaches(f.type)) return true;
-      if (u->kind == TypeKind::Array) return reaches(u->elem);
-      if (u->kind == TypeKind::Tuple)
-        for (const Type* e : u->elems)
-          if (reaches(e)) return true;
-      return false;
-    };
+  // One depth-first walk over "contains by value" (struct fields, through
+  // arrays and tuples): a field that leads back to a struct still on the
+  // walk's path closes a cycle.  Linear in the number of fields.
+  std::map<const Type*, int> state;  // 1: on the path, 2: done
+  std::function<void(const Type*, std::vector<const Type*>&)> structs_in =
+      [&](const Type* u, std::vector<const Type*>& out) {
+        if (u->kind == TypeKind::Struct) out.push_back(u);
+        else if (u->kind == TypeKind::Array) structs_in(u->elem, out);
+        else if (u->kind == TypeKind::Tuple)
+          for (const Type* e : u->elems) structs_in(e, out);
+      };
+  // The fields being explored, one per struct on the path: a cycle is
+  // reported at the field through which its first struct was left.
+  std::vector<std::pair<const Type*, FieldInfo*>> path;
+  std::function<void(const Type*)> visit = [&](const Type* t) {
+    state[t] = 1;
+    path.emplace_back(t, nullptr);
     for (FieldInfo& f : t->strukt->fields) {
-      visiting.clear();
-      if (reaches(f.type)) {
-        diags_.report(DiagCode::E0119, f.span,
-                      fmt::format("struct `{}` contains itself through field `{}`", t->name, f.name))
-            .help("hold it through an `Option<...>`, an enum payload, a slice or a pointer");
-        f.type = types_.error();
+      path.back().second = &f;
+      std::vector<const Type*> inner;
+      structs_in(f.type, inner);
+      for (const Type* s : inner) {
+        if (state[s] == 1) {
+          auto entry = std::find_if(path.begin(), path.end(), [&](const auto& p) { return p.first == s; });
+          FieldInfo* at = entry->second;
+          if (!at->type->is_error()) {
+            diags_.report(DiagCode::E0119, at->span,
+                          fmt::format("struct `{}` contains itself through field `{}`", s->name, at->name))
+                .help("hold it through an `Option<...>`, an enum payload, a slice or a pointer");
+            at->type = types_.error();
+          }
+          break;
+        }
+        if (state[s] == 0) visit(s);
       }
     }
-  }
+    path.pop_back();
+    state[t] = 2;
+  };
+  for (const Type* t : prog_.nominal_types)
+    if (t->kind == TypeKind::Struct && state[t] == 0) visit(t);
 }
 
 // Marks the enum payloads that contain their own enum by value: those are

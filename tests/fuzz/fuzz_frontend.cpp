@@ -7,18 +7,23 @@
 // syntax errors make checking pointless, and codegen runs when sema reported
 // no error.  Codegen's options (debug or release, bounds checks on or off)
 // come from a hash of the input, so one corpus covers all four lowerings.
+// An input that reaches codegen is compiled twice and must give the same C
+// (up to the order of lines, unless ASTHRA_FUZZ_EXACT=1).
 // An internal compiler error (ASTHRA_CHECK) exits with status 3, which
 // libFuzzer reports as a crash: codegen must accept whatever sema accepted.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compiler/codegen/codegen.h"
 #include "compiler/diag/diagnostics.h"
@@ -45,6 +50,35 @@ bool names_pseudo_files(std::string_view text) {
   for (const char* bad : {"/proc", "/sys", "/dev"})
     if (text.find(bad) != std::string_view::npos) return true;
   return false;
+}
+
+std::vector<std::string_view> sorted_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+// The driver's path through the phases (compiler/driver/driver.cpp): load,
+// check unless the syntax errors make it pointless, print the diagnostics,
+// generate C if there was no error.  Returns the C, or nothing.
+std::optional<std::string> compile(const std::string& path, const asthra::CodegenOptions& options, bool color) {
+  asthra::SourceManager sm;
+  asthra::Diagnostics diags(sm);
+  asthra::Program program;
+  asthra::LoadedProgram loaded;
+  if (!asthra::load_program({path}, ASTHRA_FUZZ_STDLIB_DIR, sm, diags, program, loaded)) return std::nullopt;
+  bool ok = loaded.recoverable && asthra::analyze(program, diags) && diags.error_count() == 0;
+  asthra::fuzz::print_diagnostics(diags, color);
+  if (!ok) return std::nullopt;
+  std::string c = asthra::generate_c(program, sm, options);
+  if (c.empty()) std::abort();
+  return c;
 }
 
 }  // namespace
@@ -77,20 +111,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   uint32_t hash = 2166136261u;
   for (size_t i = 0; i < size; ++i) hash = (hash ^ data[i]) * 16777619u;
-
-  asthra::SourceManager sm;
-  asthra::Diagnostics diags(sm);
-  asthra::Program program;
-  asthra::LoadedProgram loaded;
-  if (!asthra::load_program({path}, ASTHRA_FUZZ_STDLIB_DIR, sm, diags, program, loaded)) return 0;
-  bool ok = loaded.recoverable && asthra::analyze(program, diags) && diags.error_count() == 0;
-  asthra::fuzz::print_diagnostics(diags, size % 2 == 0);
-  if (!ok) return 0;
   asthra::CodegenOptions options;
   options.release = (hash & 1) != 0;
   options.bounds_checks = (hash & 2) == 0;
-  std::string c = asthra::generate_c(program, sm, options);
-  if (c.empty()) std::abort();
+
+  std::optional<std::string> c = compile(path, options, size % 2 == 0);
+  if (!c) return 0;
+  // The same input must give the same C: nothing may depend on state left
+  // over from a previous compile, or on addresses.  By default the two are
+  // compared as sets of lines, so declarations emitted in pointer order (a
+  // known, harmless nondeterminism) pass; ASTHRA_FUZZ_EXACT=1 compares bytes.
+  std::optional<std::string> again = compile(path, options, false);
+  static const bool exact = std::getenv("ASTHRA_FUZZ_EXACT") && *std::getenv("ASTHRA_FUZZ_EXACT") == '1';
+  if (!again || (exact ? *again != *c : sorted_lines(*again) != sorted_lines(*c))) {
+    size_t at = 0;
+    while (again && at < c->size() && at < again->size() && (*c)[at] == (*again)[at]) ++at;
+    std::fprintf(stderr, "fuzz_frontend: compiling the same input twice gave different C (from byte %zu)\n", at);
+    std::abort();
+  }
   return 0;
 }
 
