@@ -169,7 +169,7 @@ while ((SECONDS - started < seconds)); do
 done
 elapsed=$((SECONDS - started))
 
-stat() { sed -n "s/^stat::$1: *//p" "$log" | awk -v op="$2" '{s += $1; if ($1 > m) m = $1} END {print (op == "max" ? m : s) + 0}'; }
+stat() { sed -n "s/^stat::$1: *//p" "$log" | awk -v op="${2:-sum}" '{s += $1; if ($1 > m) m = $1} END {print (op == "max" ? m : s) + 0}'; }
 executions=$(stat number_of_executed_units)
 echo "fuzz.sh: $target: $executions executions in ${elapsed} s ($((executions / (elapsed > 0 ? elapsed : 1))) exec/s)," \
   "$rounds round(s), $(find "$corpus" -type f | wc -l) inputs in the corpus, peak RSS $(stat peak_rss_mb max) MB"
