@@ -161,6 +161,9 @@ class Exhaustiveness {
         return r;
       }
       case PatternKind::Tuple:
+        // A tuple pattern of the wrong length was already E0204; count it as
+        // a wildcard so that one mistake gives one diagnostic.
+        if (head->subs.size() != arity) return Row(arity, nullptr);
         return Row(head->subs.begin(), head->subs.end());
       case PatternKind::Struct: {
         Row r(arity, nullptr);
