@@ -175,4 +175,103 @@ std::string CTypes::definitions() {
   return forward + out + boxed_payloads_;
 }
 
+// Layout words (runtime.h, "Layouts") mark the 8-byte words of an object
+// that may hold a pointer.  The compiler lists the members that do, as C
+// member designators (`u.v1.f0.ptr`, `a[2].f_next`), and the C compiler turns
+// them into word indices with offsetof: the type definitions above stay the
+// only place that decides where a field lies.  Members of different variants
+// may share a word, which is then a pointer word.  A type wider than
+// ASTHRA_GC_MAX_PERIOD words is scanned conservatively; so is one with more
+// than kMaxLayoutMembers pointer members (many pointers make it that wide
+// anyway, but for unions), which also bounds the work on large arrays.
+namespace {
+constexpr size_t kMaxLayoutMembers = 256;
+}
+
+// Appends the designators of the pointer members of `t`, which lies at
+// member `prefix` of the allocated object (empty: it is the object); false
+// once there are too many.
+bool CTypes::pointer_members(const Type* t, const std::string& prefix, std::vector<std::string>& out) {
+  auto member = [&](const std::string& m) { return prefix.empty() ? m : prefix + "." + m; };
+  auto add = [&](const std::string& m) {
+    out.push_back(m);
+    return out.size() <= kMaxLayoutMembers;
+  };
+  switch (t->kind) {
+    case TypeKind::String: case TypeKind::Slice:
+      return add(member("ptr"));
+    case TypeKind::Ptr:
+      return add(prefix);
+    case TypeKind::Handle:
+      return add(member("task")) && add(member("data"));
+    case TypeKind::Func:  // code pointers are no GC references, but pointers all the same
+      return add(member("code")) && add(member("env"));
+    case TypeKind::Array:
+      if (!has_pointers(t->elem)) return true;
+      for (uint64_t i = 0; i < t->count; ++i)
+        if (!pointer_members(t->elem, member(fmt::format("a[{}]", i)), out)) return false;
+      return true;
+    case TypeKind::Tuple:
+      for (size_t i = 0; i < t->elems.size(); ++i)
+        if (!pointer_members(t->elems[i], member(fmt::format("f{}", i)), out)) return false;
+      return true;
+    case TypeKind::Struct:
+      for (const FieldInfo& f : t->strukt->fields)
+        if (!pointer_members(f.type, member(t->strukt->decl ? field(f.name) : f.name), out)) return false;
+      return true;
+    case TypeKind::Enum: case TypeKind::Option: case TypeKind::Result: {
+      auto& variants = prog_.types.variants(t);
+      for (size_t v = 0; v < variants.size(); ++v) {
+        if (variants[v].any_boxed()) {  // the payload is a GC object of its own
+          if (!add(member(fmt::format("u.v{}", v)))) return false;
+          continue;
+        }
+        for (size_t i = 0; i < variants[v].payload.size(); ++i)
+          if (!pointer_members(variants[v].payload[i], member(fmt::format("u.v{}.f{}", v, i)), out)) return false;
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+std::string CTypes::define_layout(const std::string& c_type, const std::vector<std::string>& members, bool complete) {
+  std::string n = "ac_layout_" + (c_type.rfind("struct ", 0) == 0 ? c_type.substr(7) : c_type);
+  layout_names_[c_type] = n;
+  if (layouts_.empty())  // `& 63`: no shift overflows, even in the branch a wide type does not take
+    layouts_ = "#define ac_gc_word(T, m) ((uint64_t)1 << ((offsetof(T, m) / 8) & 63))\n";
+  if (!complete) {
+    layouts_ += fmt::format("#define {} ASTHRA_GC_CONSERVATIVE\n", n);
+    return n;
+  }
+  std::string bits;
+  for (const std::string& m : members) bits += fmt::format("{}ac_gc_word({}, {})", bits.empty() ? "" : " | ", c_type, m);
+  layouts_ += fmt::format(
+      "#define {0} (sizeof({1}) / 8 > ASTHRA_GC_MAX_PERIOD ? ASTHRA_GC_CONSERVATIVE \\\n"
+      "  : ASTHRA_GC_LAYOUT(sizeof({1}) / 8, {2}))\n",
+      n, c_type, bits);
+  return n;
+}
+
+std::string CTypes::layout(const Type* t) {
+  if (!has_pointers(t)) return "0";
+  if (t->kind == TypeKind::Ptr) return "ASTHRA_GC_LAYOUT(1, 1)";
+  std::string c_type = name(t);
+  if (auto it = layout_names_.find(c_type); it != layout_names_.end()) return it->second;
+  std::vector<std::string> members;
+  bool complete = pointer_members(t, "", members);
+  return define_layout(c_type, members, complete);
+}
+
+std::string CTypes::layout(const std::string& c_type, const Fields& fields) {
+  if (auto it = layout_names_.find(c_type); it != layout_names_.end()) return it->second;
+  std::vector<std::string> members;
+  bool complete = true;
+  for (const auto& [member, t] : fields)
+    if (complete) complete = pointer_members(t, member, members);
+  if (complete && members.empty()) return "0";
+  return define_layout(c_type, members, complete);
+}
+
 }  // namespace asthra

@@ -71,6 +71,22 @@ struct Unit {
 
   std::string closure_decls, closure_defs;  // environments, closure functions
 
+  // Foreign code runs outside the collector's reach (runtime.h,
+  // asthra_enter_native): a collection goes on without waiting for it.  The
+  // runtime's own functions that stdlib declares `extern` (`asthra_...`) are
+  // no foreign code: they allocate, and mark where they block themselves.
+  static bool enters_native(const FnDecl* f) { return f->is_extern && f->name.rfind("asthra_", 0) != 0; }
+  // The statements of a foreign call `call` whose arguments are evaluated
+  // already (they may allocate): nothing but the call itself runs between
+  // entering and leaving native code.  `assign` ("T r = ", "s->result = " or
+  // "") takes the value; a call that never returns only enters.
+  static std::string native_statements(const std::string& indent, const std::string& assign, const std::string& call,
+                                 bool returns) {
+    std::string out = fmt::format("{0}asthra_enter_native();\n{0}{1}{2};\n", indent, assign, call);
+    if (returns) out += indent + "asthra_leave_native();\n";
+    return out;
+  }
+
   // A top-level function as a value: code that ignores the environment.
   std::map<std::string, const FnDecl*> value_wrappers;
   std::string function_value(const FnDecl* f, const Type* ft, CTypes& T) {
@@ -84,13 +100,22 @@ struct Unit {
       params += fmt::format(", {} a{}", ctypes.name(ft->elems[i]), i);
       args += fmt::format("{}a{}", i ? ", " : "", i);
     }
-    bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
-    return fmt::format("static {} ac_fv_{}(void* env{}) {{\n  (void)env;\n  {}{}({});\n}}\n", ctypes.name(ft->elem),
-                       fn_name(f), params, returns ? "return " : "", fn_name(f), args);
+    bool never = ft->elem->kind == TypeKind::Never;
+    bool returns = ft->elem->kind != TypeKind::Void && !never;
+    std::string call = fmt::format("{}({})", fn_name(f), args), body;
+    if (enters_native(f)) {
+      body = native_statements("  ", returns ? ctypes.name(ft->elem) + " r = " : "", call, !never);
+      if (returns) body += "  return r;\n";
+    } else {
+      body = fmt::format("  {}{};\n", returns ? "return " : "", call);
+    }
+    return fmt::format("static {} ac_fv_{}(void* env{}) {{\n  (void)env;\n{}}}\n", ctypes.name(ft->elem), fn_name(f),
+                       params, body);
   }
 
   // A function passed to C is entered through a trampoline that first
-  // attaches a foreign calling thread to the runtime.
+  // attaches a foreign calling thread to the runtime, and leaves native code
+  // for the call if C was called from Asthra (asthra_callback_enter).
   std::map<std::string, const FnDecl*> trampolines;
   std::string c_callback(const FnDecl* f) {
     if (f->is_extern) return fn_name(f);
@@ -105,9 +130,11 @@ struct Unit {
       args += fmt::format("{}a{}", i ? ", " : "", i);
     }
     bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
-    return fmt::format("static {} ac_cb_{}({}) {{\n  asthra_thread_attach();\n  {}{}({});\n}}\n",
+    std::string call = fmt::format("{}({})", fn_name(f), args);
+    return fmt::format("static {} ac_cb_{}({}) {{\n  asthra_thread_attach();\n"
+                       "  int ac_native = asthra_callback_enter();\n  {}{};\n  asthra_callback_exit(ac_native);\n{}}}\n",
                        ctypes.name(ft->elem), fn_name(f), params.empty() ? "void" : params,
-                       returns ? "return " : "", fn_name(f), args);
+                       returns ? ctypes.name(ft->elem) + " r = " : "", call, returns ? "  return r;\n" : "");
   }
 };
 
@@ -137,8 +164,7 @@ class FunctionEmitter {
       std::string ctype = T.name(ft->elems[i]);
       if (s->address_taken) {
         plist += fmt::format("{}{} p_{}", plist.empty() ? "" : ", ", ctype, cname);
-        prologue += fmt::format("  {0}* {1} = ({0}*){2}(sizeof({0}));\n  *{1} = p_{1};\n", ctype, cname,
-                                alloc_fn(ft->elems[i]));
+        prologue += fmt::format("  {0}* {1} = {2};\n  *{1} = p_{1};\n", ctype, cname, gc_new(ft->elems[i]));
         names_[s] = "(*" + cname + ")";
       } else {
         plist += fmt::format("{}{} {}", plist.empty() ? "" : ", ", ctype, cname);
@@ -153,7 +179,10 @@ class FunctionEmitter {
                                   c_name, plist);
     prototype_ = sig + ";\n";
     indent_ = 1;
-    out_ = prologue;
+    // Every function starts at a safepoint (with loops, so a thread reaches
+    // one soon), but for `#[constant_time]` ones: their straight-line code
+    // stays free of branches (tests/check_machine_code.py).
+    out_ = constant_time_ ? prologue : "  asthra_safepoint();\n" + prologue;
     bool returns_value = ret_->kind != TypeKind::Void && ret_->kind != TypeKind::Never;
     emit_block_stmts(body);
     if (body->tail) {
@@ -204,7 +233,28 @@ class FunctionEmitter {
     if (simple || (value.rfind("(*l_", 0) == 0 && value.find(' ') == std::string::npos)) return value;
     return hoist(t, value);
   }
-  std::string alloc_fn(const Type* t) { return T.has_pointers(t) ? "asthra_gc_alloc" : "asthra_gc_alloc_noscan"; }
+  // A new zeroed GC object of C type `c_type` whose layout word is `layout`
+  // ("0": pointer-free, never scanned).
+  static std::string gc_new(const std::string& c_type, const std::string& layout) {
+    if (layout == "0") return fmt::format("({0}*)asthra_gc_alloc_noscan(sizeof({0}))", c_type);
+    return fmt::format("({0}*)asthra_gc_alloc_typed(sizeof({0}), {1})", c_type, layout);
+  }
+  std::string gc_new(const Type* t) { return gc_new(T.name(t), T.layout(t)); }
+
+  // Declares the local `s` holding `value`; a local whose address is taken
+  // lives in a GC box (compiler.md).
+  void declare_local(Symbol* s, const std::string& value) {
+    std::string cname = fmt::format("l_{}_{}", s->name, s->id);
+    if (s->address_taken) {
+      line(fmt::format("{}* {} = {};", T.name(s->type), cname, gc_new(s->type)));
+      line(fmt::format("*{} = {};", cname, value));
+      names_[s] = "(*" + cname + ")";
+    } else {
+      line(fmt::format("{} {} = {};", T.name(s->type), cname, value));
+      line(fmt::format("(void){};", cname));
+      names_[s] = cname;
+    }
+  }
 
   // ------------------------------------------------------------ statements
   void emit_block_stmts(BlockExpr* b) {
@@ -215,23 +265,12 @@ class FunctionEmitter {
     switch (s->kind) {
       case StmtKind::Let: {
         auto* let = static_cast<LetStmt*>(s);
-        Symbol* sym = let->symbol;
-        const Type* t = sym->type;
-        std::string cname = fmt::format("l_{}_{}", sym->name, sym->id);
         if (let->init->type->kind == TypeKind::Never) {
           discard(let->init);
           return;
         }
         std::string v = expr(let->init);
-        if (sym->address_taken) {
-          line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(t), cname, alloc_fn(t)));
-          line(fmt::format("*{} = {};", cname, v));
-          names_[sym] = "(*" + cname + ")";
-        } else {
-          line(fmt::format("{} {} = {};", T.name(t), cname, v));
-          line(fmt::format("(void){};", cname));
-          names_[sym] = cname;
-        }
+        declare_local(let->symbol, v);
         return;
       }
       case StmtKind::Assign:
@@ -249,10 +288,13 @@ class FunctionEmitter {
         std::string cond_stmts = std::move(out_);
         out_ = std::move(saved);
         --indent_;
+        // Each iteration starts at a safepoint (runtime.h), `continue` included.
         if (cond_stmts.empty()) {
           line(fmt::format("while ({}) {{", FunctionEmitter::cond(cond)));
+          line("  asthra_safepoint();");
         } else {
           line("while (1) {");
+          line("  asthra_safepoint();");
           out_ += cond_stmts;
           line(fmt::format("  if (!({})) break;", cond));
         }
@@ -317,11 +359,16 @@ class FunctionEmitter {
     args.insert(args.end(), call->args.begin(), call->args.end());
     std::string st = fmt::format("struct ac_spawn_{}", sp->id);
     std::string fields;
-    if (has_result) fields += fmt::format(" {} result;", T.name(r));
-    if (target.empty()) fields += fmt::format(" {} fnv;", T.name(call->callee->type));
+    CTypes::Fields members;
+    auto add_field = [&](const Type* ft, const std::string& name) {
+      fields += fmt::format(" {} {};", T.name(ft), name);
+      members.emplace_back(name, ft);
+    };
+    if (has_result) add_field(r, "result");
+    if (target.empty()) add_field(call->callee->type, "fnv");
     std::string call_args = target.empty() ? "s->fnv.env" : "";
     for (size_t i = 0; i < args.size(); ++i) {
-      fields += fmt::format(" {} a{};", T.name(args[i]->type), i);
+      add_field(args[i]->type, fmt::format("a{}", i));
       call_args += fmt::format("{}s->a{}", call_args.empty() ? "" : ", ", i);
     }
     if (fields.empty()) fields = " char unused_;";
@@ -330,7 +377,7 @@ class FunctionEmitter {
     u_.closure_defs += fmt::format("static void ac_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  (void)s;\n  {2}{3}({4});\n}}\n",
                                    sp->id, st, has_result ? "s->result = " : "", callee_c, call_args);
     std::string d = temp();
-    line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", st, d));
+    line(fmt::format("{}* {} = {};", st, d, gc_new(st, T.layout(st, members))));
     if (target.empty()) {
       std::string f = expr(call->callee);
       line(fmt::format("{}->fnv = {};", d, f));
@@ -370,18 +417,11 @@ class FunctionEmitter {
 
   void emit_for(ForStmt* s) {
     Symbol* var = s->symbol;
-    std::string cname = fmt::format("l_{}_{}", var->name, var->id);
     const Type* vt = var->type;
+    // Each iteration starts at a safepoint, then binds the variable.
     auto bind = [&](const std::string& value) {
-      if (var->address_taken) {
-        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(vt), cname, alloc_fn(vt)));
-        line(fmt::format("*{} = {};", cname, value));
-        names_[var] = "(*" + cname + ")";
-      } else {
-        line(fmt::format("{} {} = {};", T.name(vt), cname, value));
-        line(fmt::format("(void){};", cname));
-        names_[var] = cname;
-      }
+      line("asthra_safepoint();");
+      declare_local(var, value);
     };
     std::string k = temp();
     line("{");
@@ -499,8 +539,13 @@ class FunctionEmitter {
         emit_into(e, "");
         return;
       case ExprKind::Call: {
-        std::string c = call(static_cast<CallExpr*>(e));
-        if (!c.empty()) line(c + ";");
+        auto* c = static_cast<CallExpr*>(e);
+        if (native_callee(c)) {
+          native_call(c, false);
+          return;
+        }
+        std::string v = call(c);
+        if (!v.empty()) line(v + ";");
         return;
       }
       default: {
@@ -671,18 +716,8 @@ class FunctionEmitter {
   void pattern_bind(Pattern* p, const std::string& v) {
     switch (p->kind) {
       case PatternKind::Binding: {
-        Symbol* s = p->symbol;
-        if (s->type->kind == TypeKind::Void) return;
-        std::string cname = fmt::format("l_{}_{}", s->name, s->id);
-        if (s->address_taken) {
-          line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(s->type), cname, alloc_fn(s->type)));
-          line(fmt::format("*{} = {};", cname, v));
-          names_[s] = "(*" + cname + ")";
-        } else {
-          line(fmt::format("{} {} = {};", T.name(s->type), cname, v));
-          line(fmt::format("(void){};", cname));
-          names_[s] = cname;
-        }
+        if (p->symbol->type->kind == TypeKind::Void) return;
+        declare_local(p->symbol, v);
         return;
       }
       case PatternKind::Tuple:
@@ -837,6 +872,7 @@ class FunctionEmitter {
         return binary_op(b->op, b->lhs->type, b->rhs->type, l, r, b->span);
       }
       case ExprKind::Call: {
+        if (native_callee(static_cast<CallExpr*>(e))) return native_call(static_cast<CallExpr*>(e), true);
         std::string c = call(static_cast<CallExpr*>(e));
         if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
           line(c + ";");
@@ -883,7 +919,7 @@ class FunctionEmitter {
         }
         if (elems.empty()) return "((asthra_slice){NULL, 0})";
         std::string s = hoist(t, fmt::format("asthra_slice_alloc({}, sizeof({}), {})", elems.size(),
-                                             T.name(t->elem), T.has_pointers(t->elem) ? "true" : "false"));
+                                             T.name(t->elem), T.layout(t->elem)));
         for (size_t i = 0; i < elems.size(); ++i)
           line(fmt::format("(({}*){}.ptr)[{}] = {};", T.name(t->elem), s, i, elems[i]));
         return s;
@@ -900,7 +936,7 @@ class FunctionEmitter {
         }
         std::string n = expr(r->count);
         std::string s = hoist(t, fmt::format("asthra_slice_alloc({}, sizeof({}), {})", n, T.name(t->elem),
-                                             T.has_pointers(t->elem) ? "true" : "false"));
+                                             T.layout(t->elem)));
         line(fmt::format("for (size_t {0} = 0; {0} < {1}.len; {0}++) (({2}*){1}.ptr)[{0}] = {3};", k, s,
                          T.name(t->elem), v));
         return s;
@@ -948,7 +984,11 @@ class FunctionEmitter {
     std::string env_type = fmt::format("struct ac_env_{}", c->id);
     std::string code = fmt::format("ac_closure_{}", c->id);
     std::string fields;
-    for (Symbol* s : c->captures) fields += fmt::format(" {} c_{}_{};", T.name(s->type), s->name, s->id);
+    CTypes::Fields members;
+    for (Symbol* s : c->captures) {
+      fields += fmt::format(" {} c_{}_{};", T.name(s->type), s->name, s->id);
+      members.emplace_back(fmt::format("c_{}_{}", s->name, s->id), s->type);
+    }
     if (fields.empty()) fields = " char unused_;";
     u_.closure_decls += fmt::format("{} {{{} }};\n", env_type, fields);
     FunctionEmitter body(u_);
@@ -958,7 +998,7 @@ class FunctionEmitter {
     u_.closure_decls += body.prototype();
     if (c->captures.empty()) return fmt::format("(({}){{{}, NULL}})", T.name(ft), code);
     std::string env = temp();
-    line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", env_type, env));
+    line(fmt::format("{}* {} = {};", env_type, env, gc_new(env_type, T.layout(env_type, members))));
     for (Symbol* s : c->captures) line(fmt::format("{}->c_{}_{} = {};", env, s->name, s->id, names_.at(s)));
     return fmt::format("(({}){{{}, {}}})", T.name(ft), code, env);
   }
@@ -1030,7 +1070,7 @@ class FunctionEmitter {
         // The address of a temporary: box a copy on the GC heap.
         std::string v = expr(operand);
         std::string box = temp();
-        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(operand->type), box, alloc_fn(operand->type)));
+        line(fmt::format("{}* {} = {};", T.name(operand->type), box, gc_new(operand->type)));
         line(fmt::format("*{} = {};", box, v));
         return box;
       }
@@ -1091,7 +1131,7 @@ class FunctionEmitter {
       } else {
         std::string v = expr(s->object);
         std::string box = temp();
-        line(fmt::format("{0}* {1} = ({0}*){2}(sizeof({0}));", T.name(ot), box, alloc_fn(ot)));
+        line(fmt::format("{}* {} = {};", T.name(ot), box, gc_new(ot)));
         line(fmt::format("*{} = {};", box, v));
         storage = "(*" + box + ")";
       }
@@ -1144,7 +1184,9 @@ class FunctionEmitter {
     if (v.any_boxed()) {  // one GC object holds the whole payload
       std::string box = temp();
       std::string payload = fmt::format("struct {}_v{}", T.name(t), index);
-      line(fmt::format("{0}* {1} = ({0}*)asthra_gc_alloc(sizeof({0}));", payload, box));
+      CTypes::Fields members;
+      for (size_t i = 0; i < v.payload.size(); ++i) members.emplace_back(fmt::format("f{}", i), v.payload[i]);
+      line(fmt::format("{}* {} = {};", payload, box, gc_new(payload, T.layout(payload, members))));
       line(fmt::format("*{} = ({}){{{}}};", box, payload, fields));
       if (nullable) return fmt::format("(({}){{.u = {{.v0 = {}}}}})", T.name(t), box);
       return fmt::format("(({}){{.tag = {}, .u = {{.v{} = {}}}}})", T.name(t), index, index, box);
@@ -1209,7 +1251,10 @@ class FunctionEmitter {
 
   // A direct call; a function argument to a foreign function is passed as
   // a plain C function pointer (sema made sure it names a top-level one).
+  // The arguments of a call into native code are evaluated into temporaries
+  // (native_call).
   std::string direct_call(const std::string& fn, CallExpr* e) {
+    bool native = native_callee(e) != nullptr;
     std::string args;
     for (Expr* a : e->args) {
       std::string v;
@@ -1217,10 +1262,30 @@ class FunctionEmitter {
       if (a->type->kind == TypeKind::Func && s && s->kind == SymbolKind::Fn && is_foreign(e))
         v = u_.c_callback(s->fn);
       else
-        v = expr(a);
+        v = native ? pure(a->type, expr(a)) : expr(a);
       args += (args.empty() ? "" : ", ") + v;
     }
     return fmt::format("{}({})", fn, args);
+  }
+
+  // The foreign function a direct call enters native code for, if any.
+  static const FnDecl* native_callee(CallExpr* e) {
+    if (e->method || !is_foreign(e)) return nullptr;
+    Symbol* s = e->callee->kind == ExprKind::Name ? static_cast<NameExpr*>(e->callee)->symbol
+                                                  : static_cast<FieldExpr*>(e->callee)->symbol;
+    return Unit::enters_native(s->fn) ? s->fn : nullptr;
+  }
+
+  // A call into foreign code (Unit::native_statements); its value ("" if none or
+  // unwanted, "0" for Never).
+  std::string native_call(CallExpr* e, bool want_value) {
+    std::string c = call(e);
+    const Type* t = e->type;
+    bool value = want_value && t->kind != TypeKind::Void && t->kind != TypeKind::Never;
+    std::string r = value ? temp() : "";
+    out_ += Unit::native_statements(std::string(static_cast<size_t>(indent_) * 2, ' '),
+                              value ? fmt::format("{} {} = ", T.name(t), r) : "", c, t->kind != TypeKind::Never);
+    return t->kind == TypeKind::Never ? "0" : r;
   }
 
   // `Enum` or `pkg.Enum` in `Enum.Variant`.
@@ -1346,6 +1411,9 @@ std::string generate_c(Program& program, const SourceManager& sources, const Cod
   }
   std::string out;
   out += "/* Generated by asthra from Asthra source; do not edit. */\n";
+  // runtime.h inlines the collector's fast paths (allocation, safepoints,
+  // native transitions): the program's C is built for one collector.
+  if (options.boehm_gc) out += "#define ASTHRA_GC_BOEHM 1\n";
   out += "#include <asthra/runtime.h>\n#include <math.h>\n\n";
   out += u.ctypes.definitions() + "\n";
   for (FnDecl* f : program.externs) out += extern_declaration(u, f);
@@ -1353,8 +1421,8 @@ std::string generate_c(Program& program, const SourceManager& sources, const Cod
   std::string trampolines;
   for (const auto& [name, f] : u.trampolines) trampolines += u.trampoline(f);
   for (const auto& [name, f] : u.value_wrappers) trampolines += u.value_wrapper(f);
-  out += "\n" + u.locations + "\n" + prototypes + "\n" + u.closure_decls + "\n" + trampolines + "\n" +
-         u.closure_defs + bodies;
+  out += "\n" + u.locations + "\n" + prototypes + "\n" + u.closure_decls + "\n" + u.ctypes.layout_definitions() +
+         "\n" + trampolines + "\n" + u.closure_defs + bodies;
   out += "int main(int argc, char **argv) {\n  asthra_rt_init(argc, argv);\n";
   if (program.main_returns_status) {
     out += "  int32_t status = as_main();\n  return asthra_rt_finish(status);\n}\n";

@@ -9,6 +9,10 @@
 // order never changes what an Asthra program does.  Checks (bounds,
 // overflow, division, null) are calls to the runtime's inline helpers, which
 // carry a pointer to a static source location for the panic message.
+// For the collector (runtime.h, "Garbage-collected memory"): every scanned
+// allocation carries its type's layout word, every function and loop
+// iteration starts at a safepoint, and a call into foreign code runs alone
+// between asthra_enter_native and asthra_leave_native.
 #pragma once
 #include <string>
 
@@ -19,6 +23,7 @@ namespace asthra {
 struct CodegenOptions {
   bool release = false;        // wrapping arithmetic instead of overflow checks
   bool bounds_checks = true;
+  bool boehm_gc = false;       // for the Boehm runtime (`--gc=boehm`): defines ASTHRA_GC_BOEHM
 };
 
 std::string generate_c(Program& program, const SourceManager& sources, const CodegenOptions& options);
