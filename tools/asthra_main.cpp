@@ -10,35 +10,41 @@
 #include <cstring>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "compiler/driver/driver.h"
 #include "runtime_paths.h"
 
 namespace {
 
-const char* kUsage =
-    "asthra — the Asthra compiler\n"
-    "\n"
-    "Usage:\n"
-    "  asthra run   [FLAGS] FILE [FILES...] [-- ARGS...]   compile and run a program\n"
-    "  asthra build [FLAGS] FILE [FILES...] [-o OUT]       compile a program to an executable\n"
-    "  asthra check [FLAGS] FILE [FILES...]                report diagnostics only\n"
-    "  asthra emit-c [FLAGS] FILE [FILES...] [-o OUT.c]    print the generated C\n"
-    "\n"
-    "FILES are more Asthra sources, or C inputs (.c, .o, .a) for extern \"lib\" functions.\n"
-    "\n"
-    "Flags:\n"
-    "  --release              optimised build; integer overflow wraps (default: debug, overflow panics)\n"
-    "  --bounds-checks=on|off slice and array bounds checks (default: on)\n"
-    "  --gc-stats             (run) print collector statistics when the program exits\n"
-    "  -Werror                treat warnings (e.g. leaks) as errors\n"
-    "  --time-phases          print the time each compiler phase took\n"
-    "  --color=auto|always|never\n"
-    "  -o FILE                output file\n"
-    "  -h, --help             this help\n"
-    "  --version              the compiler's version\n"
-    "\n"
-    "Environment: CC (the C compiler, default cc), ASTHRA_HOME (runtime location),\n"
-    "ASTHRA_GC_PERCENT, ASTHRA_GC_MAX_HEAP, ASTHRA_GCTRACE, ASTHRA_GCSTATS (see docs/).\n";
+std::string usage() {
+  return fmt::format(
+      "asthra — the Asthra compiler\n"
+      "\n"
+      "Usage:\n"
+      "  asthra run   [FLAGS] FILE [FILES...] [-- ARGS...]   compile and run a program\n"
+      "  asthra build [FLAGS] FILE [FILES...] [-o OUT]       compile a program to an executable\n"
+      "  asthra check [FLAGS] FILE [FILES...]                report diagnostics only\n"
+      "  asthra emit-c [FLAGS] FILE [FILES...] [-o OUT.c]    print the generated C\n"
+      "\n"
+      "FILES are more Asthra sources, or C inputs (.c, .o, .a) for extern \"lib\" functions.\n"
+      "\n"
+      "Flags:\n"
+      "  --release              optimised build; integer overflow wraps (default: debug, overflow panics)\n"
+      "  --bounds-checks=on|off slice and array bounds checks (default: on)\n"
+      "  --gc=asthra|boehm      the garbage collector: the runtime's own or Boehm's (default: {})\n"
+      "  --gc-stats             (run) print collector statistics when the program exits\n"
+      "  -Werror                treat warnings (e.g. leaks) as errors\n"
+      "  --time-phases          print the time each compiler phase took\n"
+      "  --color=auto|always|never\n"
+      "  -o FILE                output file\n"
+      "  -h, --help             this help\n"
+      "  --version              the compiler's version\n"
+      "\n"
+      "Environment: CC (the C compiler, default cc), ASTHRA_HOME (runtime location),\n"
+      "ASTHRA_GC_PERCENT, ASTHRA_GC_MAX_HEAP, ASTHRA_GCTRACE, ASTHRA_GCSTATS (see docs/).\n",
+      asthra::gc_name(asthra::kDefaultGc));
+}
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "asthra: error: %s\n\nRun `asthra --help` for usage.\n", message.c_str());
@@ -86,12 +92,12 @@ int run_on_big_stack(const asthra::DriverOptions& options, const asthra::Runtime
 int main(int argc, char** argv) {
   using asthra::Command;
   if (argc < 2) {
-    std::fputs(kUsage, stderr);
+    std::fputs(usage().c_str(), stderr);
     return 2;
   }
   std::string cmd = argv[1];
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
-    std::fputs(kUsage, stdout);
+    std::fputs(usage().c_str(), stdout);
     return 0;
   }
   if (cmd == "--version" || cmd == "version") {
@@ -114,7 +120,7 @@ int main(int argc, char** argv) {
       break;
     }
     if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
+      std::fputs(usage().c_str(), stdout);
       return 0;
     }
     if (a == "--release") {
@@ -131,6 +137,10 @@ int main(int argc, char** argv) {
       options.warnings_are_errors = true;
     } else if (a == "--gc-stats") {
       options.gc_stats = true;
+    } else if (a.rfind("--gc", 0) == 0) {
+      auto gc = a.rfind("--gc=", 0) == 0 ? asthra::parse_gc(a.substr(5)) : std::nullopt;
+      if (!gc) return usage_error("`--gc` takes `asthra` or `boehm`: `--gc=boehm` (got `" + a + "`)");
+      options.gc = *gc;
     } else if (a.rfind("--color=", 0) == 0) {
       color = a.substr(8);
       if (color != "auto" && color != "always" && color != "never")
@@ -149,11 +159,16 @@ int main(int argc, char** argv) {
     return usage_error("`-o` is only valid with `asthra build` and `asthra emit-c`");
   options.color = color == "always" || (color == "auto" && isatty(2) && !std::getenv("NO_COLOR"));
 
-  asthra::RuntimePaths runtime{ASTHRA_RUNTIME_INCLUDE, ASTHRA_RUNTIME_LIB, ASTHRA_RUNTIME_CFLAGS, ASTHRA_RUNTIME_LIBS,
+  asthra::RuntimePaths runtime{ASTHRA_RUNTIME_INCLUDE,
+                               {ASTHRA_RUNTIME_LIB, ASTHRA_RUNTIME_LIBS},
+                               {ASTHRA_RUNTIME_BOEHM_LIB, ASTHRA_RUNTIME_BOEHM_LIBS},
+                               ASTHRA_RUNTIME_CFLAGS,
                                ASTHRA_STDLIB_DIR};
+  // ASTHRA_HOME: include/, lib/libasthra_rt.a, lib/libasthra_rt_boehm.a, stdlib/.
   if (const char* home = std::getenv("ASTHRA_HOME"); home && *home) {
     runtime.include_dir = std::string(home) + "/include";
-    runtime.library = std::string(home) + "/lib/libasthra_rt.a";
+    runtime.asthra_gc.archive = std::string(home) + "/lib/libasthra_rt.a";
+    runtime.boehm_gc.archive = std::string(home) + "/lib/libasthra_rt_boehm.a";
     runtime.stdlib_dir = std::string(home) + "/stdlib";
   }
   return run_on_big_stack(options, runtime);

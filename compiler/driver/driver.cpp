@@ -96,6 +96,14 @@ std::string read_log(const std::string& path) {
 
 }  // namespace
 
+const char* gc_name(Gc gc) { return gc == Gc::Boehm ? "boehm" : "asthra"; }
+
+std::optional<Gc> parse_gc(std::string_view name) {
+  for (Gc gc : {Gc::Asthra, Gc::Boehm})
+    if (name == gc_name(gc)) return gc;
+  return std::nullopt;
+}
+
 int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   std::vector<std::string> sources, link_inputs;
   for (const std::string& in : options.inputs) {
@@ -159,6 +167,7 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   CodegenOptions cg;
   cg.release = options.release;
   cg.bounds_checks = options.bounds_checks;
+  cg.boehm_gc = options.gc == Gc::Boehm;
   start = Clock::now();
   std::string c_code = generate_c(program, sm, cg);
   program.phase_seconds.emplace_back("codegen", since(start));
@@ -175,6 +184,13 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
       }
     }
     return 0;
+  }
+
+  const RuntimeLibrary& rt = runtime.library(options.gc);
+  if (std::error_code ec; !fs::exists(rt.archive, ec)) {
+    std::fprintf(stderr, "asthra: error: the runtime for `--gc=%s` is missing: %s\n", gc_name(options.gc),
+                 rt.archive.c_str());
+    return 1;
   }
 
   TempDir tmp;
@@ -236,9 +252,9 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   cmd.push_back("-I" + runtime.include_dir);
   cmd.push_back(c_path);
   for (auto& in : extra_inputs) cmd.push_back(in);
-  cmd.push_back(runtime.library);
+  cmd.push_back(rt.archive);
   for (auto& f : lib_flags) cmd.push_back(f);
-  for (auto& f : split_words(runtime.libs)) cmd.push_back(f);
+  for (auto& f : split_words(rt.libs)) cmd.push_back(f);
   cmd.push_back("-o");
   cmd.push_back(exe);
   std::string cc_log = tmp.path() + "/cc.log";
