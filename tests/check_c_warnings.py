@@ -2,11 +2,12 @@
 """The C that asthra generates compiles without warnings, with gcc and clang.
 
 Usage: tests/check_c_warnings.py --asthra PATH [--cc gcc,clang] [--jobs N]
-                                 [--verbose] [FILE_OR_DIR...]
+                                 [--extra-flags=FLAGS] [--verbose] [FILE_OR_DIR...]
 
 For every golden program (default: tests/programs/*/*.asthra) that is meant
-to compile, i.e. has no `// expect-error`, it runs `asthra emit-c` (with the
-test's `// build-flags:`) and compiles the C with each compiler:
+to compile, i.e. has no `// expect-error`, it runs `asthra emit-c` (with
+--extra-flags, e.g. `--gc=asthra`, and the test's `// build-flags:`) and
+compiles the C with each compiler:
 
     CC -std=gnu11 -Wall -Wextra -Werror -c -I runtime/include prog.c
 
@@ -60,13 +61,14 @@ def extra_sources(text, path):
     return [f for f in files if f.endswith(('.asthra', '.ast'))]
 
 
-def check(asthra, path, compilers, tmp):
+def check(asthra, extra_flags, path, compilers, tmp):
     """Returns (skipped_reason, {cc: [(kind, message)]})."""
     with open(path, encoding='utf-8', errors='replace') as f:
         text = f.read()
     if re.search(r'//\s*expect-error', text):
         return 'expects an error', {}
-    flags = [f for f in build_flags(text) if f in ('--release', '--bounds-checks=off', '--bounds-checks=on')]
+    flags = extra_flags + [f for f in build_flags(text)
+                           if f in ('--release', '--bounds-checks=off', '--bounds-checks=on', '--gc=asthra', '--gc=boehm')]
     base = os.path.join(tmp, re.sub(r'[^A-Za-z0-9_]', '_', os.path.relpath(path, ROOT)))
     c_file = base + '.c'
     p = subprocess.run([asthra, 'emit-c', *flags, path, *extra_sources(text, path), '-o', c_file],
@@ -98,6 +100,8 @@ def main():
     ap.add_argument('--asthra', required=True)
     ap.add_argument('--cc', default='gcc,clang', help='comma-separated C compilers (default: %(default)s)')
     ap.add_argument('--jobs', type=int, default=os.cpu_count() or 2)
+    ap.add_argument('--extra-flags', action='append', default=[], metavar='FLAGS',
+                    help='more emit-c flags for every program, e.g. --extra-flags=--gc=asthra')
     ap.add_argument('--verbose', action='store_true', help='print every warning, not only the kinds')
     ap.add_argument('paths', nargs='*', default=[os.path.join(ROOT, 'tests', 'programs')])
     args = ap.parse_args()
@@ -111,7 +115,8 @@ def main():
     kinds = collections.Counter()
     with tempfile.TemporaryDirectory(prefix='asthra-cwarn-') as tmp:
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(lambda f: (f, check(args.asthra, f, compilers, tmp)), files))
+            extra_flags = [f for flags in args.extra_flags for f in shlex.split(flags)]
+            results = list(pool.map(lambda f: (f, check(args.asthra, extra_flags, f, compilers, tmp)), files))
     for path, (skip, found) in results:
         if skip:
             skipped += 1

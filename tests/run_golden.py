@@ -31,10 +31,15 @@ here so that its peak RSS can be read from wait4(). Every `error[...]` and
 must be met; diagnostics are matched by file basename and line.
 
 Usage:
-  run_golden.py [--asthra PATH] [-j N] [--update] FILE_OR_DIR...
+  run_golden.py [--asthra PATH] [-j N] [--update] [--extra-flags=FLAGS]...
+                [--env NAME=VALUE]... FILE_OR_DIR...
 A directory stands for the `*.asthra` files directly inside it. `--update`
 rewrites the `// expect:` lines of simple tests (only expect/expect-exit
-comments) from what the program actually printed. Python 3.11 stdlib only.
+comments) from what the program actually printed. `--extra-flags` gives every
+test more flags for `asthra`, before its own `// build-flags:` (so a test's
+own flag wins), and `--env` sets a variable for the compiler and the program:
+together they run the suite under another configuration, e.g.
+`--extra-flags=--gc=boehm --env ASTHRA_GC_STRESS=1`. Python 3.11 stdlib only.
 """
 
 from __future__ import annotations
@@ -248,13 +253,14 @@ class Completed:
         return f"exit {self.status}"
 
 
-def run_process(argv: list[str], cwd: Path, timeout_s: float) -> Completed:
+def run_process(argv: list[str], cwd: Path, timeout_s: float, extra_env: dict[str, str]) -> Completed:
     """Runs argv with stdout/stderr in files, reaping it with wait4 for its rusage.
 
     The child gets its own session so that a timeout kills everything it
     started (`asthra run` starts the program as its own child)."""
     env = dict(os.environ)
     env.setdefault("NO_COLOR", "1")
+    env.update(extra_env)
     out_path = cwd / ".golden-stdout"
     err_path = cwd / ".golden-stderr"
     start = time.monotonic()
@@ -359,19 +365,29 @@ def expected_stdout(spec: TestSpec) -> str:
     return "".join(line + "\n" for line in spec.stdout_lines)
 
 
-def build_commands(spec: TestSpec, asthra: str, tmp: Path) -> tuple[list[str], list[str] | None]:
+@dataclasses.dataclass
+class Config:
+    """How every test of a run is compiled and run."""
+    asthra: str
+    extra_flags: list[str] = dataclasses.field(default_factory=list)  # before each test's build-flags
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    update: bool = False
+
+
+def build_commands(spec: TestSpec, config: Config, tmp: Path) -> tuple[list[str], list[str] | None]:
     """The compiler's command line, and for max-rss tests the program's."""
     source = str(spec.path.resolve())
     extras = [str(f.resolve()) for f in spec.extra_files]
+    asthra, flags = config.asthra, [*config.extra_flags, *spec.build_flags]
     if spec.mode == "check":
-        return [asthra, "check", *spec.build_flags, source], None
+        return [asthra, "check", *flags, source], None
     if spec.mode == "build":
         program = tmp / "prog"
         return (
-            [asthra, "build", *spec.build_flags, source, *extras, "-o", str(program)],
+            [asthra, "build", *flags, source, *extras, "-o", str(program)],
             [str(program), *spec.run_args],
         )
-    argv = [asthra, "run", *spec.build_flags, source, *extras]
+    argv = [asthra, "run", *flags, source, *extras]
     if spec.run_args:
         argv += ["--", *spec.run_args]
     return argv, None
@@ -388,7 +404,7 @@ def indent(text: str, prefix: str = "    ") -> str:
     return "".join(prefix + line + "\n" for line in lines)
 
 
-def run_test(path: Path, asthra: str, update: bool = False) -> Outcome:
+def run_test(path: Path, config: Config) -> Outcome:
     start = time.monotonic()
     try:
         spec = parse_test(path)
@@ -398,9 +414,9 @@ def run_test(path: Path, asthra: str, update: bool = False) -> Outcome:
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="asthra-golden-") as tmp_name:
         tmp = Path(tmp_name)
-        compile_argv, program_argv = build_commands(spec, asthra, tmp)
+        compile_argv, program_argv = build_commands(spec, config, tmp)
         deadline = time.monotonic() + spec.timeout_s
-        compiled = run_process(compile_argv, tmp, spec.timeout_s)
+        compiled = run_process(compile_argv, tmp, spec.timeout_s, config.env)
         # The compiler's stderr holds its diagnostics; with `asthra run` it is
         # also the program's own stderr.
         shown = [("command", compiled)]
@@ -414,7 +430,7 @@ def run_test(path: Path, asthra: str, update: bool = False) -> Outcome:
             if compiled.status != 0 or compiled.signal is not None:
                 problems.append(f"`asthra build` failed: {compiled.describe_status()}")
             else:
-                program = run_process(program_argv, tmp, max(deadline - time.monotonic(), 0.1))
+                program = run_process(program_argv, tmp, max(deadline - time.monotonic(), 0.1), config.env)
                 shown.append(("program", program))
                 stdout_result = program
                 status_result = program
@@ -474,7 +490,7 @@ def run_test(path: Path, asthra: str, update: bool = False) -> Outcome:
             problems.append("stdout differs:\n" + indent(text))
 
         updated = False
-        if update and stdout_differs:
+        if config.update and stdout_differs:
             updated, why = update_expectations(spec, got_stdout, problems)
             if updated:
                 problems = [p for p in problems if not p.startswith("stdout differs")]
@@ -542,10 +558,23 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=1, help="tests to run at once")
     parser.add_argument("--update", action="store_true",
                         help="rewrite `// expect:` lines of simple tests from actual stdout")
+    parser.add_argument("--extra-flags", action="append", default=[], metavar="FLAGS",
+                        help="more flags for asthra in every test, before its own build-flags "
+                             "(split like a shell; write `--extra-flags=--gc=boehm`)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the compiler and the programs")
     parser.add_argument("tests", nargs="+", help="test files, or directories of them")
     args = parser.parse_args()
+    env = {}
+    for assignment in args.env:
+        name, equals, value = assignment.partition("=")
+        if not name or not equals:
+            parser.error(f"--env needs NAME=VALUE, not {assignment!r}")
+        env[name] = value
 
     asthra = str(Path(args.asthra).resolve())
+    config = Config(asthra=asthra, extra_flags=[f for flags in args.extra_flags for f in shlex.split(flags)],
+                    env=env, update=args.update)
     if not os.access(asthra, os.X_OK):
         print(f"run_golden.py: no asthra binary at {asthra} (build it first, or pass --asthra)",
               file=sys.stderr)
@@ -559,7 +588,7 @@ def main() -> int:
 
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
-        for outcome in pool.map(lambda f: run_test(f, asthra, args.update), files):
+        for outcome in pool.map(lambda f: run_test(f, config), files):
             sys.stdout.write(outcome.report)
             sys.stdout.flush()
             failed += not outcome.passed
