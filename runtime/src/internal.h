@@ -6,9 +6,9 @@
  * os/ (signals and OS primitives). Each module exposes to the others only
  * the `asthra__` functions declared here; none of this is ABI, so it can
  * change freely. The one rule that matters for the future: gc/ is the only
- * module that knows the collector is Boehm's (only gc/gc.c includes gc.h).
- * A replacement collector fills in the functions of the "gc" section below
- * and the public asthra_gc_*, asthra_pin/unpin entry points, nothing else.
+ * module that knows which collector runs (gc/own/ or gc/boehm/, one per
+ * library); each fills in the functions of the "gc" section below and the
+ * public asthra_gc_*, asthra_pin/unpin entry points, nothing else.
  *
  * Async-signal safety: functions marked [signal-safe] may be called from the
  * fatal-signal handler (no locks, no allocation, no stdio except where said).
@@ -57,6 +57,10 @@ typedef struct asthra__gc_config {
   const char *max_heap_text;  /* ASTHRA_GC_MAX_HEAP as given, for messages */
   bool trace;                 /* ASTHRA_GCTRACE: a line per collection */
   bool stats;                 /* ASTHRA_GCSTATS: summary at exit */
+  /* The runtime's own collector only (docs/design/gc.md): */
+  uint64_t stress;            /* ASTHRA_GC_STRESS=N: collect every N allocations */
+  bool verify;                /* ASTHRA_GC_VERIFY: heap checks, poisoned free memory */
+  unsigned markers;           /* ASTHRA_GC_MARKERS: marking threads (0: one per core) */
 } asthra__gc_config;
 
 /* Start the collector (once, on the main thread, before any allocation). */
@@ -65,9 +69,9 @@ void asthra__gc_init(const asthra__gc_config *cfg);
 void *asthra__gc_alloc_noscan_raw(size_t n);
 /* The ASTHRA_GCSTATS summary, to stderr. */
 void asthra__gc_print_summary(void);
-/* Thread registration for the future thread module: a thread the collector
- * did not start registers itself before touching GC memory and unregisters
- * before it ends. */
+/* Thread registration (thread.c): a thread the runtime did not start
+ * registers itself before touching GC memory (in native state: it is in C)
+ * and unregisters before it ends. */
 void asthra__gc_register_thread(void);
 void asthra__gc_unregister_thread(void);
 

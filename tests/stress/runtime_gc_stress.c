@@ -3,22 +3,24 @@
  *
  * Each worker thread keeps a table of "slots" in GC memory and performs a
  * long random sequence of operations on it: allocate objects of random size
- * (tiny to several hundred KiB, pointer-bearing or pointer-free), link them
- * into chains, keep some reachable ONLY through an interior pointer (as a
- * sub-slice would) or ONLY through a pinned C range (asthra_pin), drop
- * others, collect explicitly now and then, and churn secure buffers. Every
- * object carries its id and a payload pattern derived from it; verifying a
- * slot walks its chain and checks every byte, so a collector that frees or
- * reuses something still reachable is caught as corruption.
+ * (tiny to several hundred KiB; with a precise layout, conservative, or
+ * pointer-free), link them into chains, re-link chains into each other
+ * (sharing, cycles), keep some reachable ONLY through an interior pointer
+ * (as a sub-slice would), ONLY through a pinned C range (asthra_pin) or ONLY
+ * from the C stack across collections, drop others, collect explicitly now
+ * and then, block in "foreign" code (native state) while others collect,
+ * and churn secure buffers. Every object carries its id and a payload
+ * pattern derived from it; verifying a slot walks its chain and checks
+ * every byte, so a collector that frees or reuses something still
+ * reachable is caught as corruption.
  *
  * Usage:  runtime_gc_stress [seed] [iterations] [threads]
  * The seed is printed first; rerun with it to replay the same operations
  * (thread interleaving aside). Exit status 0 = no corruption, 1 = corruption
  * (the first bad object is described on stderr).
  *
- * Build (until tests/CMakeLists.txt wires it up):
- *   cc -O2 -Iruntime/include tests/stress/runtime_gc_stress.c \
- *      build/runtime/libasthra_rt.a -lgc -lpthread -lm
+ * ctest runs it against both collectors (gc_stress/own, gc_stress/boehm)
+ * with fixed seeds; tools/gc-stress.sh runs long campaigns with new ones.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -29,21 +31,19 @@
 
 #include "asthra/runtime.h"
 
-/* Runtime-internal thread hooks (src/internal.h) used until the thread
- * module provides spawn: register this thread with the collector. */
-void asthra__gc_register_thread(void);
-void asthra__gc_unregister_thread(void);
-void asthra__os_thread_attach(void);
-void asthra__os_thread_detach(void);
-
-enum { SLOTS = 256, PINNED_SLOTS = 32 };
+enum { SLOTS = 256, PINNED_SLOTS = 32, MAX_CHAIN = 64 };
 
 typedef struct obj {
   uint64_t id;
   uint64_t size;        /* payload bytes */
   struct obj *next;     /* chain (only in scanned objects) */
+  uint64_t scanned;     /* whether `next` may be set */
   uint8_t payload[];
 } obj;
+
+/* Word 2 (`next`) of every 57-word stretch may be a pointer: exact for the
+ * header, and payload words at those positions are harmless candidates. */
+#define OBJ_LAYOUT ASTHRA_GC_LAYOUT(57, (uint64_t)1 << 2)
 
 /* How a slot refers to its object. */
 enum { REF_EMPTY, REF_DIRECT, REF_INTERIOR, REF_PINNED };
@@ -83,9 +83,12 @@ static size_t random_size(worker *w) {
 
 static obj *make_obj(worker *w, obj *next) {
   size_t size = random_size(w);
-  bool scanned = next != NULL || next_rand(&w->rng) % 2 == 0;
-  obj *o = (obj *)(scanned ? asthra_gc_alloc(sizeof(obj) + size)
-                           : asthra_gc_alloc_noscan(sizeof(obj) + size));
+  uint64_t how = next_rand(&w->rng) % 4;
+  bool scanned = next != NULL || how != 0;
+  obj *o = (obj *)(!scanned    ? asthra_gc_alloc_noscan(sizeof(obj) + size)
+                   : how == 1 ? asthra_gc_alloc(sizeof(obj) + size)
+                              : asthra_gc_alloc_typed(sizeof(obj) + size, OBJ_LAYOUT));
+  o->scanned = scanned;
   o->id = ++w->next_id * 64 + (uint64_t)w->index;
   o->size = size;
   o->next = next;
@@ -94,7 +97,8 @@ static obj *make_obj(worker *w, obj *next) {
 }
 
 static bool check_obj(worker *w, const obj *o, int slot) {
-  for (int depth = 0; o != NULL; depth++, o = o->next) {
+  for (int depth = 0; o != NULL && depth < MAX_CHAIN; depth++, o = o->next) {
+    asthra_safepoint();
     w->checked++;
     for (uint64_t i = 0; i < o->size; i++) {
       if (o->payload[i] != pattern(o->id, i)) {
@@ -151,8 +155,29 @@ static void step(worker *w) {
       w->slots[s] = o;
       w->kind[s] = REF_DIRECT;
     }
-  } else if (op < 85) {
+  } else if (op < 80) {
     check_obj(w, slot_obj(w, s), s);
+  } else if (op < 85) {
+    /* Share: hang another slot's chain (maybe this one: a cycle) here. */
+    obj *o = (obj *)slot_obj(w, s);
+    if (o != NULL && o->scanned) o->next = (obj *)slot_obj(w, (int)(next_rand(&w->rng) % SLOTS));
+  } else if (op < 86) {
+    /* A chain only this C frame refers to, across allocations and
+     * collections (the slot is cleared first). */
+    obj *held = (obj *)slot_obj(w, s);
+    uint64_t offset = held != NULL ? next_rand(&w->rng) % (held->size + 1) : 0;
+    volatile uintptr_t interior = held != NULL ? (uintptr_t)held + sizeof(obj) + offset : 0;
+    held = NULL;
+    clear_slot(w, s);
+    for (int i = 0; i < 50; i++) make_obj(w, NULL);
+    if (next_rand(&w->rng) % 4 == 0) asthra_gc_collect();
+    if (interior != 0) check_obj(w, (const obj *)(interior - sizeof(obj) - offset), s);
+  } else if (op < 87) {
+    /* Foreign code that blocks: a collection must not wait for us. */
+    asthra_enter_native();
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+    asthra_leave_native();
   } else if (op < 95) {
     clear_slot(w, s);
   } else if (op < 98) {
@@ -170,23 +195,23 @@ static void step(worker *w) {
 static void *run_worker(void *arg) {
   worker *w = (worker *)arg;
   if (w->index != 0) {
-    asthra__gc_register_thread();
-    asthra__os_thread_attach();
+    asthra_thread_attach(); /* as a C thread calling back does */
+    asthra_callback_enter();
   }
   w->slots = (void **)asthra_gc_alloc(SLOTS * sizeof(void *));
   w->kind = (uint8_t *)asthra_gc_alloc_noscan(SLOTS);
   w->offset = (uint32_t *)asthra_gc_alloc_noscan(SLOTS * sizeof(uint32_t));
   w->pinned = (void **)calloc(PINNED_SLOTS, sizeof(void *));
   asthra_pin(w->pinned, PINNED_SLOTS * sizeof(void *));
-  for (long i = 0; i < w->iterations; i++) step(w);
+  for (long i = 0; i < w->iterations; i++) {
+    asthra_safepoint();
+    step(w);
+  }
   for (int s = 0; s < SLOTS; s++) check_obj(w, slot_obj(w, s), s);
   asthra_unpin(w->pinned);
   free(w->pinned);
   w->pinned = NULL;
-  if (w->index != 0) {
-    asthra__os_thread_detach();
-    asthra__gc_unregister_thread();
-  }
+  if (w->index != 0) asthra_callback_exit(1); /* detached at thread exit */
   return NULL;
 }
 
@@ -213,7 +238,9 @@ int main(int argc, char **argv) {
   }
   for (int t = 1; t < threads; t++) pthread_create(&tids[t], NULL, run_worker, &ws[t]);
   run_worker(&ws[0]);
+  asthra_enter_native();
   for (int t = 1; t < threads; t++) pthread_join(tids[t], NULL);
+  asthra_leave_native();
 
   long checked = 0, corrupt = 0;
   for (int t = 0; t < threads; t++) {

@@ -369,17 +369,169 @@ asthra_slice asthra_args(void);
 /* Garbage-collected memory                                            */
 /* ------------------------------------------------------------------ */
 
-/* Zeroed memory that may hold pointers (scanned conservatively). Never
- * returns NULL: running out of memory panics. */
+/* Two collectors implement this section (docs/design/gc.md): the runtime's
+ * own (library asthra_rt, the default) and Boehm's (asthra_rt_boehm, chosen
+ * by `asthra build --gc=boehm`, which defines ASTHRA_GC_BOEHM in the
+ * generated C). Generated code uses only what is declared here, so the same
+ * C compiles against either.
+ *
+ * Layouts. A scanned allocation carries a layout word telling the collector
+ * which words may hold pointers: the object is read as a repetition of a
+ * `period`-word pattern (1..ASTHRA_GC_MAX_PERIOD) whose bit i marks word i
+ * of each repetition. A struct is one repetition, an array of structs many.
+ * Types wider than the maximum period use ASTHRA_GC_CONSERVATIVE (every
+ * word). Pointer-free memory uses the *_noscan functions (layout 0). */
+#define ASTHRA_GC_MAX_PERIOD 57
+#define ASTHRA_GC_LAYOUT(period, bits)                                        \
+  ((((uintptr_t)(bits)) << 7) | (((uintptr_t)(period)) << 1) | (uintptr_t)1)
+#define ASTHRA_GC_CONSERVATIVE ASTHRA_GC_LAYOUT(1, 1)
+
+/* Zeroed memory that may hold pointers anywhere (scanned conservatively).
+ * Never returns NULL: running out of memory panics. */
 void *asthra_gc_alloc(size_t n);
 /* Zeroed pointer-free memory: the collector never scans its contents. */
 void *asthra_gc_alloc_noscan(size_t n);
-/* `count` zeroed elements; count*elem_size overflowing panics "out of
- * memory". A zero count gives a non-NULL pointer and len 0. */
+/* `count` zeroed elements of `elem_size` bytes; layout 0 means pointer-free,
+ * otherwise it is the element type's layout. count*elem_size overflowing
+ * panics "out of memory". A zero count gives a non-NULL pointer and len 0. */
 asthra_slice asthra_slice_alloc(size_t count, size_t elem_size,
-                                bool has_pointers);
+                                uintptr_t layout);
 /* []u8 of n zero bytes, pointer-free. */
 asthra_slice asthra_allocate_slice(size_t n);
+
+/* Zeroed memory whose pointer words `layout` describes (see above). */
+void *asthra__gc_alloc_typed_slow(size_t n, uintptr_t layout);
+
+#if defined(ASTHRA_GC_BOEHM)
+/* Boehm scans everything conservatively and stops threads with signals:
+ * layouts are ignored and threads need no safepoints. */
+static inline void *asthra_gc_alloc_typed(size_t n, uintptr_t layout) {
+  (void)layout;
+  return asthra_gc_alloc(n);
+}
+static inline void asthra_safepoint(void) {}
+static inline void asthra_enter_native(void) {}
+static inline void asthra_leave_native(void) {}
+static inline int asthra_callback_enter(void) { return 0; }
+static inline void asthra_callback_exit(int was_native) { (void)was_native; }
+#else
+/* The runtime's collector. Small objects come from per-thread free lists,
+ * one per size class and kind; the inline part below is the whole fast
+ * path (a size-class lookup, a pop, two stores). */
+#define ASTHRA__GC_SMALL_MAX 32768 /* bytes, header included */
+#define ASTHRA__GC_CLASSES 48
+
+#ifdef __cplusplus
+#define ASTHRA__THREAD_LOCAL thread_local
+#else
+#define ASTHRA__THREAD_LOCAL _Thread_local
+#endif
+
+/* Thread states (asthra__gc_mutator.state). */
+enum {
+  ASTHRA__GC_DETACHED = 0, /* not known to the collector */
+  ASTHRA__GC_RUNNING = 1,  /* runs Asthra code; stops at safepoints */
+  ASTHRA__GC_NATIVE = 2    /* in foreign or blocking code: never waited for */
+};
+
+/* Per-thread collector state; fields are the runtime's, listed here only
+ * because the inline fast paths use them. */
+typedef struct asthra__gc_mutator {
+  /* Free-list heads by kind (0 pointer-free, 1 scanned) and size class.
+   * A scanned free slot is zero but for word 1, the link. */
+  void *free[2][ASTHRA__GC_CLASSES];
+  int state;
+  /* Callee-saved registers and the stack pointer, saved when the thread
+   * stops for a collection or enters native code; they and the stack above
+   * the saved pointer are the thread's roots meanwhile. */
+  uintptr_t saved_regs[8];
+  uintptr_t saved_sp;
+  void *rt; /* the runtime's record of this thread */
+} asthra__gc_mutator;
+
+extern ASTHRA__THREAD_LOCAL asthra__gc_mutator asthra__gc_self;
+extern uint8_t asthra__gc_size_class[ASTHRA__GC_SMALL_MAX / 8 + 1];
+extern int asthra__gc_stop_requested;
+
+void asthra__gc_park(void);
+void asthra__gc_leave_native_slow(void);
+
+/* Writes the callee-saved registers and stack pointer of the calling code
+ * (always inlined, so they are the caller's). */
+#if defined(__x86_64__)
+#define ASTHRA__GC_SAVE_REGISTERS(m)                                         \
+  __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\t"             \
+                   "movq %%r12, 16(%0)\n\tmovq %%r13, 24(%0)\n\t"            \
+                   "movq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)\n\t"            \
+                   "movq %%rsp, 64(%0)"                                      \
+                   : : "r"((m)->saved_regs) : "memory")
+#elif defined(__aarch64__)
+#define ASTHRA__GC_SAVE_REGISTERS(m)                                         \
+  __asm__ volatile("stp x19, x20, [%0, #0]\n\tstp x21, x22, [%0, #16]\n\t"  \
+                   "stp x23, x24, [%0, #32]\n\tstp x25, x26, [%0, #48]\n\t" \
+                   "mov x9, sp\n\tstr x9, [%0, #64]"                         \
+                   : : "r"((m)->saved_regs) : "x9", "memory")
+#else
+#error "asthra's collector saves registers for x86-64 and AArch64 only"
+#endif
+
+static inline void *asthra_gc_alloc_typed(size_t n, uintptr_t layout) {
+  size_t total = n + sizeof(uintptr_t);
+  if (ASTHRA_LIKELY(total <= ASTHRA__GC_SMALL_MAX)) {
+    unsigned c = asthra__gc_size_class[(total + 7) >> 3];
+    uintptr_t *p = (uintptr_t *)asthra__gc_self.free[1][c];
+    if (ASTHRA_LIKELY(p != NULL)) {
+      asthra__gc_self.free[1][c] = (void *)p[1];
+      p[1] = 0;
+      p[0] = layout;
+      return p + 1;
+    }
+  }
+  return asthra__gc_alloc_typed_slow(n, layout);
+}
+
+/* Where generated code lets a collection happen: loop back edges and
+ * function entries. One load and a branch not taken. */
+static inline void asthra_safepoint(void) {
+  if (ASTHRA_UNLIKELY(__atomic_load_n(&asthra__gc_stop_requested,
+                                      __ATOMIC_RELAXED))) {
+    asthra__gc_park();
+  }
+}
+
+/* Around a call into foreign code that may block or run long: a collection
+ * proceeds without waiting for this thread, scanning the stack above the
+ * saved stack pointer. Leaving waits for a collection in progress. */
+static __inline__ __attribute__((always_inline)) void asthra_enter_native(void) {
+  asthra__gc_mutator *m = &asthra__gc_self;
+  if (m->state != ASTHRA__GC_RUNNING) return;
+  ASTHRA__GC_SAVE_REGISTERS(m);
+  __atomic_store_n(&m->state, ASTHRA__GC_NATIVE, __ATOMIC_SEQ_CST);
+}
+static inline void asthra_leave_native(void) {
+  asthra__gc_mutator *m = &asthra__gc_self;
+  if (m->state != ASTHRA__GC_NATIVE) return;
+  __atomic_store_n(&m->state, ASTHRA__GC_RUNNING, __ATOMIC_SEQ_CST);
+  if (ASTHRA_UNLIKELY(__atomic_load_n(&asthra__gc_stop_requested,
+                                      __ATOMIC_SEQ_CST))) {
+    asthra__gc_leave_native_slow();
+  }
+}
+
+/* Around an Asthra function called from C (the compiler's trampolines, after
+ * asthra_thread_attach): the thread was native while in C and becomes so
+ * again on return. */
+static inline int asthra_callback_enter(void) {
+  if (asthra__gc_self.state != ASTHRA__GC_NATIVE) return 0;
+  asthra_leave_native();
+  return 1;
+}
+static __inline__ __attribute__((always_inline)) void asthra_callback_exit(
+    int was_native) {
+  if (was_native) asthra_enter_native();
+}
+#endif
+
 /* A full collection now. */
 void asthra_gc_collect(void);
 asthra_gc_stats asthra_gc_get_stats(void);

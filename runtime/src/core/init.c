@@ -33,6 +33,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,20 @@ static void read_gc_max_heap(asthra__gc_config *cfg) {
   cfg->max_heap_text = v;
 }
 
+/* A positive count from the environment (0 when unset). */
+static uint64_t read_count(const char *name, uint64_t max) {
+  const char *v = getenv(name);
+  if (v == NULL) return 0;
+  uint64_t n;
+  const char *end;
+  if (!parse_u64(v, &n, &end) || *end != '\0' || n == 0 || n > max) {
+    char why[64];
+    snprintf(why, sizeof why, "expected an integer from 1 to %" PRIu64, max);
+    bad_env(name, v, why);
+  }
+  return n;
+}
+
 static void zero_secure_at_exit(void) { asthra__secure_zero_all(); }
 
 void asthra_rt_init(int argc, char **argv) {
@@ -133,6 +148,9 @@ void asthra_rt_init(int argc, char **argv) {
   read_gc_max_heap(&cfg);
   cfg.trace = env_flag("ASTHRA_GCTRACE");
   cfg.stats = env_flag("ASTHRA_GCSTATS");
+  cfg.stress = read_count("ASTHRA_GC_STRESS", UINT32_MAX);
+  cfg.verify = env_flag("ASTHRA_GC_VERIFY");
+  cfg.markers = (unsigned)read_count("ASTHRA_GC_MARKERS", 64);
   print_stats = cfg.stats;
 
   asthra__gc_init(&cfg);
@@ -159,7 +177,8 @@ _Noreturn void asthra_exit(int32_t status) {
 
 asthra_slice asthra_args(void) {
   int argc = saved_argc;
-  asthra_slice out = asthra_slice_alloc((size_t)argc, sizeof(asthra_string), true);
+  asthra_slice out = asthra_slice_alloc((size_t)argc, sizeof(asthra_string),
+                                        ASTHRA_GC_LAYOUT(2, 1));
   asthra_string *elems = (asthra_string *)out.ptr;
   for (int i = 0; i < argc; i++) {
     const char *a = saved_argv[i] != NULL ? saved_argv[i] : "";

@@ -140,20 +140,20 @@ void asthra_write_stdout(asthra_string s) {
  * (and the result empty) at the end of input. */
 asthra_string asthra_read_line(bool *eof) {
   fflush(stdout); /* a prompt written with print() shows before reading */
-  size_t cap = 128, len = 0;
-  uint8_t *buf = asthra__gc_alloc_noscan_raw(cap);
-  int c;
-  while ((c = getchar()) != EOF && c != '\n') {
-    if (len == cap) {
-      uint8_t *bigger = asthra__gc_alloc_noscan_raw(cap * 2);
-      memcpy(bigger, buf, len);
-      buf = bigger;
-      cap *= 2;
-    }
-    buf[len++] = (uint8_t)c;
-  }
-  *eof = c == EOF && len == 0;
-  if (len > 0 && buf[len - 1] == '\r') len--;
+  /* Reading may block for ever: do it as native code (a collection does
+   * not wait for this thread), into C memory, and copy afterwards. */
+  char *line = NULL;
+  size_t cap = 0;
+  asthra_enter_native();
+  ssize_t got = getline(&line, &cap, stdin);
+  asthra_leave_native();
+  size_t len = got > 0 ? (size_t)got : 0;
+  *eof = got <= 0;
+  if (len > 0 && line[len - 1] == '\n') len--;
+  if (len > 0 && line[len - 1] == '\r') len--;
+  uint8_t *buf = asthra__gc_alloc_noscan_raw(len);
+  if (len > 0) memcpy(buf, line, len);
+  free(line);
   return (asthra_string){buf, len};
 }
 

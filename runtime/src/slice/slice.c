@@ -75,15 +75,15 @@ asthra_string asthra_substring(asthra_string s, int64_t lo, int64_t hi,
 }
 
 asthra_slice asthra_slice_alloc(size_t count, size_t elem_size,
-                                bool has_pointers) {
+                                uintptr_t layout) {
   size_t bytes = checked_bytes(count, elem_size, "slice", NULL);
   if (bytes == 0) return (asthra_slice){&zerobase, count};
-  void *p = has_pointers ? asthra_gc_alloc(bytes) : asthra_gc_alloc_noscan(bytes);
+  void *p = layout != 0 ? asthra_gc_alloc_typed(bytes, layout) : asthra_gc_alloc_noscan(bytes);
   return (asthra_slice){p, count};
 }
 
 asthra_slice asthra_allocate_slice(size_t n) {
-  return asthra_slice_alloc(n, 1, false);
+  return asthra_slice_alloc(n, 1, 0);
 }
 
 asthra_slice asthra_slice_from_raw_parts(void *p, size_t len, size_t elem_size,

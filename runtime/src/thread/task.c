@@ -48,9 +48,11 @@ const char *asthra__current_task_name(void) { return current_task; }
 
 static void *task_main(void *arg) {
   asthra_task *t = arg;
-  asthra_thread_attach();
+  asthra_thread_attach(); /* registers the thread as native (in C) ... */
+  asthra_leave_native();  /* ... and now it runs Asthra code */
   current_task = t->name;
   t->run(t->data);
+  asthra_enter_native(); /* ending, or waiting for the lock: not GC-safe work */
   pthread_mutex_lock(&t->lock);
   t->done = true;
   pthread_cond_broadcast(&t->finished);
@@ -94,19 +96,25 @@ static bool claim(asthra_task *t) {
   return mine;
 }
 
+/* Waiting for a task blocks: the waiting thread is native meanwhile, so a
+ * collection the task needs does not wait for it. */
 void asthra_task_join(asthra_task *t) {
+  asthra_enter_native();
   pthread_mutex_lock(&t->lock);
   while (!t->done) pthread_cond_wait(&t->finished, &t->lock);
   pthread_mutex_unlock(&t->lock);
   if (claim(t)) pthread_join(t->thread, NULL);
+  asthra_leave_native();
 }
 
 void asthra__tasks_join_all(void) {
+  asthra_enter_native();
   for (;;) {
     pthread_mutex_lock(&tasks_lock);
     asthra_task *t = all_tasks;
     pthread_mutex_unlock(&tasks_lock);
-    if (t == NULL) return;
+    if (t == NULL) break;
     if (claim(t)) pthread_join(t->thread, NULL);
   }
+  asthra_leave_native();
 }

@@ -1,0 +1,249 @@
+/*
+ * collect.c: one collection from start to end, the heap verifier,
+ * statistics and the public entry points.
+ *
+ * A collection (gc_collect) runs on the thread that asked for it, holding
+ * gc_lock, with the world stopped throughout (a stop-the-world mark-sweep;
+ * sweeping of small spans is lazy and happens after the pause):
+ *   1. stop the world (world.c); empty every thread's free lists;
+ *   2. forget the span lists and clear every in-use span's mark bits;
+ *   3. mark from the roots (mark.c, in parallel);
+ *   4. account: a span with no marked slot goes back to the page heap now
+ *      (large objects included), every other small span joins its class's
+ *      unswept list; the live bytes are the marked slots' sizes;
+ *   5. return pages free for a whole cycle to the OS; set the next trigger;
+ *      restart the world.
+ * With ASTHRA_GC_VERIFY the heap is checked before step 2 (page table and
+ * page heap shape, every free list: right span, slot boundary, zero header,
+ * poison intact) and after step 3 (every pointer word of every marked
+ * scanned object leads to a marked slot: nothing reachable can be swept).
+ * A failed check is a panic naming it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gc/own/heap.h"
+
+gc_settings gc_config;
+bool gc_debug_alloc;
+uint64_t gc_epoch;
+
+static char max_heap_message[256];
+
+_Noreturn void gc_out_of_memory(size_t bytes) {
+  if (gc_config.cfg.max_heap != 0) asthra_panic_cstr(max_heap_message, NULL);
+  char buf[96];
+  snprintf(buf, sizeof buf, "out of memory: could not allocate %zu bytes", bytes);
+  asthra_panic_cstr(buf, NULL);
+}
+
+static _Noreturn void verify_failed(const char *what) {
+  char buf[200];
+  snprintf(buf, sizeof buf, "heap verification failed (ASTHRA_GC_VERIFY): %s", what);
+  asthra_panic_cstr(buf, NULL);
+}
+
+/* ---- the verifier ---------------------------------------------------- */
+
+static void check_free_list(const span *s, const void *head, uint32_t expect) {
+  size_t link = s->kind == KIND_SCAN ? 1 : 0;
+  uint32_t n = 0;
+  for (const uintptr_t *p = (const uintptr_t *)head; p != NULL; p = (const uintptr_t *)p[link]) {
+    uintptr_t a = (uintptr_t)p;
+    if (gc_span_of(a) != s || (a - s->start) % s->obj_size != 0) {
+      verify_failed("a free-list entry is not a slot of its span");
+    }
+    if (gc_is_marked(s, gc_slot_index(s, a)) && s->list == ON_PARTIAL) {
+      verify_failed("a free slot is marked");
+    }
+    if (s->kind == KIND_SCAN && p[0] != 0) verify_failed("a free slot has a non-zero header");
+    if (!gc_poison_intact(p, s->obj_size, link + 1)) {
+      verify_failed("a freed object was written to after it was swept");
+    }
+    if (++n > s->nobjs) verify_failed("a free list has a cycle");
+  }
+  if (n != expect) verify_failed("a span's free count disagrees with its free list");
+}
+
+static void check_span_before(span *s, void *ctx) {
+  (void)ctx;
+  size_t first = (s->start - gc_arena_lo) >> GC_PAGE_SHIFT;
+  for (size_t i = 0; i < s->npages; i++) {
+    if (gc_page_table[first + i] != s) verify_failed("the page table does not map a span's page to it");
+  }
+  if (s->state == SPAN_SMALL) check_free_list(s, s->freelist, s->free_count);
+}
+
+static void verify_before_mark(void) {
+  gc_each_span(check_span_before, NULL);
+  for (gc_thread *t = gc_threads; t != NULL; t = t->next) {
+    for (int k = 0; k < 2; k++) {
+      for (unsigned c = 0; c < GC_NUM_CLASSES; c++) {
+        if (t->m->free[k][c] != NULL) verify_failed("a thread cache is in use in debug mode");
+      }
+    }
+  }
+  /* No two free runs side by side. */
+  uintptr_t a = gc_arena_lo, end = gc_arena_lo + gc_arena_used;
+  bool prev_free = false;
+  while (a < end) {
+    span *s = gc_page_table[(a - gc_arena_lo) >> GC_PAGE_SHIFT];
+    if (s == NULL || s->start != a) verify_failed("the page table has a gap");
+    if (s->state == SPAN_FREE && prev_free) verify_failed("two free runs are adjacent");
+    prev_free = s->state == SPAN_FREE;
+    a = s->start + (uintptr_t)s->npages * GC_PAGE_SIZE;
+  }
+}
+
+static void check_pointer_word(uintptr_t *word, void *ctx) {
+  (void)ctx;
+  gc_mark_stack none = {NULL, 0, 0};
+  uintptr_t w = *word;
+  span *s = gc_span_of(w);
+  if (s == NULL) return;
+  /* Marking w again must find its target already marked: nothing new. */
+  gc_mark_word(w, &none);
+  if (none.len != 0) verify_failed("a reachable object was not marked");
+  free(none.items);
+}
+
+static void check_span_after(span *s, void *ctx) {
+  (void)ctx;
+  if (s->kind != KIND_SCAN) return;
+  for (uint32_t i = 0; i < s->nobjs; i++) {
+    if (!gc_is_marked(s, i)) continue;
+    gc_each_pointer_word(s, s->start + (uintptr_t)i * s->obj_size, check_pointer_word, NULL);
+  }
+}
+
+/* ---- one collection ------------------------------------------------- */
+
+static void reset_span(span *s, void *ctx) {
+  (void)ctx;
+  memset(s->marks, 0, s->nobjs); /* bytes past nobjs are never set */
+  s->freelist = NULL;
+  s->free_count = 0;
+  s->list = ON_NO_LIST;
+  s->next = s->prev = NULL;
+}
+
+static void account_span(span *s, void *ctx) {
+  uint64_t *live = (uint64_t *)ctx;
+  /* Marks are 0/1 bytes: sum them eight at a time. */
+  uint64_t marked = 0;
+  for (uint32_t i = 0; i < s->nobjs; i += 8) {
+    uint64_t eight;
+    memcpy(&eight, &s->marks[i], sizeof eight);
+    marked += (eight * UINT64_C(0x0101010101010101)) >> 56;
+  }
+  if (marked == 0) {
+    gc_pages_free(s, true);
+  } else if (s->state == SPAN_LARGE) {
+    *live += (uint64_t)s->npages * GC_PAGE_SIZE;
+  } else {
+    *live += (uint64_t)marked * s->obj_size;
+    gc_list_push(&gc_unswept[s->kind][s->cls], s, ON_UNSWEPT);
+  }
+}
+
+void gc_collect(const char *why) {
+  (void)why;
+  uint64_t seen_epoch = __atomic_load_n(&gc_epoch, __ATOMIC_RELAXED);
+  gc_lock_for_collection();
+  /* Another thread's collection finished while we waited: pacing is
+   * satisfied (an explicit or stress collection still runs). */
+  if (__atomic_load_n(&gc_epoch, __ATOMIC_RELAXED) != seen_epoch &&
+      (why[0] == 'p' || why[0] == 'h')) {
+    pthread_mutex_unlock(&gc_lock);
+    return;
+  }
+  asthra__gc_cycle c;
+  memset(&c, 0, sizeof c);
+  c.start_ns = asthra__gc_now_ns();
+  gc_save_own_context();
+  c.threads = gc_stop_world() + 1;
+  pthread_mutex_lock(&gc_heap_lock);
+  c.heap_before = gc_heap_mapped();
+
+  if (gc_config.verify) verify_before_mark();
+  for (gc_thread *t = gc_threads; t != NULL; t = t->next) gc_flush_cache(t->m);
+  memset(gc_partial, 0, sizeof gc_partial);
+  memset(gc_unswept, 0, sizeof gc_unswept);
+  gc_each_span(reset_span, NULL);
+
+  uint64_t mark_start = asthra__gc_now_ns();
+  gc_mark_all();
+  uint64_t sweep_start = asthra__gc_now_ns();
+  c.mark_ns = sweep_start - mark_start;
+  if (gc_config.verify) gc_each_span(check_span_after, NULL);
+
+  uint64_t live = 0;
+  gc_each_span(account_span, &live);
+  __atomic_store_n(&gc_epoch, gc_epoch + 1, __ATOMIC_RELAXED);
+  gc_set_trigger(live);
+  gc_pages_scavenge();
+  c.sweep_ns = asthra__gc_now_ns() - sweep_start;
+  c.live_bytes = live;
+  c.heap_after = gc_heap_mapped();
+  pthread_mutex_unlock(&gc_heap_lock);
+
+  gc_start_world();
+  c.pause_ns = asthra__gc_now_ns() - c.start_ns;
+  asthra__gc_stats_record(&c);
+  pthread_mutex_unlock(&gc_lock);
+}
+
+/* ---- start-up and the public entry points ---------------------------- */
+
+void asthra__gc_init(const asthra__gc_config *cfg) {
+  gc_config.cfg = *cfg;
+  gc_config.stress = cfg->stress;
+  gc_config.verify = cfg->verify;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  unsigned markers = cfg->markers != 0 ? cfg->markers : (cpus > 0 ? (unsigned)cpus : 1);
+  gc_config.markers = markers > 8 && cfg->markers == 0 ? 8 : markers;
+  gc_debug_alloc = gc_config.stress != 0 || gc_config.verify;
+  if (cfg->max_heap != 0) {
+    snprintf(max_heap_message, sizeof max_heap_message,
+             "out of memory: heap limit ASTHRA_GC_MAX_HEAP=%s reached",
+             cfg->max_heap_text != NULL ? cfg->max_heap_text : "?");
+  }
+  asthra__gc_stats_start(cfg);
+  gc_heap_init();
+  gc_alloc_init();
+  gc_mark_init();
+  gc_world_init();
+  gc_register_main_thread();
+}
+
+void asthra_gc_collect(void) { gc_collect("explicit"); }
+
+asthra_gc_stats asthra_gc_get_stats(void) {
+  asthra_gc_stats s;
+  memset(&s, 0, sizeof s);
+  gc_lock_for_collection();
+  pthread_mutex_lock(&gc_heap_lock);
+  s.heap_bytes = gc_heap_mapped();
+  pthread_mutex_unlock(&gc_heap_lock);
+  s.allocated_bytes = gc_allocated_total();
+  asthra__gc_stats_fill(&s);
+  pthread_mutex_unlock(&gc_lock);
+  return s;
+}
+
+void asthra_pin(void *p, size_t n) {
+  if (p == NULL) return;
+  gc_lock_for_collection();
+  bool ok = asthra__pins_put((uintptr_t)p, n);
+  pthread_mutex_unlock(&gc_lock);
+  if (!ok) asthra_panic_cstr("out of memory: pinned-range table", NULL);
+}
+
+void asthra_unpin(void *p) {
+  if (p == NULL) return;
+  gc_lock_for_collection();
+  asthra__pins_remove((uintptr_t)p);
+  pthread_mutex_unlock(&gc_lock);
+}

@@ -1,0 +1,267 @@
+/*
+ * heap.c: the arena, the page table, spans and the page heap.
+ *
+ * All collected memory lives in one arena reserved at start-up (64 GiB of
+ * address space, PROT_READ|WRITE, MAP_NORESERVE: untouched pages cost
+ * nothing). One range means "is this word a heap pointer?" is a subtraction
+ * and a compare, and the page table, an array with one span pointer per
+ * 8 KiB page, is indexed by the difference. The arena is carved from its
+ * start by a bump pointer (gc_arena_used); pages never move.
+ *
+ * A span is a run of pages: free, the slots of one size class and kind
+ * (small), or one large object. Free spans form the page heap: lists by
+ * length (1..GC_FREE_EXACT pages exact, longer ones in one first-fit
+ * list); freeing merges a span with free neighbours, found through the
+ * page table, so free runs never sit side by side. A free span is `dirty`
+ * when its pages may hold old data, and `released` when they were given
+ * back with madvise(MADV_DONTNEED) (reading them gives zeros again, and
+ * they no longer count toward RSS). The scavenger releases runs that have
+ * stayed free through a whole collection cycle, so memory goes back to the
+ * OS when the heap shrinks and is kept while the program reuses it
+ * (releasing more eagerly made binary-trees fault 25 times as often).
+ *
+ * Invariants (asserted by the verifier in collect.c):
+ *   - every page below gc_arena_used maps to exactly the span covering it;
+ *   - no two free spans are adjacent;
+ *   - in_use_bytes is the sum of in-use spans' sizes; mapped bytes are
+ *     in-use plus free-not-released.
+ * Span descriptors come from malloc and are recycled through a free list;
+ * they are not in the arena, so the collector never scans them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "gc/own/heap.h"
+
+#define GC_FREE_EXACT 128u
+
+uintptr_t gc_arena_lo;
+uintptr_t gc_arena_used;
+span **gc_page_table;
+pthread_mutex_t gc_heap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t arena_size;
+static span *free_exact[GC_FREE_EXACT + 1]; /* by npages */
+static span *free_long;                     /* npages > GC_FREE_EXACT */
+static span *spare_descriptors;
+static uint64_t in_use_bytes, free_unreleased_bytes;
+
+void gc_list_push(span **head, span *s, uint8_t which) {
+  s->prev = NULL;
+  s->next = *head;
+  if (*head != NULL) (*head)->prev = s;
+  *head = s;
+  s->list = which;
+}
+
+void gc_list_remove(span **head, span *s) {
+  if (s->prev != NULL) {
+    s->prev->next = s->next;
+  } else {
+    *head = s->next;
+  }
+  if (s->next != NULL) s->next->prev = s->prev;
+  s->next = s->prev = NULL;
+  s->list = ON_NO_LIST;
+}
+
+static void *reserve(size_t *size) {
+  for (size_t n = *size; n >= ((size_t)1 << 30); n /= 2) {
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+      *size = n;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+void gc_heap_init(void) {
+  size_t size = (size_t)64 << 30;
+  void *arena = reserve(&size);
+  if (arena == NULL) {
+    asthra_panic_cstr("out of memory: cannot reserve address space for the heap", NULL);
+  }
+  /* Align the arena to a page so page indices are plain shifts. */
+  gc_arena_lo = ((uintptr_t)arena + GC_PAGE_SIZE - 1) & ~(uintptr_t)(GC_PAGE_SIZE - 1);
+  arena_size = size - (gc_arena_lo - (uintptr_t)arena);
+  size_t table_bytes = (arena_size >> GC_PAGE_SHIFT) * sizeof(span *);
+  void *table = mmap(NULL, table_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (table == MAP_FAILED) {
+    asthra_panic_cstr("out of memory: cannot map the heap's page table", NULL);
+  }
+  gc_page_table = (span **)table;
+}
+
+static span *new_descriptor(void) {
+  span *s = spare_descriptors;
+  if (s != NULL) {
+    spare_descriptors = s->next;
+  } else {
+    s = (span *)malloc(sizeof *s);
+    if (s == NULL) gc_out_of_memory(sizeof *s);
+  }
+  memset(s, 0, sizeof *s);
+  return s;
+}
+
+static void drop_descriptor(span *s) {
+  s->state = SPAN_FREE;
+  s->next = spare_descriptors;
+  spare_descriptors = s;
+}
+
+static void map_pages(span *s) {
+  size_t first = (s->start - gc_arena_lo) >> GC_PAGE_SHIFT;
+  for (size_t i = 0; i < s->npages; i++) gc_page_table[first + i] = s;
+}
+
+static span **free_list_for(uint32_t npages) {
+  return npages <= GC_FREE_EXACT ? &free_exact[npages] : &free_long;
+}
+
+static void free_insert(span *s) {
+  s->state = SPAN_FREE;
+  gc_list_push(free_list_for(s->npages), s, ON_FREE);
+  if (!s->released) free_unreleased_bytes += (uint64_t)s->npages * GC_PAGE_SIZE;
+}
+
+static void free_remove(span *s) {
+  gc_list_remove(free_list_for(s->npages), s);
+  if (!s->released) free_unreleased_bytes -= (uint64_t)s->npages * GC_PAGE_SIZE;
+}
+
+static span *free_neighbour(uintptr_t page_addr) {
+  uintptr_t off = page_addr - gc_arena_lo;
+  if (page_addr < gc_arena_lo || off >= gc_arena_used) return NULL;
+  span *n = gc_page_table[off >> GC_PAGE_SHIFT];
+  return n != NULL && n->state == SPAN_FREE ? n : NULL;
+}
+
+/* Merges b (which follows a) into a; both are off the free lists. */
+static void absorb(span *a, span *b) {
+  a->dirty = a->dirty || b->dirty;
+  /* A merged run is released only if both halves were; otherwise it is
+   * not (some pages hold memory), and the scavenger releases it later. */
+  a->released = a->released && b->released;
+  a->npages += b->npages;
+  if (b->freed_epoch > a->freed_epoch) a->freed_epoch = b->freed_epoch;
+  drop_descriptor(b);
+}
+
+void gc_pages_free(span *s, bool dirty) {
+  in_use_bytes -= (uint64_t)s->npages * GC_PAGE_SIZE;
+  s->freed_epoch = __atomic_load_n(&gc_epoch, __ATOMIC_RELAXED);
+  s->dirty = dirty;
+  s->released = false;
+  s->freelist = NULL;
+  s->state = SPAN_FREE;
+  span *before = s->start > gc_arena_lo ? free_neighbour(s->start - GC_PAGE_SIZE) : NULL;
+  span *after = free_neighbour(s->start + (uintptr_t)s->npages * GC_PAGE_SIZE);
+  if (before != NULL) {
+    free_remove(before);
+    absorb(before, s);
+    s = before;
+  }
+  if (after != NULL) {
+    free_remove(after);
+    absorb(s, after);
+  }
+  map_pages(s);
+  free_insert(s);
+}
+
+/* Splits the first n pages off free span s (off the lists) and returns
+ * them; the rest goes back to the page heap. */
+static span *split(span *s, uint32_t n) {
+  if (s->npages > n) {
+    span *rest = new_descriptor();
+    rest->start = s->start + (uintptr_t)n * GC_PAGE_SIZE;
+    rest->npages = s->npages - n;
+    rest->dirty = s->dirty;
+    rest->released = s->released;
+    s->npages = n;
+    map_pages(rest);
+    free_insert(rest);
+  }
+  return s;
+}
+
+static span *find_free(uint32_t n) {
+  for (uint32_t k = n; k <= GC_FREE_EXACT; k++) {
+    if (free_exact[k] != NULL) return free_exact[k];
+  }
+  for (span *s = free_long; s != NULL; s = s->next) {
+    if (s->npages >= n) return s;
+  }
+  return NULL;
+}
+
+span *gc_pages_alloc(size_t npages, uint8_t state, bool need_zero) {
+  if (npages == 0 || npages > (arena_size >> GC_PAGE_SHIFT)) return NULL;
+  uint32_t n = (uint32_t)npages;
+  uint64_t bytes = (uint64_t)n * GC_PAGE_SIZE;
+  uint64_t limit = gc_config.cfg.max_heap;
+  if (limit != 0 && in_use_bytes + bytes > limit) return NULL;
+  span *s = find_free(n);
+  if (s != NULL) {
+    free_remove(s);
+    s = split(s, n);
+    if (need_zero && s->dirty && !s->released) memset((void *)s->start, 0, bytes);
+  } else {
+    if (gc_arena_used + bytes > arena_size) return NULL;
+    s = new_descriptor();
+    s->start = gc_arena_lo + gc_arena_used;
+    s->npages = n;
+    gc_arena_used += bytes; /* fresh pages read as zero */
+  }
+  s->dirty = s->released = false;
+  s->state = state;
+  s->list = ON_NO_LIST;
+  s->next = s->prev = NULL;
+  memset(s->marks, 0, sizeof s->marks);
+  in_use_bytes += bytes;
+  map_pages(s);
+  return s;
+}
+
+/* Releases the runs of one list that stayed free through a whole
+ * collection cycle: the program did not need them, so it will not fault
+ * them straight back in. */
+static uint64_t release_list(span *s, uint64_t epoch) {
+  uint64_t released = 0;
+  for (; s != NULL; s = s->next) {
+    if (s->released || s->freed_epoch + 2 > epoch) continue;
+    size_t bytes = (size_t)s->npages * GC_PAGE_SIZE;
+    if (madvise((void *)s->start, bytes, MADV_DONTNEED) != 0) continue;
+    s->released = true;
+    s->dirty = false;
+    free_unreleased_bytes -= bytes;
+    released += bytes;
+  }
+  return released;
+}
+
+uint64_t gc_pages_scavenge(void) {
+  uint64_t epoch = __atomic_load_n(&gc_epoch, __ATOMIC_RELAXED);
+  uint64_t released = release_list(free_long, epoch);
+  for (uint32_t k = 1; k <= GC_FREE_EXACT; k++) released += release_list(free_exact[k], epoch);
+  return released;
+}
+
+uint64_t gc_heap_mapped(void) { return in_use_bytes + free_unreleased_bytes; }
+uint64_t gc_heap_in_use(void) { return in_use_bytes; }
+
+void gc_each_span(void (*visit)(span *, void *), void *ctx) {
+  uintptr_t a = gc_arena_lo, end = gc_arena_lo + gc_arena_used;
+  while (a < end) {
+    span *s = gc_page_table[(a - gc_arena_lo) >> GC_PAGE_SHIFT];
+    uintptr_t next = s->start + (uintptr_t)s->npages * GC_PAGE_SIZE;
+    if (s->state != SPAN_FREE) visit(s, ctx);
+    a = next;
+  }
+}

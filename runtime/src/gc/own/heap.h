@@ -1,0 +1,202 @@
+/*
+ * heap.h: the runtime's own collector, what its files say to each other.
+ * The design, its invariants and why are in docs/design/gc.md; each file's
+ * essay says what it owns:
+ *
+ *   heap.c     the arena, the page table, spans and the page heap
+ *   alloc.c    size classes, per-thread free lists, the allocation slow
+ *              path, large objects, pacing
+ *   sweep.c    turning a marked span back into free slots
+ *   mark.c     roots and (parallel) marking
+ *   world.c    thread registry, safepoints, native state, stop-the-world
+ *   collect.c  one collection from start to end, the heap verifier,
+ *              statistics, the public asthra_gc_* entry points
+ *
+ * Locks, always taken in this order: gc_lock (world.c: one collection or
+ * registry change at a time) then heap_lock (heap.c: spans and pages).
+ * Nothing that can stop for a collection (a safepoint, an allocation) runs
+ * while heap_lock is held.
+ */
+#ifndef ASTHRA_GC_OWN_HEAP_H
+#define ASTHRA_GC_OWN_HEAP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gc/common/gc_common.h"
+
+#define GC_PAGE_SHIFT 13u
+#define GC_PAGE_SIZE ((size_t)1 << GC_PAGE_SHIFT) /* 8 KiB */
+#define GC_WORD sizeof(uintptr_t)
+#define GC_MAX_SPAN_OBJECTS 512u /* 8 KiB of 16-byte slots */
+
+/* No sanitizer instruments the collector's reads of other threads' stacks
+ * and of heap words: they are conservative by design. */
+#define GC_NO_SANITIZE                                                     \
+  __attribute__((no_sanitize_address, no_sanitize_thread,                   \
+                 no_sanitize_undefined))
+
+enum span_state { SPAN_FREE = 0, SPAN_SMALL = 1, SPAN_LARGE = 2 };
+enum span_kind { KIND_NOSCAN = 0, KIND_SCAN = 1 };
+enum span_list { ON_NO_LIST = 0, ON_UNSWEPT, ON_PARTIAL, ON_FREE };
+
+/* A run of pages: free, one size class's slots, or one large object. Every
+ * page of a span maps to it in the page table. */
+typedef struct span {
+  uintptr_t start;
+  uint32_t npages;
+  uint8_t state;     /* span_state */
+  uint8_t kind;      /* span_kind (in-use spans) */
+  uint8_t cls;       /* size class (small spans) */
+  uint8_t list;      /* span_list: which list `next`/`prev` link it into */
+  bool dirty;        /* free span: pages may hold old data (else zero) */
+  bool released;     /* free span: pages given back to the OS */
+  uint32_t obj_size; /* bytes per slot; a large span's whole size */
+  uint32_t nobjs;
+  uint32_t magic;    /* slot index = (offset * magic) >> 32 */
+  uint32_t free_count; /* slots in `freelist` */
+  uint64_t freed_epoch; /* free span: the collection count when freed */
+  void *freelist;    /* swept free slots not yet handed to a thread */
+  struct span *next, *prev;
+  /* One byte per slot, not one bit: parallel markers set them with plain
+   * stores (no locked instruction; two markers racing on one slot both
+   * scan it, which is harmless). */
+  uint8_t marks[GC_MAX_SPAN_OBJECTS];
+} span;
+
+/* ---- heap.c ------------------------------------------------------------ */
+
+extern uintptr_t gc_arena_lo;       /* first byte of the arena */
+extern uintptr_t gc_arena_used;     /* bytes handed out from its start */
+extern span **gc_page_table;        /* page index -> span (or NULL) */
+extern pthread_mutex_t gc_heap_lock;
+extern uint64_t gc_epoch;           /* collections finished (gc_lock) */
+
+void gc_heap_init(void);
+/* The span holding address a, if a is inside a span in use; NULL if not. */
+static inline span *gc_span_of(uintptr_t a) {
+  uintptr_t off = a - gc_arena_lo;
+  if (off >= gc_arena_used) return NULL;
+  span *s = gc_page_table[off >> GC_PAGE_SHIFT];
+  return s != NULL && s->state != SPAN_FREE ? s : NULL;
+}
+/* A zeroed run of n pages as an in-use span (heap_lock held); NULL when the
+ * heap limit or the address space is exhausted. */
+span *gc_pages_alloc(size_t npages, uint8_t state, bool need_zero);
+/* Gives a span's pages back to the page heap (heap_lock held). */
+void gc_pages_free(span *s, bool dirty);
+/* Returns to the OS the free runs that stayed free through a whole
+ * collection cycle (heap_lock held); the bytes released. */
+uint64_t gc_pages_scavenge(void);
+/* Bytes of pages in spans or free but not released (what RSS can hold). */
+uint64_t gc_heap_mapped(void);
+/* Bytes of pages in in-use spans. */
+uint64_t gc_heap_in_use(void);
+/* Calls visit for every in-use span (heap_lock held or world stopped). */
+void gc_each_span(void (*visit)(span *, void *), void *ctx);
+
+void gc_list_push(span **head, span *s, uint8_t which);
+void gc_list_remove(span **head, span *s);
+
+/* ---- alloc.c ----------------------------------------------------------- */
+
+#define GC_NUM_CLASSES 41
+extern const uint32_t gc_class_size[GC_NUM_CLASSES];
+extern uint8_t gc_class_pages[GC_NUM_CLASSES];
+
+/* Per class and kind: swept spans with free slots, and spans marked by the
+ * last collection and not yet swept (heap_lock). */
+extern span *gc_partial[2][GC_NUM_CLASSES];
+extern span *gc_unswept[2][GC_NUM_CLASSES];
+
+void gc_alloc_init(void);
+/* Empties a thread's free lists (world stopped: its slots stay free). */
+void gc_flush_cache(asthra__gc_mutator *m);
+/* Pacing: the bytes of allocation after which the next collection starts. */
+void gc_set_trigger(uint64_t live_bytes);
+uint64_t gc_allocated_total(void);
+
+/* ---- sweep.c ----------------------------------------------------------- */
+
+/* Sweeps s (heap_lock held): builds its free list from unmarked slots and
+ * returns the number of free slots. */
+uint32_t gc_sweep_span(span *s);
+/* Puts every slot of a new span (zeroed, or pointer-free) on its free list,
+ * writing each link once and reading nothing. */
+void gc_sweep_fresh_span(span *s);
+/* Fills a freed slot with the poison pattern (ASTHRA_GC_VERIFY). */
+void gc_poison(void *p, size_t n);
+/* Whether a free slot still holds the poison pattern past its link word. */
+bool gc_poison_intact(const void *p, size_t n, size_t skip);
+
+/* ---- mark.c ------------------------------------------------------------ */
+
+typedef struct gc_mark_stack {
+  uintptr_t *items;
+  size_t len, cap;
+} gc_mark_stack;
+
+void gc_mark_init(void);
+/* Marks everything reachable from the roots (world stopped). */
+void gc_mark_all(void);
+/* Marks conservatively from [lo, hi) into ms. */
+void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms);
+/* Marks the slot holding (or ending at) address w; scanned slots newly
+ * marked go onto ms. */
+void gc_mark_word(uintptr_t w, gc_mark_stack *ms);
+/* Slot index of address a in s. */
+static inline uint32_t gc_slot_index(const span *s, uintptr_t a) {
+  return (uint32_t)(((uint64_t)(a - s->start) * s->magic) >> 32);
+}
+static inline bool gc_is_marked(const span *s, uint32_t i) {
+  return __atomic_load_n(&s->marks[i], __ATOMIC_RELAXED) != 0;
+}
+/* Calls visit(word address) for every pointer word the layout of the
+ * scanned slot at `slot` names (the verifier uses it). */
+void gc_each_pointer_word(const span *s, uintptr_t slot,
+                          void (*visit)(uintptr_t *, void *), void *ctx);
+
+/* ---- world.c ----------------------------------------------------------- */
+
+typedef struct gc_thread {
+  asthra__gc_mutator *m;   /* the thread's asthra__gc_self */
+  uintptr_t stack_base;    /* highest address of its stack */
+  struct gc_thread *next, *prev;
+} gc_thread;
+
+extern pthread_mutex_t gc_lock;
+extern gc_thread *gc_threads;
+
+void gc_world_init(void);
+/* Registers the thread that calls asthra_rt_init, RUNNING. */
+void gc_register_main_thread(void);
+/* Stops every other registered thread (gc_lock held); returns how many. */
+unsigned gc_stop_world(void);
+void gc_start_world(void);
+/* Saves the calling thread's registers and stack pointer into its record,
+ * for a collection it runs itself. */
+void gc_save_own_context(void);
+/* Takes gc_lock without holding up a collection another thread runs. */
+void gc_lock_for_collection(void);
+
+/* ---- collect.c ------------------------------------------------------- */
+
+typedef struct gc_settings {
+  asthra__gc_config cfg;
+  uint64_t stress;   /* ASTHRA_GC_STRESS: collect every N allocations */
+  bool verify;       /* ASTHRA_GC_VERIFY: check the heap at every collection */
+  unsigned markers;  /* marking threads, the collector's included */
+} gc_settings;
+extern gc_settings gc_config;
+/* Whether thread caches are bypassed (stress or verify: every allocation
+ * takes the slow path, so it can count, check and poison). */
+extern bool gc_debug_alloc;
+
+/* One collection (the caller does not hold gc_lock or heap_lock). */
+void gc_collect(const char *why);
+/* Out of memory: panics with the heap limit or the size asked for. */
+_Noreturn void gc_out_of_memory(size_t bytes);
+
+#endif

@@ -1,0 +1,328 @@
+/*
+ * mark.c: roots and marking, in parallel on every core.
+ *
+ * Marking runs with the world stopped (world.c). Roots are scanned
+ * conservatively: every aligned word of each registered thread's stack
+ * above its saved stack pointer and of its saved registers, of the
+ * program's writable data segments, and of the pinned ranges. Heap objects
+ * are scanned precisely: a scanned slot's first word is the layout the
+ * compiler gave it (runtime.h), which says which words may be pointers; a
+ * pointer-free slot is never read. A candidate word keeps an object alive
+ * if it points anywhere inside a slot in use (interior pointers: slices
+ * point into arrays). The one address inside a scanned slot that cannot be
+ * a pointer to its object is its header word; a word holding that address
+ * is the end of the previous slot's object (a slice ending there), so it
+ * marks that one. A free scanned slot has a zero header and is skipped, so
+ * a stale pointer into free memory never leads the marker astray.
+ *
+ * Parallel marking. The collecting thread scans the roots onto its own
+ * mark stack; then it and markers-1 helper threads (started at the first
+ * collection, one per core) each drain a private stack. A marker whose
+ * stack holds work while another waits gives half of it to a shared pool
+ * (one mutex); a marker that runs dry takes from the pool, and marking ends
+ * when every marker is idle and the pool is empty (only then does no work
+ * exist anywhere, since a marker is idle only with an empty stack). Marks
+ * are bytes, tested and set with plain (relaxed atomic) loads and stores:
+ * no locked instruction per object. Two markers may both see a slot
+ * unmarked and both scan it; that repeats work but marks nothing wrongly,
+ * and it is rare (Boehm's parallel marker makes the same trade with its
+ * mark bytes).
+ */
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gc/own/heap.h"
+
+/* ---- mark stacks ------------------------------------------------------ */
+
+static void push(gc_mark_stack *ms, uintptr_t slot) {
+  if (ms->len == ms->cap) {
+    size_t cap = ms->cap ? ms->cap * 2 : 4096;
+    uintptr_t *items = (uintptr_t *)realloc(ms->items, cap * sizeof *items);
+    if (items == NULL) gc_out_of_memory(cap * sizeof *items);
+    ms->items = items;
+    ms->cap = cap;
+  }
+  ms->items[ms->len++] = slot;
+}
+
+/* ---- marking one word ------------------------------------------------- */
+
+#define GC_INLINE static inline __attribute__((always_inline))
+
+GC_INLINE void mark_slot(span *s, uint32_t i, gc_mark_stack *ms) {
+  if (__atomic_load_n(&s->marks[i], __ATOMIC_RELAXED)) return;
+  __atomic_store_n(&s->marks[i], 1, __ATOMIC_RELAXED);
+  if (s->kind == KIND_SCAN) push(ms, s->start + (uintptr_t)i * s->obj_size);
+}
+
+GC_INLINE void mark_word(uintptr_t w, gc_mark_stack *ms) {
+  span *s = gc_span_of(w);
+  if (s == NULL) return;
+  uint32_t i = gc_slot_index(s, w);
+  if (i >= s->nobjs) i = s->nobjs - 1; /* the unused tail of a span */
+  if (s->kind == KIND_SCAN && w == s->start + (uintptr_t)i * s->obj_size) {
+    /* A header address: the end of the object before it. */
+    if (i > 0) {
+      mark_slot(s, i - 1, ms);
+    } else if ((s = gc_span_of(w - 1)) != NULL) {
+      uint32_t j = gc_slot_index(s, w - 1);
+      mark_slot(s, j < s->nobjs ? j : s->nobjs - 1, ms);
+    }
+    return;
+  }
+  mark_slot(s, i, ms);
+}
+
+void gc_mark_word(uintptr_t w, gc_mark_stack *ms) { mark_word(w, ms); }
+
+GC_NO_SANITIZE void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms) {
+  lo = (lo + GC_WORD - 1) & ~(uintptr_t)(GC_WORD - 1);
+  for (uintptr_t a = lo; a + GC_WORD <= hi; a += GC_WORD) {
+    mark_word(*(const uintptr_t *)a, ms);
+  }
+}
+
+/* The words of a scanned slot, after its header. */
+static size_t body_words(const span *s) {
+  size_t bytes = s->state == SPAN_LARGE ? (size_t)s->npages * GC_PAGE_SIZE : s->obj_size;
+  return bytes / GC_WORD - 1;
+}
+
+void gc_each_pointer_word(const span *s, uintptr_t slot,
+                          void (*visit)(uintptr_t *, void *), void *ctx) {
+  uintptr_t *p = (uintptr_t *)slot;
+  uintptr_t h = p[0];
+  if (h == 0) return; /* a free slot */
+  uintptr_t *body = p + 1;
+  size_t n = body_words(s);
+  unsigned period = (unsigned)(h >> 1) & 63u;
+  uint64_t bits = (uint64_t)h >> 7;
+  if ((h & 1) == 0 || period == 0) {
+    asthra_panic_cstr("heap corruption: a GC object's layout word is invalid", NULL);
+  }
+  for (size_t base = 0; base < n; base += period) {
+    for (uint64_t b = bits; b != 0; b &= b - 1) {
+      size_t j = base + (size_t)__builtin_ctzll(b);
+      if (j >= n) break;
+      visit(&body[j], ctx);
+    }
+  }
+}
+
+/* gc_each_pointer_word, specialised for marking (the hot loop). */
+GC_NO_SANITIZE static void scan_slot(const span *s, uintptr_t slot, gc_mark_stack *ms) {
+  uintptr_t *p = (uintptr_t *)slot;
+  uintptr_t h = p[0];
+  if (h == 0) return;
+  uintptr_t *body = p + 1;
+  size_t n = body_words(s);
+  unsigned period = (unsigned)(h >> 1) & 63u;
+  uint64_t bits = (uint64_t)h >> 7;
+  if (ASTHRA_UNLIKELY((h & 1) == 0 || period == 0)) {
+    asthra_panic_cstr("heap corruption: a GC object's layout word is invalid", NULL);
+  }
+  if (period == 1) {
+    if (bits & 1) {
+      for (size_t j = 0; j < n; j++) mark_word(body[j], ms);
+    }
+    return;
+  }
+  for (size_t base = 0; base < n; base += period) {
+    for (uint64_t b = bits; b != 0; b &= b - 1) {
+      size_t j = base + (size_t)__builtin_ctzll(b);
+      if (j >= n) break;
+      mark_word(body[j], ms);
+    }
+  }
+}
+
+/* ---- the shared pool and the markers -------------------------------------- */
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t changed;  /* work arrived, or marking is done */
+  pthread_cond_t start;    /* a new marking round for the helpers */
+  pthread_cond_t finished; /* a helper finished its round */
+  gc_mark_stack work;
+  unsigned workers, idle, helpers_running, waiting;
+  uint64_t round;
+  bool done;
+  bool helpers_started;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          {NULL, 0, 0}, 0, 0, 0, 0, 0, false, false};
+
+/* Moves half of ms to the pool. */
+static void share(gc_mark_stack *ms) {
+  size_t give = ms->len / 2;
+  pthread_mutex_lock(&pool.lock);
+  for (size_t i = 0; i < give; i++) push(&pool.work, ms->items[--ms->len]);
+  pthread_cond_broadcast(&pool.changed);
+  pthread_mutex_unlock(&pool.lock);
+}
+
+/* Scans until ms is empty. Slots pass through a small FIFO on their way
+ * from the stack to the scanner, prefetched as they enter it: a popped
+ * slot is usually a cache miss (it was only ever seen as a pointer), and
+ * the FIFO gives the fetch the time of several other scans to arrive. */
+#define PREFETCH_DEPTH 8u
+
+static void drain(gc_mark_stack *ms) {
+  uintptr_t fifo[PREFETCH_DEPTH];
+  unsigned head = 0, count = 0;
+  for (;;) {
+    while (count < PREFETCH_DEPTH && ms->len > 0) {
+      uintptr_t slot = ms->items[--ms->len];
+      __builtin_prefetch((const void *)slot);
+      fifo[(head + count++) % PREFETCH_DEPTH] = slot;
+    }
+    if (count == 0) return;
+    uintptr_t slot = fifo[head];
+    head = (head + 1) % PREFETCH_DEPTH;
+    count--;
+    scan_slot(gc_span_of(slot), slot, ms);
+    if (ms->len > 1 && __atomic_load_n(&pool.waiting, __ATOMIC_RELAXED) > 0) share(ms);
+  }
+}
+
+/* Takes up to 256 items from the pool (pool.lock held). */
+static void take(gc_mark_stack *ms) {
+  size_t n = pool.work.len < 256 ? pool.work.len : 256;
+  for (size_t i = 0; i < n; i++) push(ms, pool.work.items[--pool.work.len]);
+}
+
+static void mark_until_done(gc_mark_stack *ms) {
+  for (;;) {
+    drain(ms);
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+      if (pool.work.len > 0) {
+        take(ms);
+        break;
+      }
+      if (pool.done) {
+        pthread_mutex_unlock(&pool.lock);
+        return;
+      }
+      if (++pool.idle == pool.workers) {
+        pool.done = true;
+        pthread_cond_broadcast(&pool.changed);
+        pthread_mutex_unlock(&pool.lock);
+        return;
+      }
+      __atomic_add_fetch(&pool.waiting, 1, __ATOMIC_RELAXED);
+      pthread_cond_wait(&pool.changed, &pool.lock);
+      __atomic_sub_fetch(&pool.waiting, 1, __ATOMIC_RELAXED);
+      pool.idle--;
+    }
+    pthread_mutex_unlock(&pool.lock);
+  }
+}
+
+static void *helper_main(void *arg) {
+  (void)arg;
+  gc_mark_stack ms = {NULL, 0, 0};
+  uint64_t seen = 0;
+  pthread_mutex_lock(&pool.lock);
+  for (;;) {
+    while (pool.round == seen) pthread_cond_wait(&pool.start, &pool.lock);
+    seen = pool.round;
+    pthread_mutex_unlock(&pool.lock);
+    mark_until_done(&ms);
+    pthread_mutex_lock(&pool.lock);
+    if (--pool.helpers_running == 0) pthread_cond_signal(&pool.finished);
+  }
+  return NULL;
+}
+
+static unsigned helpers; /* started helper threads */
+
+static void start_helpers(void) {
+  pool.helpers_started = true;
+  for (unsigned i = 1; i < gc_config.markers; i++) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, helper_main, NULL) == 0) helpers++;
+    pthread_attr_destroy(&attr);
+  }
+}
+
+static void child_after_fork(void) {
+  /* Helper threads do not exist in a forked child; start them again. */
+  pthread_mutex_init(&pool.lock, NULL);
+  pool.helpers_started = false;
+  helpers = 0;
+}
+
+void gc_mark_init(void) { pthread_atfork(NULL, NULL, child_after_fork); }
+
+/* ---- roots ------------------------------------------------------------------ */
+
+typedef struct data_segments {
+  uintptr_t lo[16], hi[16];
+  unsigned n;
+  bool seen_main;
+} data_segments;
+
+static data_segments data;
+
+/* The writable PT_LOAD segments of the program itself (the first object
+ * dl_iterate_phdr reports): its .data and .bss, where globals live. Shared
+ * libraries' data is C memory and is not scanned. */
+static int find_data(struct dl_phdr_info *info, size_t size, void *arg) {
+  (void)size;
+  data_segments *d = (data_segments *)arg;
+  if (d->seen_main) return 1;
+  d->seen_main = true;
+  for (ElfW(Half) i = 0; i < info->dlpi_phnum && d->n < 16; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) == 0) continue;
+    d->lo[d->n] = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+    d->hi[d->n] = d->lo[d->n] + ph->p_memsz;
+    d->n++;
+  }
+  return 1;
+}
+
+static void mark_pinned(uintptr_t start, size_t len, void *ctx) {
+  gc_mark_range(start, start + len, (gc_mark_stack *)ctx);
+}
+
+GC_NO_SANITIZE static void mark_roots(gc_mark_stack *ms) {
+  if (!data.seen_main) dl_iterate_phdr(find_data, &data);
+  for (unsigned i = 0; i < data.n; i++) gc_mark_range(data.lo[i], data.hi[i], ms);
+  for (gc_thread *t = gc_threads; t != NULL; t = t->next) {
+    const asthra__gc_mutator *m = t->m;
+    for (size_t r = 0; r < sizeof m->saved_regs / sizeof m->saved_regs[0]; r++) {
+      gc_mark_word(m->saved_regs[r], ms);
+    }
+    gc_mark_range(m->saved_sp, t->stack_base, ms);
+  }
+  asthra__pins_each(mark_pinned, ms);
+}
+
+void gc_mark_all(void) {
+  static gc_mark_stack ms;
+  mark_roots(&ms);
+  if (gc_config.markers <= 1) {
+    drain(&ms);
+    return;
+  }
+  if (!pool.helpers_started) start_helpers();
+  pthread_mutex_lock(&pool.lock);
+  pool.workers = helpers + 1;
+  pool.idle = 0;
+  pool.done = false;
+  pool.helpers_running = helpers;
+  pool.round++;
+  pthread_cond_broadcast(&pool.start);
+  pthread_mutex_unlock(&pool.lock);
+  mark_until_done(&ms);
+  pthread_mutex_lock(&pool.lock);
+  while (pool.helpers_running > 0) pthread_cond_wait(&pool.finished, &pool.lock);
+  pthread_mutex_unlock(&pool.lock);
+}
