@@ -22,6 +22,9 @@ happen (in the manner of Wren's and Carbon's test suites):
   // check-only                run `asthra check` instead of `asthra run`
   // timeout: N                seconds before the test fails (default 60)
   // threads                   only a ctest label (tests/CMakeLists.txt)
+  // gc-stress-every: N         when run with ASTHRA_GC_STRESS set (--env), use
+                                N instead: for programs that allocate too much
+                                to collect at every allocation in CI time
 
 A test with an expect-error is compiled only (`asthra check FILE`). Otherwise
 it is run with `asthra run [build-flags] FILE [extra-files] -- [run-args]`, or,
@@ -65,7 +68,8 @@ DEFAULT_TIMEOUT_S = 60.0
 # listed before their prefixes so that `expect-exit` never reads as `expect`.
 DIRECTIVE_RE = re.compile(
     r"//\s*(?P<name>expect-error|expect-warning|expect-exit|expect-stderr|expect"
-    r"|run-args|build-flags|extra-files|max-rss-mb|check-only|timeout|threads)"
+    r"|run-args|build-flags|extra-files|max-rss-mb|check-only|timeout|threads"
+    r"|gc-stress-every)"
     r"(?P<offset>@(?:[+-]\d+|[^:\s]+:\d+))?"
     r"(?:(?P<colon>:)(?P<value>.*)|[ \t]*)$"
 )
@@ -123,6 +127,7 @@ class TestSpec:
     check_only: bool = False
     timeout_s: float = DEFAULT_TIMEOUT_S
     threads: bool = False
+    gc_stress_every: int | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -230,6 +235,10 @@ def parse_test(path: Path) -> TestSpec:
             spec.check_only = True
         elif name == "threads":
             spec.threads = True
+        elif name == "gc-stress-every":
+            if not value.strip().isdigit() or int(value) < 1:
+                raise TestFileError(f"{where}: gc-stress-every needs a positive count")
+            spec.gc_stress_every = int(value)
     return spec
 
 
@@ -416,7 +425,10 @@ def run_test(path: Path, config: Config) -> Outcome:
         tmp = Path(tmp_name)
         compile_argv, program_argv = build_commands(spec, config, tmp)
         deadline = time.monotonic() + spec.timeout_s
-        compiled = run_process(compile_argv, tmp, spec.timeout_s, config.env)
+        env = dict(config.env)
+        if "ASTHRA_GC_STRESS" in env and spec.gc_stress_every is not None:
+            env["ASTHRA_GC_STRESS"] = str(spec.gc_stress_every)
+        compiled = run_process(compile_argv, tmp, spec.timeout_s, env)
         # The compiler's stderr holds its diagnostics; with `asthra run` it is
         # also the program's own stderr.
         shown = [("command", compiled)]
@@ -430,7 +442,7 @@ def run_test(path: Path, config: Config) -> Outcome:
             if compiled.status != 0 or compiled.signal is not None:
                 problems.append(f"`asthra build` failed: {compiled.describe_status()}")
             else:
-                program = run_process(program_argv, tmp, max(deadline - time.monotonic(), 0.1), config.env)
+                program = run_process(program_argv, tmp, max(deadline - time.monotonic(), 0.1), env)
                 shown.append(("program", program))
                 stdout_result = program
                 status_result = program

@@ -21,7 +21,7 @@
  * sweep finds them free again).
  *
  * Pacing (Go's GOGC rule): after a collection that found L live bytes, the
- * next starts once the program has taken max(L * P / 100, 4 MiB) more
+ * next starts once the program has taken max(L * P / 100, 1 MiB) more
  * bytes, P = ASTHRA_GC_PERCENT (default 100). Bytes count when a span's
  * free list or a large object is handed out, so a thread's unused cached
  * slots count as allocated until the next collection (at most one span per
@@ -47,7 +47,7 @@ ASTHRA__TLS_IE ASTHRA__THREAD_LOCAL asthra__gc_mutator asthra__gc_self;
 span *gc_partial[2][GC_NUM_CLASSES];
 span *gc_unswept[2][GC_NUM_CLASSES];
 
-#define MIN_TRIGGER ((uint64_t)4 << 20)
+#define MIN_TRIGGER ((uint64_t)1 << 20)
 
 static uint64_t allocated_since_gc; /* atomic */
 static uint64_t allocated_before_gc;
