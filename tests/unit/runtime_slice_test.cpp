@@ -31,7 +31,7 @@ std::string S(asthra_string s) {
 }
 
 asthra_slice Ints(size_t n) {
-  asthra_slice s = asthra_slice_alloc(n, sizeof(int64_t), false);
+  asthra_slice s = asthra_slice_alloc(n, sizeof(int64_t), 0);
   for (size_t i = 0; i < n; i++) static_cast<int64_t *>(s.ptr)[i] = static_cast<int64_t>(i);
   return s;
 }
@@ -102,14 +102,14 @@ TEST(RuntimeSlice, Allocation) {
   asthra_slice z = asthra_allocate_slice(0);
   EXPECT_NE(z.ptr, nullptr);
   EXPECT_EQ(z.len, 0u);
-  asthra_slice p = asthra_slice_alloc(10, sizeof(void *), true);
+  asthra_slice p = asthra_slice_alloc(10, sizeof(void *), ASTHRA_GC_LAYOUT(1, 1));
   for (size_t i = 0; i < p.len; i++) EXPECT_EQ(static_cast<void **>(p.ptr)[i], nullptr);
   void *raw = asthra_gc_alloc_noscan(33);
   for (int i = 0; i < 33; i++) EXPECT_EQ(static_cast<uint8_t *>(raw)[i], 0);
 }
 
 TEST(RuntimeSlice, AllocationOverflowPanics) {
-  EXPECT_EXIT(asthra_slice_alloc(SIZE_MAX / 2, 4, false), ::testing::ExitedWithCode(101),
+  EXPECT_EXIT(asthra_slice_alloc(SIZE_MAX / 2, 4, 0), ::testing::ExitedWithCode(101),
               "^panic: out of memory");
 }
 

@@ -76,6 +76,9 @@ asthra_string asthra_substring(asthra_string s, int64_t lo, int64_t hi,
 
 asthra_slice asthra_slice_alloc(size_t count, size_t elem_size,
                                 uintptr_t layout) {
+  if (layout != 0 && ((layout & 1) == 0 || ((layout >> 1) & 63) == 0)) {
+    asthra_panic_cstr("internal error: asthra_slice_alloc given an invalid layout word", NULL);
+  }
   size_t bytes = checked_bytes(count, elem_size, "slice", NULL);
   if (bytes == 0) return (asthra_slice){&zerobase, count};
   void *p = layout != 0 ? asthra_gc_alloc_typed(bytes, layout) : asthra_gc_alloc_noscan(bytes);
