@@ -415,11 +415,14 @@ static inline void asthra_leave_native(void) {}
 static inline int asthra_callback_enter(void) { return 0; }
 static inline void asthra_callback_exit(int was_native) { (void)was_native; }
 #else
-/* The runtime's collector. Small objects come from per-thread free lists,
- * one per size class and kind; the inline part below is the whole fast
- * path (a size-class lookup, a pop, two stores). */
+/* The runtime's collector. Small objects come from the slots of a span
+ * (a run of pages of one size class) that the last collection left
+ * unmarked; each thread takes them 64 at a time as a bitmap, so the inline
+ * fast path below is: find the lowest set bit, clear it, zero the slot,
+ * write its header. Sizes and classes are closed forms, so for a constant
+ * size the C compiler folds them to constants. */
 #define ASTHRA__GC_SMALL_MAX 32768 /* bytes, header included */
-#define ASTHRA__GC_CLASSES 48
+#define ASTHRA__GC_CLASSES 41
 
 #ifdef __cplusplus
 #define ASTHRA__THREAD_LOCAL thread_local
@@ -434,27 +437,52 @@ enum {
   ASTHRA__GC_NATIVE = 2    /* in foreign or blocking code: never waited for */
 };
 
+/* A thread's current group of free slots in one class: slot i of the
+ * group is at base + i * size and is free when bit i of `bits` is set. */
+typedef struct asthra__gc_cache {
+  uintptr_t base;
+  uint64_t bits;
+  /* The runtime's: */
+  void *span;          /* where the group came from */
+  uint64_t held;       /* debug modes keep the group here, not in `bits` */
+  uint32_t next_group; /* the span's next group of 64 */
+  uint32_t pad;
+} asthra__gc_cache;
+
 /* Per-thread collector state; fields are the runtime's, listed here only
  * because the inline fast paths use them. */
 typedef struct asthra__gc_mutator {
-  /* Free-list heads by kind (0 pointer-free, 1 scanned) and size class.
-   * A scanned free slot is zero but for word 1, the link. */
-  void *free[2][ASTHRA__GC_CLASSES];
+  asthra__gc_cache cache[2][ASTHRA__GC_CLASSES]; /* [0 pointer-free, 1 scanned] */
   int state;
   /* Callee-saved registers and the stack pointer, saved when the thread
    * stops for a collection or enters native code; they and the stack above
    * the saved pointer are the thread's roots meanwhile. */
   uintptr_t saved_regs[8];
   uintptr_t saved_sp;
-  void *rt; /* the runtime's record of this thread */
 } asthra__gc_mutator;
 
 extern ASTHRA__THREAD_LOCAL asthra__gc_mutator asthra__gc_self;
-extern uint8_t asthra__gc_size_class[ASTHRA__GC_SMALL_MAX / 8 + 1];
 extern int asthra__gc_stop_requested;
 
 void asthra__gc_park(void);
 void asthra__gc_leave_native_slow(void);
+
+/* Size classes (bytes): 16, 24, 32, then 4 per power of two up to 32768
+ * (48 64 80 96 112 128, 160 192 224 256, 320 ... 32768). `total` is 1 to
+ * ASTHRA__GC_SMALL_MAX. */
+static inline unsigned asthra__gc_class_of(size_t total) {
+  if (total <= 32) return total <= 16 ? 0u : (unsigned)((total + 7) / 8 - 2);
+  if (total <= 128) return (unsigned)((total + 15) / 16);
+  unsigned e = 63u - (unsigned)__builtin_clzll((unsigned long long)(total - 1)); /* >= 7 */
+  size_t step = (size_t)1 << (e - 2);
+  return 8u + (e - 7u) * 4u + (unsigned)((total - ((size_t)1 << e) + step - 1) / step);
+}
+static inline size_t asthra__gc_class_size(unsigned c) {
+  if (c <= 2) return 16 + 8 * (size_t)c;
+  if (c <= 8) return 16 * (size_t)c;
+  unsigned e = (c - 9) / 4 + 7, k = (c - 9) % 4 + 1;
+  return ((size_t)1 << e) + k * ((size_t)1 << (e - 2));
+}
 
 /* Writes the callee-saved registers and stack pointer of the calling code
  * (always inlined, so they are the caller's). */
@@ -478,11 +506,14 @@ void asthra__gc_leave_native_slow(void);
 static inline void *asthra_gc_alloc_typed(size_t n, uintptr_t layout) {
   size_t total = n + sizeof(uintptr_t);
   if (ASTHRA_LIKELY(total <= ASTHRA__GC_SMALL_MAX)) {
-    unsigned c = asthra__gc_size_class[(total + 7) >> 3];
-    uintptr_t *p = (uintptr_t *)asthra__gc_self.free[1][c];
-    if (ASTHRA_LIKELY(p != NULL)) {
-      asthra__gc_self.free[1][c] = (void *)p[1];
-      p[1] = 0;
+    unsigned c = asthra__gc_class_of(total);
+    asthra__gc_cache *k = &asthra__gc_self.cache[1][c];
+    uint64_t bits = k->bits;
+    if (ASTHRA_LIKELY(bits != 0)) {
+      size_t size = asthra__gc_class_size(c);
+      k->bits = bits & (bits - 1);
+      uintptr_t *p = (uintptr_t *)(k->base + (uintptr_t)__builtin_ctzll(bits) * size);
+      __builtin_memset(p, 0, size);
       p[0] = layout;
       return p + 1;
     }

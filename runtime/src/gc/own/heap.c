@@ -158,7 +158,6 @@ void gc_pages_free(span *s, bool dirty) {
   s->freed_epoch = __atomic_load_n(&gc_epoch, __ATOMIC_RELAXED);
   s->dirty = dirty;
   s->released = false;
-  s->freelist = NULL;
   s->state = SPAN_FREE;
   span *before = s->start > gc_arena_lo ? free_neighbour(s->start - GC_PAGE_SIZE) : NULL;
   span *after = free_neighbour(s->start + (uintptr_t)s->npages * GC_PAGE_SIZE);

@@ -6,7 +6,7 @@
  *   heap.c     the arena, the page table, spans and the page heap
  *   alloc.c    size classes, per-thread free lists, the allocation slow
  *              path, large objects, pacing
- *   sweep.c    turning a marked span back into free slots
+ *   slots.c    a span's free slots (its unmarked ones), poisoning
  *   mark.c     roots and (parallel) marking
  *   world.c    thread registry, safepoints, native state, stop-the-world
  *   collect.c  one collection from start to end, the heap verifier,
@@ -40,7 +40,7 @@
 
 enum span_state { SPAN_FREE = 0, SPAN_SMALL = 1, SPAN_LARGE = 2 };
 enum span_kind { KIND_NOSCAN = 0, KIND_SCAN = 1 };
-enum span_list { ON_NO_LIST = 0, ON_UNSWEPT, ON_PARTIAL, ON_FREE };
+enum span_list { ON_NO_LIST = 0, ON_PARTIAL, ON_FREE };
 
 /* A run of pages: free, one size class's slots, or one large object. Every
  * page of a span maps to it in the page table. */
@@ -56,9 +56,8 @@ typedef struct span {
   uint32_t obj_size; /* bytes per slot; a large span's whole size */
   uint32_t nobjs;
   uint32_t magic;    /* slot index = (offset * magic) >> 32 */
-  uint32_t free_count; /* slots in `freelist` */
   uint64_t freed_epoch; /* free span: the collection count when freed */
-  void *freelist;    /* swept free slots not yet handed to a thread */
+  uint32_t idle_cycles; /* small span: collections since a thread last took it */
   struct span *next, *prev;
   /* One byte per slot, not one bit: parallel markers set them with plain
    * stores (no locked instruction; two markers racing on one slot both
@@ -102,34 +101,28 @@ void gc_list_remove(span **head, span *s);
 
 /* ---- alloc.c ----------------------------------------------------------- */
 
-#define GC_NUM_CLASSES 41
-extern const uint32_t gc_class_size[GC_NUM_CLASSES];
+#define GC_NUM_CLASSES ASTHRA__GC_CLASSES
 extern uint8_t gc_class_pages[GC_NUM_CLASSES];
 
-/* Per class and kind: swept spans with free slots, and spans marked by the
- * last collection and not yet swept (heap_lock). */
+/* Per kind and class: spans with free slots that no thread holds
+ * (heap_lock); rebuilt by every collection. */
 extern span *gc_partial[2][GC_NUM_CLASSES];
-extern span *gc_unswept[2][GC_NUM_CLASSES];
 
 void gc_alloc_init(void);
-/* Empties a thread's free lists (world stopped: its slots stay free). */
+/* Empties a thread's caches (world stopped, or the thread itself). */
 void gc_flush_cache(asthra__gc_mutator *m);
 /* Pacing: the bytes of allocation after which the next collection starts. */
 void gc_set_trigger(uint64_t live_bytes);
 uint64_t gc_allocated_total(void);
 
-/* ---- sweep.c ----------------------------------------------------------- */
+/* ---- slots.c ----------------------------------------------------------- */
 
-/* Sweeps s (heap_lock held): builds its free list from unmarked slots and
- * returns the number of free slots. */
-uint32_t gc_sweep_span(span *s);
-/* Puts every slot of a new span (zeroed, or pointer-free) on its free list,
- * writing each link once and reading nothing. */
-void gc_sweep_fresh_span(span *s);
-/* Fills a freed slot with the poison pattern (ASTHRA_GC_VERIFY). */
-void gc_poison(void *p, size_t n);
-/* Whether a free slot still holds the poison pattern past its link word. */
-bool gc_poison_intact(const void *p, size_t n, size_t skip);
+/* The free (unmarked) slots of group `group` (slots 64g..64g+63) of s. */
+uint64_t gc_free_bits(const span *s, uint32_t group);
+/* ASTHRA_GC_VERIFY: a free slot holds a zero header and poison. */
+void gc_poison_slot(uintptr_t *slot, size_t size);
+bool gc_poison_intact(const uintptr_t *slot, size_t size);
+void gc_poison_free_slots(span *s);
 
 /* ---- mark.c ------------------------------------------------------------ */
 

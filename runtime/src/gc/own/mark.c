@@ -12,8 +12,9 @@
  * point into arrays). The one address inside a scanned slot that cannot be
  * a pointer to its object is its header word; a word holding that address
  * is the end of the previous slot's object (a slice ending there), so it
- * marks that one. A free scanned slot has a zero header and is skipped, so
- * a stale pointer into free memory never leads the marker astray.
+ * marks that one. A free slot holds zeros (its zero header is skipped) or a
+ * dead object with a valid layout word (slots.c), so a stale conservative
+ * pointer into free memory costs at most some retention, never a misread.
  *
  * Parallel marking. The collecting thread scans the roots onto its own
  * mark stack; then it and markers-1 helper threads (started at the first
@@ -36,14 +37,16 @@
 
 /* ---- mark stacks ------------------------------------------------------ */
 
-static void push(gc_mark_stack *ms, uintptr_t slot) {
-  if (ms->len == ms->cap) {
-    size_t cap = ms->cap ? ms->cap * 2 : 4096;
-    uintptr_t *items = (uintptr_t *)realloc(ms->items, cap * sizeof *items);
-    if (items == NULL) gc_out_of_memory(cap * sizeof *items);
-    ms->items = items;
-    ms->cap = cap;
-  }
+static __attribute__((noinline)) void grow(gc_mark_stack *ms) {
+  size_t cap = ms->cap ? ms->cap * 2 : 4096;
+  uintptr_t *items = (uintptr_t *)realloc(ms->items, cap * sizeof *items);
+  if (items == NULL) gc_out_of_memory(cap * sizeof *items);
+  ms->items = items;
+  ms->cap = cap;
+}
+
+static inline void push(gc_mark_stack *ms, uintptr_t slot) {
+  if (ASTHRA_UNLIKELY(ms->len == ms->cap)) grow(ms);
   ms->items[ms->len++] = slot;
 }
 
@@ -167,7 +170,7 @@ static void share(gc_mark_stack *ms) {
  * from the stack to the scanner, prefetched as they enter it: a popped
  * slot is usually a cache miss (it was only ever seen as a pointer), and
  * the FIFO gives the fetch the time of several other scans to arrive. */
-#define PREFETCH_DEPTH 8u
+#define PREFETCH_DEPTH 16u
 
 static void drain(gc_mark_stack *ms) {
   uintptr_t fifo[PREFETCH_DEPTH];
