@@ -60,8 +60,27 @@ GC_INLINE void mark_slot(span *s, uint32_t i, gc_mark_stack *ms) {
   if (s->kind == KIND_SCAN) push(ms, s->start + (uintptr_t)i * s->obj_size);
 }
 
-GC_INLINE void mark_word(uintptr_t w, gc_mark_stack *ms) {
-  span *s = gc_span_of(w);
+/* The heap's bounds and page table, copied into locals of the marking
+ * loop: read through the globals, the compiler reloads them after every
+ * mark-byte store (it cannot rule out aliasing). */
+typedef struct heap_view {
+  uintptr_t lo, used;
+  span *const *table;
+} heap_view;
+
+GC_INLINE heap_view current_view(void) {
+  return (heap_view){gc_arena_lo, gc_arena_used, gc_page_table};
+}
+
+GC_INLINE span *span_of(const heap_view *h, uintptr_t a) {
+  uintptr_t off = a - h->lo;
+  if (off >= h->used) return NULL;
+  span *s = h->table[off >> GC_PAGE_SHIFT];
+  return s != NULL && s->state != SPAN_FREE ? s : NULL;
+}
+
+GC_INLINE void mark_word(const heap_view *h, uintptr_t w, gc_mark_stack *ms) {
+  span *s = span_of(h, w);
   if (s == NULL) return;
   uint32_t i = gc_slot_index(s, w);
   if (i >= s->nobjs) i = s->nobjs - 1; /* the unused tail of a span */
@@ -69,7 +88,7 @@ GC_INLINE void mark_word(uintptr_t w, gc_mark_stack *ms) {
     /* A header address: the end of the object before it. */
     if (i > 0) {
       mark_slot(s, i - 1, ms);
-    } else if ((s = gc_span_of(w - 1)) != NULL) {
+    } else if ((s = span_of(h, w - 1)) != NULL) {
       uint32_t j = gc_slot_index(s, w - 1);
       mark_slot(s, j < s->nobjs ? j : s->nobjs - 1, ms);
     }
@@ -78,12 +97,16 @@ GC_INLINE void mark_word(uintptr_t w, gc_mark_stack *ms) {
   mark_slot(s, i, ms);
 }
 
-void gc_mark_word(uintptr_t w, gc_mark_stack *ms) { mark_word(w, ms); }
+void gc_mark_word(uintptr_t w, gc_mark_stack *ms) {
+  heap_view h = current_view();
+  mark_word(&h, w, ms);
+}
 
 GC_NO_SANITIZE void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms) {
+  heap_view h = current_view();
   lo = (lo + GC_WORD - 1) & ~(uintptr_t)(GC_WORD - 1);
   for (uintptr_t a = lo; a + GC_WORD <= hi; a += GC_WORD) {
-    mark_word(*(const uintptr_t *)a, ms);
+    mark_word(&h, *(const uintptr_t *)a, ms);
   }
 }
 
@@ -115,7 +138,8 @@ void gc_each_pointer_word(const span *s, uintptr_t slot,
 }
 
 /* gc_each_pointer_word, specialised for marking (the hot loop). */
-GC_NO_SANITIZE static void scan_slot(const span *s, uintptr_t slot, gc_mark_stack *ms) {
+GC_NO_SANITIZE GC_INLINE void scan_slot(const heap_view *hv, const span *s, uintptr_t slot,
+                                        gc_mark_stack *ms) {
   uintptr_t *p = (uintptr_t *)slot;
   uintptr_t h = p[0];
   if (h == 0) return;
@@ -128,7 +152,7 @@ GC_NO_SANITIZE static void scan_slot(const span *s, uintptr_t slot, gc_mark_stac
   }
   if (period == 1) {
     if (bits & 1) {
-      for (size_t j = 0; j < n; j++) mark_word(body[j], ms);
+      for (size_t j = 0; j < n; j++) mark_word(hv, body[j], ms);
     }
     return;
   }
@@ -136,7 +160,7 @@ GC_NO_SANITIZE static void scan_slot(const span *s, uintptr_t slot, gc_mark_stac
     for (uint64_t b = bits; b != 0; b &= b - 1) {
       size_t j = base + (size_t)__builtin_ctzll(b);
       if (j >= n) break;
-      mark_word(body[j], ms);
+      mark_word(hv, body[j], ms);
     }
   }
 }
@@ -172,7 +196,8 @@ static void share(gc_mark_stack *ms) {
  * the FIFO gives the fetch the time of several other scans to arrive. */
 #define PREFETCH_DEPTH 16u
 
-static void drain(gc_mark_stack *ms) {
+GC_NO_SANITIZE static void drain(gc_mark_stack *ms) {
+  const heap_view h = current_view();
   uintptr_t fifo[PREFETCH_DEPTH];
   unsigned head = 0, count = 0;
   for (;;) {
@@ -185,7 +210,7 @@ static void drain(gc_mark_stack *ms) {
     uintptr_t slot = fifo[head];
     head = (head + 1) % PREFETCH_DEPTH;
     count--;
-    scan_slot(gc_span_of(slot), slot, ms);
+    scan_slot(&h, span_of(&h, slot), slot, ms);
     if (ms->len > 1 && __atomic_load_n(&pool.waiting, __ATOMIC_RELAXED) > 0) share(ms);
   }
 }
