@@ -25,11 +25,10 @@
  *   - no two free spans are adjacent;
  *   - in_use_bytes is the sum of in-use spans' sizes; mapped bytes are
  *     in-use plus free-not-released.
- * Span descriptors come from malloc and are recycled through a free list;
- * they are not in the arena, so the collector never scans them.
+ * Span descriptors come from mmap'd batches and are recycled through a
+ * free list; they are not in the arena, so the collector never scans them.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -97,14 +96,22 @@ void gc_heap_init(void) {
   gc_page_table = (span **)table;
 }
 
+/* Descriptors come in 64 KiB batches from mmap: outside the arena (never
+ * scanned) and outside malloc, whose leak checkers would take descriptors
+ * reachable only through the page table for leaks. */
 static span *new_descriptor(void) {
-  span *s = spare_descriptors;
-  if (s != NULL) {
-    spare_descriptors = s->next;
-  } else {
-    s = (span *)malloc(sizeof *s);
-    if (s == NULL) gc_out_of_memory(sizeof *s);
+  if (spare_descriptors == NULL) {
+    size_t batch = (size_t)64 << 10;
+    void *p = mmap(NULL, batch, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) gc_out_of_memory(batch);
+    span *d = (span *)p;
+    for (size_t i = 0; i < batch / sizeof *d; i++) {
+      d[i].next = spare_descriptors;
+      spare_descriptors = &d[i];
+    }
   }
+  span *s = spare_descriptors;
+  spare_descriptors = s->next;
   memset(s, 0, sizeof *s);
   return s;
 }
