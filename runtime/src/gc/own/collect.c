@@ -195,6 +195,7 @@ void gc_collect(const char *why) {
   gc_start_world();
   c.pause_ns = asthra__gc_now_ns() - c.start_ns;
   asthra__gc_stats_record(&c);
+  gc_start_markers_if_needed();
   pthread_mutex_unlock(&gc_lock);
 }
 

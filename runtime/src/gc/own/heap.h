@@ -132,6 +132,11 @@ typedef struct gc_mark_stack {
 } gc_mark_stack;
 
 void gc_mark_init(void);
+/* Heaps smaller than this are marked by one thread. */
+#define GC_PARALLEL_MARK_MIN_HEAP ((uint64_t)32 << 20)
+/* Starts the helper markers once the heap is big enough (world running,
+ * gc_lock held). */
+void gc_start_markers_if_needed(void);
 /* Marks everything reachable from the roots (world stopped). */
 void gc_mark_all(void);
 /* Marks conservatively from [lo, hi) into ms. */

@@ -39,6 +39,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gc/own/heap.h"
 
@@ -48,12 +49,14 @@ gc_thread *gc_threads;
 
 static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t resumed = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t parked = PTHREAD_COND_INITIALIZER;
 static ASTHRA__TLS_IE _Thread_local gc_thread *self_record;
 
 /* ---- safepoints and native state ------------------------------------- */
 
 static void wait_until_resumed(void) {
   pthread_mutex_lock(&park_lock);
+  pthread_cond_broadcast(&parked); /* a collector may be waiting for us */
   while (__atomic_load_n(&asthra__gc_stop_requested, __ATOMIC_SEQ_CST)) {
     pthread_cond_wait(&resumed, &park_lock);
   }
@@ -94,14 +97,38 @@ void gc_lock_for_collection(void) {
 
 /* ---- stopping the world -------------------------------------------------- */
 
+static bool is_running(const gc_thread *t) {
+  return __atomic_load_n(&t->m->state, __ATOMIC_SEQ_CST) == ASTHRA__GC_RUNNING;
+}
+
+/* Waiting for a thread to stop: a few yields (it is usually about to),
+ * then sleeping until it parks (wait_until_resumed signals `parked`), so
+ * that on a busy machine the threads we wait for get the CPU. A thread
+ * that stops by entering native code does not signal; the wait polls
+ * every 100 us for it. */
+static void wait_until_stopped(const gc_thread *t) {
+  for (int i = 0; i < 16 && is_running(t); i++) sched_yield();
+  if (!is_running(t)) return;
+  pthread_mutex_lock(&park_lock);
+  while (is_running(t)) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 100000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&parked, &park_lock, &until);
+  }
+  pthread_mutex_unlock(&park_lock);
+}
+
 unsigned gc_stop_world(void) {
   __atomic_store_n(&asthra__gc_stop_requested, 1, __ATOMIC_SEQ_CST);
   unsigned stopped = 0;
   for (gc_thread *t = gc_threads; t != NULL; t = t->next) {
     if (t == self_record) continue;
-    while (__atomic_load_n(&t->m->state, __ATOMIC_SEQ_CST) == ASTHRA__GC_RUNNING) {
-      sched_yield();
-    }
+    wait_until_stopped(t);
     stopped++;
   }
   return stopped;
@@ -176,13 +203,21 @@ void asthra__gc_unregister_thread(void) {
 
 /* ---- fork ------------------------------------------------------------------- */
 
-static void before_fork(void) { gc_lock_for_collection(); }
-static void parent_after_fork(void) { pthread_mutex_unlock(&gc_lock); }
+/* Both locks across fork(), so the child's heap is not caught mid-update. */
+static void before_fork(void) {
+  gc_lock_for_collection();
+  pthread_mutex_lock(&gc_heap_lock);
+}
+static void parent_after_fork(void) {
+  pthread_mutex_unlock(&gc_heap_lock);
+  pthread_mutex_unlock(&gc_lock);
+}
 
 static void child_after_fork(void) {
   pthread_mutex_init(&gc_lock, NULL);
   pthread_mutex_init(&park_lock, NULL);
   pthread_cond_init(&resumed, NULL);
+  pthread_cond_init(&parked, NULL);
   pthread_mutex_init(&gc_heap_lock, NULL);
   gc_thread *me = self_record;
   for (gc_thread *t = gc_threads, *next; t != NULL; t = next) {
