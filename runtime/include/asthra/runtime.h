@@ -485,20 +485,29 @@ static inline size_t asthra__gc_class_size(unsigned c) {
 }
 
 /* Writes the callee-saved registers and stack pointer of the calling code
- * (always inlined, so they are the caller's). */
+ * (always inlined, so they are the caller's). The caller-saved registers
+ * are declared clobbered, so a pointer the caller keeps in one is moved to
+ * a callee-saved register or spilled to its frame before the state change,
+ * where the collector sees it (a stress run found the hole: a value spilled
+ * only after the thread had become native). */
 #if defined(__x86_64__)
 #define ASTHRA__GC_SAVE_REGISTERS(m)                                         \
   __asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\t"             \
                    "movq %%r12, 16(%0)\n\tmovq %%r13, 24(%0)\n\t"            \
                    "movq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)\n\t"            \
                    "movq %%rsp, 64(%0)"                                      \
-                   : : "r"((m)->saved_regs) : "memory")
+                   : : "r"((m)->saved_regs)                                  \
+                   : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",   \
+                     "r11", "memory")
 #elif defined(__aarch64__)
 #define ASTHRA__GC_SAVE_REGISTERS(m)                                         \
   __asm__ volatile("stp x19, x20, [%0, #0]\n\tstp x21, x22, [%0, #16]\n\t"  \
                    "stp x23, x24, [%0, #32]\n\tstp x25, x26, [%0, #48]\n\t" \
                    "mov x9, sp\n\tstr x9, [%0, #64]"                         \
-                   : : "r"((m)->saved_regs) : "x9", "memory")
+                   : : "r"((m)->saved_regs)                                  \
+                   : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8",     \
+                     "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",    \
+                     "x17", "memory")
 #else
 #error "asthra's collector saves registers for x86-64 and AArch64 only"
 #endif

@@ -30,6 +30,7 @@
 #include "gc/own/heap.h"
 
 gc_settings gc_config;
+uint64_t gc_last_scanned_live;
 bool gc_debug_alloc;
 uint64_t gc_epoch;
 
@@ -141,9 +142,11 @@ static void account_span(span *s, void *ctx) {
   }
   if (s->state == SPAN_LARGE) {
     *live += (uint64_t)s->npages * GC_PAGE_SIZE;
+    if (s->kind == KIND_SCAN) gc_last_scanned_live += (uint64_t)s->npages * GC_PAGE_SIZE;
     return;
   }
   *live += marked * s->obj_size;
+  if (s->kind == KIND_SCAN) gc_last_scanned_live += marked * s->obj_size;
   /* Free slots (an empty span too: its class was using it and will want
    * it again, which saves a round trip through the page heap). */
   if (marked < s->nobjs) {
@@ -183,6 +186,7 @@ void gc_collect(const char *why) {
   if (gc_config.verify) gc_each_span(check_span_after, NULL);
 
   uint64_t live = 0;
+  gc_last_scanned_live = 0;
   gc_each_span(account_span, &live);
   __atomic_store_n(&gc_epoch, gc_epoch + 1, __ATOMIC_RELAXED);
   gc_set_trigger(live);

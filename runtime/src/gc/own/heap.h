@@ -132,9 +132,11 @@ typedef struct gc_mark_stack {
 } gc_mark_stack;
 
 void gc_mark_init(void);
-/* Heaps smaller than this are marked by one thread. */
-#define GC_PARALLEL_MARK_MIN_HEAP ((uint64_t)32 << 20)
-/* Starts the helper markers once the heap is big enough (world running,
+/* When the last collection found fewer live bytes in scanned objects than
+ * this, one thread marks (waking helpers costs more than they save). */
+#define GC_PARALLEL_MARK_MIN_SCANNED ((uint64_t)2 << 20)
+extern uint64_t gc_last_scanned_live; /* gc_lock */
+/* Starts the helper markers once marking is big enough (world running,
  * gc_lock held). */
 void gc_start_markers_if_needed(void);
 /* Marks everything reachable from the roots (world stopped). */

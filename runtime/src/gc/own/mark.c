@@ -18,9 +18,10 @@
  *
  * Parallel marking. The collecting thread scans the roots onto its own
  * mark stack; then it and markers-1 helper threads (one per core, started
- * after the first collection that finds the heap at least
- * GC_PARALLEL_MARK_MIN_HEAP, outside the pause) each drain a private stack;
- * smaller heaps are marked by the collecting thread alone. A marker whose
+ * after the first collection that finds at least
+ * GC_PARALLEL_MARK_MIN_SCANNED live bytes in scanned objects, outside the
+ * pause) each drain a private stack; less is marked by the collecting
+ * thread alone. A marker whose
  * stack holds work while another waits gives half of it to a shared pool
  * (one mutex); a marker that runs dry takes from the pool, and marking ends
  * when every marker of the round is idle and the pool is empty (only then
@@ -276,11 +277,10 @@ static void *helper_main(void *arg) {
 
 
 void gc_start_markers_if_needed(void) {
-  if (pool.helpers_started || gc_config.markers <= 1) return;
-  pthread_mutex_lock(&gc_heap_lock);
-  bool big = gc_heap_in_use() >= GC_PARALLEL_MARK_MIN_HEAP;
-  pthread_mutex_unlock(&gc_heap_lock);
-  if (!big) return;
+  if (pool.helpers_started || gc_config.markers <= 1 ||
+      gc_last_scanned_live < GC_PARALLEL_MARK_MIN_SCANNED) {
+    return;
+  }
   pool.helpers_started = true;
   for (unsigned i = 1; i < gc_config.markers; i++) {
     pthread_t t;
@@ -348,9 +348,9 @@ GC_NO_SANITIZE static void mark_roots(gc_mark_stack *ms) {
 void gc_mark_all(void) {
   static gc_mark_stack ms;
   mark_roots(&ms);
-  /* Small heaps are marked by this thread alone: waking helpers costs more
-   * than it saves (strings, with a 2 MiB heap, had 1.7 ms pauses). */
-  if (!pool.helpers_started || gc_heap_in_use() < GC_PARALLEL_MARK_MIN_HEAP) {
+  /* Little to mark: this thread alone. Waking helpers costs more than it
+   * saves (strings' and churn's pauses were 3-30 times longer with them). */
+  if (!pool.helpers_started || gc_last_scanned_live < GC_PARALLEL_MARK_MIN_SCANNED) {
     drain(&ms);
     return;
   }
