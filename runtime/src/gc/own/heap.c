@@ -260,7 +260,6 @@ uint64_t gc_pages_scavenge(void) {
 }
 
 uint64_t gc_heap_mapped(void) { return in_use_bytes + free_unreleased_bytes; }
-uint64_t gc_heap_in_use(void) { return in_use_bytes; }
 
 void gc_each_span(void (*visit)(span *, void *), void *ctx) {
   uintptr_t a = gc_arena_lo, end = gc_arena_lo + gc_arena_used;

@@ -91,8 +91,6 @@ void gc_pages_free(span *s, bool dirty);
 uint64_t gc_pages_scavenge(void);
 /* Bytes of pages in spans or free but not released (what RSS can hold). */
 uint64_t gc_heap_mapped(void);
-/* Bytes of pages in in-use spans. */
-uint64_t gc_heap_in_use(void);
 /* Calls visit for every in-use span (heap_lock held or world stopped). */
 void gc_each_span(void (*visit)(span *, void *), void *ctx);
 
