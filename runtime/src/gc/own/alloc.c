@@ -31,12 +31,18 @@
  * slow path, counts toward the stress period and (verify) checks that the
  * slot's poison is intact before handing it out.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "gc/own/heap.h"
 
 uint8_t gc_class_pages[GC_NUM_CLASSES];
 ASTHRA__TLS_IE ASTHRA__THREAD_LOCAL asthra__gc_mutator asthra__gc_self;
+/* ASTHRA__GC_SAVE_REGISTERS stores the stack pointer one past the eight
+ * register slots. */
+_Static_assert(offsetof(asthra__gc_mutator, saved_sp) ==
+                   offsetof(asthra__gc_mutator, saved_regs) + 8 * sizeof(uintptr_t),
+               "saved_sp follows saved_regs");
 span *gc_partial[2][GC_NUM_CLASSES];
 
 #define MIN_TRIGGER ((uint64_t)1 << 20)
@@ -78,7 +84,7 @@ void gc_flush_cache(asthra__gc_mutator *m) { memset(m->cache, 0, sizeof m->cache
 static void stress_tick(void) {
   if (gc_config.stress != 0 &&
       __atomic_add_fetch(&stress_count, 1, __ATOMIC_RELAXED) % gc_config.stress == 0) {
-    gc_collect("stress");
+    gc_collect(GC_STRESS);
   }
 }
 
@@ -98,7 +104,7 @@ static void collect_if_due(void) {
   if (gc_debug_alloc) stress_tick(); /* debug modes come here every time */
   if (__atomic_load_n(&collection_due, __ATOMIC_RELAXED) &&
       __atomic_exchange_n(&collection_due, 0, __ATOMIC_RELAXED)) {
-    gc_collect("pacing");
+    gc_collect(GC_PACING);
   }
 }
 
@@ -134,7 +140,7 @@ static span *take_span_or_collect(int kind, unsigned cls, size_t bytes) {
   span *s = take_span(kind, cls);
   pthread_mutex_unlock(&gc_heap_lock);
   if (s == NULL) {
-    gc_collect("heap limit");
+    gc_collect(GC_HEAP_LIMIT);
     pthread_mutex_lock(&gc_heap_lock);
     s = take_span(kind, cls);
     pthread_mutex_unlock(&gc_heap_lock);
@@ -206,7 +212,7 @@ static void *alloc_large(size_t bytes, size_t asked, int kind, uintptr_t layout)
   span *s = gc_pages_alloc(npages, SPAN_LARGE, kind == KIND_SCAN);
   pthread_mutex_unlock(&gc_heap_lock);
   if (s == NULL) {
-    gc_collect("heap limit");
+    gc_collect(GC_HEAP_LIMIT);
     pthread_mutex_lock(&gc_heap_lock);
     s = gc_pages_alloc(npages, SPAN_LARGE, kind == KIND_SCAN);
     pthread_mutex_unlock(&gc_heap_lock);

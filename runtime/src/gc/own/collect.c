@@ -121,7 +121,6 @@ static void check_span_after(span *s, void *ctx) {
 static void reset_span(span *s, void *ctx) {
   (void)ctx;
   memset(s->marks, 0, s->nobjs); /* bytes past nobjs are never set */
-  s->list = ON_NO_LIST;
   s->next = s->prev = NULL;
 }
 
@@ -151,18 +150,17 @@ static void account_span(span *s, void *ctx) {
    * it again, which saves a round trip through the page heap). */
   if (marked < s->nobjs) {
     if (gc_config.verify) gc_poison_free_slots(s);
-    gc_list_push(&gc_partial[s->kind][s->cls], s, ON_PARTIAL);
+    gc_list_push(&gc_partial[s->kind][s->cls], s);
   }
 }
 
-void gc_collect(const char *why) {
-  (void)why;
+void gc_collect(gc_reason why) {
   uint64_t seen_epoch = __atomic_load_n(&gc_epoch, __ATOMIC_RELAXED);
   gc_lock_for_collection();
   /* Another thread's collection finished while we waited: pacing is
    * satisfied (an explicit or stress collection still runs). */
   if (__atomic_load_n(&gc_epoch, __ATOMIC_RELAXED) != seen_epoch &&
-      (why[0] == 'p' || why[0] == 'h')) {
+      (why == GC_PACING || why == GC_HEAP_LIMIT)) {
     pthread_mutex_unlock(&gc_lock);
     return;
   }
@@ -226,7 +224,7 @@ void asthra__gc_init(const asthra__gc_config *cfg) {
   gc_register_main_thread();
 }
 
-void asthra_gc_collect(void) { gc_collect("explicit"); }
+void asthra_gc_collect(void) { gc_collect(GC_EXPLICIT); }
 
 asthra_gc_stats asthra_gc_get_stats(void) {
   asthra_gc_stats s;

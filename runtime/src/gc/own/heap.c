@@ -47,12 +47,11 @@ static span *free_long;                     /* npages > GC_FREE_EXACT */
 static span *spare_descriptors;
 static uint64_t in_use_bytes, free_unreleased_bytes;
 
-void gc_list_push(span **head, span *s, uint8_t which) {
+void gc_list_push(span **head, span *s) {
   s->prev = NULL;
   s->next = *head;
   if (*head != NULL) (*head)->prev = s;
   *head = s;
-  s->list = which;
 }
 
 void gc_list_remove(span **head, span *s) {
@@ -63,7 +62,6 @@ void gc_list_remove(span **head, span *s) {
   }
   if (s->next != NULL) s->next->prev = s->prev;
   s->next = s->prev = NULL;
-  s->list = ON_NO_LIST;
 }
 
 static void *reserve(size_t *size) {
@@ -133,7 +131,7 @@ static span **free_list_for(uint32_t npages) {
 
 static void free_insert(span *s) {
   s->state = SPAN_FREE;
-  gc_list_push(free_list_for(s->npages), s, ON_FREE);
+  gc_list_push(free_list_for(s->npages), s);
   if (!s->released) free_unreleased_bytes += (uint64_t)s->npages * GC_PAGE_SIZE;
 }
 
@@ -227,7 +225,6 @@ span *gc_pages_alloc(size_t npages, uint8_t state, bool need_zero) {
   }
   s->dirty = s->released = false;
   s->state = state;
-  s->list = ON_NO_LIST;
   s->next = s->prev = NULL;
   memset(s->marks, 0, sizeof s->marks);
   in_use_bytes += bytes;

@@ -40,7 +40,6 @@
 
 enum span_state { SPAN_FREE = 0, SPAN_SMALL = 1, SPAN_LARGE = 2 };
 enum span_kind { KIND_NOSCAN = 0, KIND_SCAN = 1 };
-enum span_list { ON_NO_LIST = 0, ON_PARTIAL, ON_FREE };
 
 /* A run of pages: free, one size class's slots, or one large object. Every
  * page of a span maps to it in the page table. */
@@ -50,7 +49,6 @@ typedef struct span {
   uint8_t state;     /* span_state */
   uint8_t kind;      /* span_kind (in-use spans) */
   uint8_t cls;       /* size class (small spans) */
-  uint8_t list;      /* span_list: which list `next`/`prev` link it into */
   bool dirty;        /* free span: pages may hold old data (else zero) */
   bool released;     /* free span: pages given back to the OS */
   uint32_t obj_size; /* bytes per slot; a large span's whole size */
@@ -94,7 +92,7 @@ uint64_t gc_heap_mapped(void);
 /* Calls visit for every in-use span (heap_lock held or world stopped). */
 void gc_each_span(void (*visit)(span *, void *), void *ctx);
 
-void gc_list_push(span **head, span *s, uint8_t which);
+void gc_list_push(span **head, span *s);
 void gc_list_remove(span **head, span *s);
 
 /* ---- alloc.c ----------------------------------------------------------- */
@@ -192,8 +190,12 @@ extern gc_settings gc_config;
  * takes the slow path, so it can count, check and poison). */
 extern bool gc_debug_alloc;
 
+/* Why a collection runs. Pacing and the heap limit are satisfied by a
+ * collection another thread finished while this one waited; explicit and
+ * stress collections always run. */
+typedef enum gc_reason { GC_EXPLICIT, GC_STRESS, GC_PACING, GC_HEAP_LIMIT } gc_reason;
 /* One collection (the caller does not hold gc_lock or heap_lock). */
-void gc_collect(const char *why);
+void gc_collect(gc_reason why);
 /* Out of memory: panics with the heap limit or the size asked for. */
 _Noreturn void gc_out_of_memory(size_t bytes);
 
