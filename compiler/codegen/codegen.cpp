@@ -247,8 +247,9 @@ class FunctionEmitter {
   void declare_local(Symbol* s, const std::string& value) {
     std::string cname = fmt::format("l_{}_{}", s->name, s->id);
     if (s->address_taken) {
+      std::string v = pure(s->type, value);  // before the box: an initializing store
       line(fmt::format("{}* {} = {};", T.name(s->type), cname, gc_new(s->type)));
-      line(fmt::format("*{} = {};", cname, value));
+      line(fmt::format("*{} = {};", cname, v));
       names_[s] = "(*" + cname + ")";
     } else {
       line(fmt::format("{} {} = {};", T.name(s->type), cname, value));
@@ -379,18 +380,18 @@ class FunctionEmitter {
     if (fields.empty()) fields = " char unused_;";
     u_.closure_decls += fmt::format("{} {{{} }};\n", st, fields);
     std::string callee_c = target.empty() ? "s->fnv.code" : target;
-    u_.closure_defs += fmt::format("static void ac_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  (void)s;\n  {2}{3}({4});\n}}\n",
-                                   sp->id, st, has_result ? "s->result = " : "", callee_c, call_args);
+    // The task's record is old by the time the result arrives.
+    std::string result_barrier = has_result && T.has_pointers(r) ? "  asthra_gc_wrote(&s->result, sizeof s->result);\n" : "";
+    u_.closure_defs += fmt::format("static void ac_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  (void)s;\n  {2}{3}({4});\n{5}}}\n",
+                                   sp->id, st, has_result ? "s->result = " : "", callee_c, call_args, result_barrier);
+    // Everything is evaluated before the record exists: initializing stores.
+    std::string f = target.empty() ? pure(call->callee->type, expr(call->callee)) : "";
+    std::vector<std::string> values;
+    for (Expr* a : args) values.push_back(pure(a->type, expr(a)));
     std::string d = temp();
     line(fmt::format("{}* {} = {};", st, d, gc_new(st, T.layout(st, members))));
-    if (target.empty()) {
-      std::string f = expr(call->callee);
-      line(fmt::format("{}->fnv = {};", d, f));
-    }
-    for (size_t i = 0; i < args.size(); ++i) {
-      std::string v = expr(args[i]);
-      line(fmt::format("{}->a{} = {};", d, i, v));
-    }
+    if (target.empty()) line(fmt::format("{}->fnv = {};", d, f));
+    for (size_t i = 0; i < values.size(); ++i) line(fmt::format("{}->a{} = {};", d, i, values[i]));
     std::string h = temp();
     line(fmt::format("asthra_handle {} = asthra_spawn(ac_spawn_{}_run, {}, {}, {});", h, sp->id, d,
                      Unit::c_string(task_name), u_.loc(sp->span)));
@@ -404,20 +405,49 @@ class FunctionEmitter {
     if (b->tail) discard(b->tail);
   }
 
+  // A store that may put a pointer into a GC object is followed by the
+  // write barrier (runtime.h, asthra_gc_wrote).
   void emit_assign(AssignStmt* s) {
-    if (s->op == Tok::Eq) {
+    const Type* t = s->target->type;
+    bool barrier = T.has_pointers(t) && may_be_in_heap(s->target);
+    if (s->op == Tok::Eq && !barrier) {
       std::string target = place(s->target);
       std::string v = expr(s->value);
       line(fmt::format("{} = {};", target, v));
       return;
     }
-    const Type* t = s->target->type;
     std::string p = temp();
-    line(fmt::format("{}* {} = &{};", T.name(t), p, place(s->target)));
-    Tok op = s->op == Tok::PlusEq ? Tok::Plus : s->op == Tok::MinusEq ? Tok::Minus
-           : s->op == Tok::StarEq ? Tok::Star : s->op == Tok::SlashEq ? Tok::Slash : Tok::Percent;
+    line(fmt::format("{}{}* {} = &{};", volatile_ ? "volatile " : "", T.name(t), p, place(s->target)));
     std::string v = expr(s->value);
-    line(fmt::format("*{} = {};", p, binary_op(op, t, s->value->type, "(*" + p + ")", v, s->span)));
+    if (s->op != Tok::Eq) {
+      Tok op = s->op == Tok::PlusEq ? Tok::Plus : s->op == Tok::MinusEq ? Tok::Minus
+             : s->op == Tok::StarEq ? Tok::Star : s->op == Tok::SlashEq ? Tok::Slash : Tok::Percent;
+      v = binary_op(op, t, s->value->type, "(*" + p + ")", v, s->span);
+    }
+    line(fmt::format("*{} = {};", p, v));
+    if (barrier) line(fmt::format("asthra_gc_wrote((const void*){0}, sizeof *{0});", p));
+  }
+
+  // Whether the place `e` may lie in a GC object: it is reached through a
+  // pointer or a slice, or it is a local that lives in a GC box. Other
+  // locals are on the stack, scanned as roots at every collection (and a
+  // closure cannot assign its captured copies, E0128).
+  static bool may_be_in_heap(Expr* e) {
+    switch (e->kind) {
+      case ExprKind::Name:
+        return static_cast<NameExpr*>(e)->symbol->address_taken;
+      case ExprKind::Field: {
+        auto* f = static_cast<FieldExpr*>(e);
+        TypeKind k = f->object->type->kind;
+        return k == TypeKind::Struct || k == TypeKind::Tuple ? may_be_in_heap(f->object) : true;
+      }
+      case ExprKind::Index: {
+        auto* ix = static_cast<IndexExpr*>(e);
+        return ix->object->type->kind == TypeKind::Array ? may_be_in_heap(ix->object) : true;
+      }
+      default:
+        return true;
+    }
   }
 
   void emit_for(ForStmt* s) {
@@ -939,7 +969,8 @@ class FunctionEmitter {
       case ExprKind::ArrayLit: {
         auto* a = static_cast<ArrayLitExpr*>(e);
         std::vector<std::string> elems;
-        for (Expr* x : a->elements) elems.push_back(expr(x));
+        // A slice's elements are evaluated before it exists: initializing stores.
+        for (Expr* x : a->elements) elems.push_back(t->kind == TypeKind::Array ? expr(x) : pure(x->type, expr(x)));
         if (t->kind == TypeKind::Array) {
           std::string inits;
           for (auto& x : elems) inits += (inits.empty() ? "" : ", ") + x;
@@ -1200,17 +1231,19 @@ class FunctionEmitter {
     size_t index = 0;
     while (variants[index].name != variant) ++index;
     const VariantInfo& v = variants[index];
+    // A boxed payload is evaluated before its box exists: initializing stores.
+    bool boxed = v.any_boxed();
     std::string fields;
     for (size_t i = 0; i < v.payload.size() && i < args.size(); ++i) {
       if (v.payload[i]->kind == TypeKind::Void) continue;
-      fields += fmt::format("{}.f{} = {}", fields.empty() ? "" : ", ", i, args[i]);
+      fields += fmt::format("{}.f{} = {}", fields.empty() ? "" : ", ", i, boxed ? pure(v.payload[i], args[i]) : args[i]);
     }
     bool nullable = T.is_nullable_pointer(t);
     if (fields.empty()) {
       if (nullable) return fmt::format("(({}){{.u = {{.v0 = NULL}}}})", T.name(t));
       return fmt::format("(({}){{.tag = {}}})", T.name(t), index);
     }
-    if (v.any_boxed()) {  // one GC object holds the whole payload
+    if (boxed) {  // one GC object holds the whole payload
       std::string box = temp();
       std::string payload = fmt::format("struct {}_v{}", T.name(t), index);
       CTypes::Fields members;

@@ -114,6 +114,13 @@ static bool check_obj(worker *w, const obj *o, int slot) {
   return true;
 }
 
+/* A pointer store into a GC object that may be old, as generated code
+ * does it: the store, then the write barrier. */
+static void store_ptr(void **field, void *value) {
+  *field = value;
+  asthra_gc_wrote(field, sizeof *field);
+}
+
 static const obj *slot_obj(worker *w, int s) {
   switch (w->kind[s]) {
     case REF_DIRECT: return (const obj *)w->slots[s];
@@ -139,12 +146,12 @@ static void step(worker *w) {
     for (int n = 1 + (int)(next_rand(&w->rng) % 4); n > 0; n--) o = make_obj(w, o);
     uint64_t how = next_rand(&w->rng) % 10;
     if (how < 6) {
-      w->slots[s] = o;
+      store_ptr(&w->slots[s], o);
       w->kind[s] = REF_DIRECT;
     } else if (how < 9) {
       /* Only an interior pointer survives (a sub-slice of the payload). */
       uint32_t off = (uint32_t)(sizeof(obj) + next_rand(&w->rng) % (o->size + 1));
-      w->slots[s] = (char *)o + off;
+      store_ptr(&w->slots[s], (char *)o + off);
       w->offset[s] = off;
       w->kind[s] = REF_INTERIOR;
     } else if (w->pinned[s % PINNED_SLOTS] == NULL) {
@@ -152,7 +159,7 @@ static void step(worker *w) {
       w->pinned[s % PINNED_SLOTS] = o;
       w->kind[s] = REF_PINNED;
     } else {
-      w->slots[s] = o;
+      store_ptr(&w->slots[s], o);
       w->kind[s] = REF_DIRECT;
     }
   } else if (op < 80) {
@@ -160,7 +167,9 @@ static void step(worker *w) {
   } else if (op < 85) {
     /* Share: hang another slot's chain (maybe this one: a cycle) here. */
     obj *o = (obj *)slot_obj(w, s);
-    if (o != NULL && o->scanned) o->next = (obj *)slot_obj(w, (int)(next_rand(&w->rng) % SLOTS));
+    if (o != NULL && o->scanned) {
+      store_ptr((void **)&o->next, (void *)slot_obj(w, (int)(next_rand(&w->rng) % SLOTS)));
+    }
   } else if (op < 86) {
     /* A chain only this C frame refers to, across allocations and
      * collections (the slot is cleared first). */

@@ -211,6 +211,42 @@ TEST(RuntimeGcChild, DISABLED_OneCollection) {
 
 TEST(RuntimeGcChild, DISABLED_Nothing) { CHILD_ONLY("Nothing"); }
 
+// An old object (it survived a collection) given a pointer to a new one,
+// with or without the write barrier; the next allocation runs a collection
+// (ASTHRA_GC_STRESS=1), and a minor one's verifier checks the barrier.
+// Every 8th stress collection is full, so the store is made three times.
+void OldPointsToNew(bool barrier) {
+  for (int i = 0; i < 3; i++) {
+    auto **old_obj = static_cast<void **>(asthra_gc_alloc(4 * sizeof(void *)));
+    asthra_gc_collect();  // full: old_obj is old now
+    void *young = asthra_gc_alloc_noscan(64);
+    old_obj[2] = young;
+    if (barrier) asthra_gc_wrote(&old_obj[2], sizeof old_obj[2]);
+    asthra_gc_alloc_noscan(64);
+  }
+  std::fprintf(stderr, "survived\n");
+}
+
+TEST(RuntimeGcChild, DISABLED_StoreWithBarrier) {
+  CHILD_ONLY("StoreWithBarrier");
+  OldPointsToNew(true);
+}
+
+TEST(RuntimeGcChild, DISABLED_StoreWithoutBarrier) {
+  CHILD_ONLY("StoreWithoutBarrier");
+  OldPointsToNew(false);
+}
+
+TEST(RuntimeGcEnv, VerifierCatchesAStoreWithoutWriteBarrier) {
+  const std::vector<std::string> env = {"ASTHRA_GC_STRESS=1", "ASTHRA_GC_VERIFY=1"};
+  ChildResult r = RunChild("StoreWithBarrier", env);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "survived\n");
+  r = RunChild("StoreWithoutBarrier", env);
+  EXPECT_EQ(r.status, 101) << r.err;
+  EXPECT_NE(r.err.find("the write barrier did not record"), std::string::npos) << r.err;
+}
+
 TEST(RuntimeGcEnv, HeapLimitPanics) {
   ChildResult r = RunChild("ExhaustHeap", {"ASTHRA_GC_MAX_HEAP=32M"});
   EXPECT_EQ(r.status, 101) << r.err;
@@ -278,7 +314,7 @@ TEST(RuntimeGcEnv, TraceAndStatsReport) {
   const std::string ms = "[0-9]+\\.[0-9]{3} ms";
   const std::regex trace("asthra gc ([0-9]+) at [0-9]+\\.[0-9]{6} s: heap " + bytes + " -> " +
                          bytes + ", live " + bytes + ", pause " + ms + " \\(mark " + ms +
-                         ", sweep " + ms + "\\), [0-9]+ threads?");
+                         ", sweep " + ms + "\\), [0-9]+ threads?, (full|minor)");
   const std::regex pauses("asthra gc stats: ([0-9]+) collections?, pause total " + ms +
                           ", max " + ms + ", p50 " + ms + ", p99 " + ms);
   const std::regex phases("asthra gc stats: mark " + ms + ", sweep " + ms + " \\(inside pauses\\)");

@@ -226,9 +226,13 @@ TEST(RuntimeSecureOs, FreeWipesBeforeUnlocking) {
   }
 }
 
-// Fills slots with fresh 1 MiB GC objects; nothing else refers to them.
+// Fills slots (GC memory, old after the first collection) with fresh 1 MiB
+// GC objects, with the write barrier; nothing else refers to them.
 __attribute__((noinline)) void FillWithObjects(void **slots, size_t n) {
-  for (size_t i = 0; i < n; i++) slots[i] = asthra_gc_alloc_noscan(size_t{1} << 20);
+  for (size_t i = 0; i < n; i++) {
+    slots[i] = asthra_gc_alloc_noscan(size_t{1} << 20);
+    asthra_gc_wrote(&slots[i], sizeof slots[i]);
+  }
 }
 
 // The collector never scans secure memory (it holds bytes, not references)

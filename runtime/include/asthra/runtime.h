@@ -410,6 +410,10 @@ static inline void *asthra_gc_alloc_typed(size_t n, uintptr_t layout) {
   return asthra_gc_alloc(n);
 }
 static inline void asthra_safepoint(void) {}
+static inline void asthra_gc_wrote(const void *p, size_t n) {
+  (void)p;
+  (void)n;
+}
 static inline void asthra_enter_native(void) {}
 static inline void asthra_leave_native(void) {}
 static inline int asthra_callback_enter(void) { return 0; }
@@ -528,6 +532,39 @@ static inline void *asthra_gc_alloc_typed(size_t n, uintptr_t layout) {
     }
   }
   return asthra__gc_alloc_typed_slow(n, layout);
+}
+
+/* The write barrier. Most collections are minor (docs/design/gc.md): they
+ * keep the marks of objects that survived an earlier collection (old
+ * objects) and do not scan them again, except where the program stored
+ * into them since. Every store of a value that may hold a pointer into
+ * memory that may be a GC object is followed by asthra_gc_wrote(address,
+ * size), which marks the 512-byte cards the store covered; a minor
+ * collection scans the old objects' words on marked cards. Stores into an
+ * object allocated since the last point where a collection could run (an
+ * initializing store) need no barrier. Memory outside the heap costs a
+ * compare. C code (the runtime's included) that stores a GC pointer into
+ * memory that may be a GC object, such as a `*mut string` out-parameter
+ * pointing at a boxed local, calls it too. */
+#define ASTHRA__GC_CARD_SHIFT 9
+typedef struct asthra__gc_card_table {
+  uintptr_t lo;   /* the heap arena's first byte */
+  uintptr_t size; /* its reserved bytes */
+  uint8_t *cards; /* one byte per card: 1 = written since the last collection */
+} asthra__gc_card_table;
+extern asthra__gc_card_table asthra__gc_cards;
+void asthra__gc_wrote_range(uintptr_t offset, size_t n);
+
+static inline void asthra_gc_wrote(const void *p, size_t n) {
+  uintptr_t off = (uintptr_t)p - asthra__gc_cards.lo;
+  if (off < asthra__gc_cards.size) {
+    if (ASTHRA_LIKELY(n <= ((size_t)1 << ASTHRA__GC_CARD_SHIFT))) {
+      asthra__gc_cards.cards[off >> ASTHRA__GC_CARD_SHIFT] = 1;
+      asthra__gc_cards.cards[(off + n - (n != 0)) >> ASTHRA__GC_CARD_SHIFT] = 1;
+    } else {
+      asthra__gc_wrote_range(off, n);
+    }
+  }
 }
 
 /* Where generated code lets a collection happen: loop back edges and

@@ -157,13 +157,17 @@ asthra_string asthra_read_line(bool *eof) {
   return (asthra_string){buf, len};
 }
 
-static asthra_string error_string(const char *what, const char *path_c) {
+/* *error = "WHAT `PATH`: strerror(errno)". The caller's variable lives in
+ * a GC box (its address was taken) that may be old: the store takes the
+ * write barrier. */
+static void set_error(asthra_string *error, const char *what, const char *path_c) {
   char msg[512];
   snprintf(msg, sizeof msg, "%s `%s`: %s", what, path_c, strerror(errno));
   size_t n = strlen(msg);
   uint8_t *copy = asthra__gc_alloc_noscan_raw(n);
   memcpy(copy, msg, n);
-  return (asthra_string){copy, n};
+  *error = (asthra_string){copy, n};
+  asthra_gc_wrote(error, sizeof *error);
 }
 
 /* stdlib/io: a whole file, or *error set (non-empty) on failure. */
@@ -172,7 +176,7 @@ asthra_string asthra_io_read_file(asthra_string path, asthra_string *error) {
   FILE *f = fopen((const char *)path_c, "rb");
   asthra_string out = {(const uint8_t *)"", 0};
   if (f == NULL) {
-    *error = error_string("cannot open", (const char *)path_c);
+    set_error(error, "cannot open", (const char *)path_c);
     free(path_c);
     return out;
   }
@@ -188,7 +192,7 @@ asthra_string asthra_io_read_file(asthra_string path, asthra_string *error) {
       cap *= 2;
     }
   }
-  if (ferror(f)) *error = error_string("cannot read", (const char *)path_c);
+  if (ferror(f)) set_error(error, "cannot read", (const char *)path_c);
   fclose(f);
   free(path_c);
   return (asthra_string){buf, len};
@@ -200,7 +204,7 @@ bool asthra_io_write_file(asthra_string path, asthra_string text, asthra_string 
   FILE *f = fopen((const char *)path_c, "wb");
   bool ok = f != NULL && (text.len == 0 || fwrite(text.ptr, 1, text.len, f) == text.len);
   if (f != NULL && fclose(f) != 0) ok = false;
-  if (!ok) *error = error_string("cannot write", (const char *)path_c);
+  if (!ok) set_error(error, "cannot write", (const char *)path_c);
   free(path_c);
   return ok;
 }

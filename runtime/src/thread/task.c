@@ -89,6 +89,7 @@ static bool claim(asthra_task *t) {
   for (asthra_task **p = &all_tasks; *p != NULL; p = &(*p)->next) {
     if (*p == t) {
       *p = t->next;
+      asthra_gc_wrote(p, sizeof *p);
       break;
     }
   }

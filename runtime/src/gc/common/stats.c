@@ -136,10 +136,12 @@ static void trace_line(const asthra__gc_cycle *c) {
   n = appendf(buf, n, cap, ", live ");
   n = put_bytes(buf, n, cap, c->live_bytes);
   n = appendf(buf, n, cap,
-              ", pause %.3f ms (mark %.3f ms, sweep %.3f ms), %u thread%s\n",
+              ", pause %.3f ms (mark %.3f ms, sweep %.3f ms), %u thread%s",
               (double)c->pause_ns / 1e6, (double)c->mark_ns / 1e6,
               (double)c->sweep_ns / 1e6, c->threads,
               c->threads == 1 ? "" : "s");
+  if (c->kind != NULL) n = appendf(buf, n, cap, ", %s", c->kind);
+  n = appendf(buf, n, cap, "\n");
   asthra__write_all(STDERR_FILENO, buf, n);
 }
 

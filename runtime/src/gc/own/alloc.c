@@ -19,9 +19,16 @@
  * from the class's list, or a new span, under heap_lock. A collection
  * empties every cache and rebuilds the lists.
  *
- * Pacing (Go's GOGC rule): after a collection that found L live bytes, the
- * next starts once the program has taken max(L * P / 100, 1 MiB) more
- * bytes, P = ASTHRA_GC_PERCENT (default 100). Bytes count when a group or
+ * Pacing (Go's GOGC rule, with generations): a full collection that found
+ * L live bytes sets the heap goal G = L + max(L * P / 100, 1 MiB), P =
+ * ASTHRA_GC_PERCENT (default 100). After any collection that left M bytes
+ * marked (live, plus old objects that died since the last full one), the
+ * next is full when G - M is under half of G - L (old objects, dead or
+ * growing, have eaten the headroom), else minor; it starts once the
+ * program has taken max(G - M, (G - L) / 4, 1 MiB) more bytes. So the heap
+ * peaks at G, or a quarter of the headroom above it when the live data
+ * grows, and only programs whose old objects die or grow pay for full
+ * collections. Bytes count when a group or
  * a large object is handed out, so a thread's unused cached slots count as
  * allocated until the next collection (at most 64 per class and thread);
  * the collection starts at the next slow path of any thread.
@@ -44,12 +51,14 @@ _Static_assert(offsetof(asthra__gc_mutator, saved_sp) ==
                    offsetof(asthra__gc_mutator, saved_regs) + 8 * sizeof(uintptr_t),
                "saved_sp follows saved_regs");
 span *gc_partial[2][GC_NUM_CLASSES];
+span *gc_taken;
 
 #define MIN_TRIGGER ((uint64_t)1 << 20)
 
 static uint64_t allocated_since_gc; /* atomic */
 static uint64_t allocated_before_gc;
 static uint64_t trigger = MIN_TRIGGER;
+static bool next_full;         /* gc_lock */
 static uint64_t stress_count; /* atomic */
 static int collection_due;     /* atomic: pacing asks for a collection */
 
@@ -67,12 +76,21 @@ void gc_alloc_init(void) {
   }
 }
 
-void gc_set_trigger(uint64_t live_bytes) {
-  uint64_t t = gc_config.cfg.percent * (live_bytes / 100);
+void gc_set_trigger(uint64_t marked_bytes, bool full) {
+  static uint64_t full_live; /* live bytes after the last full collection */
+  if (full) full_live = marked_bytes;
+  uint64_t headroom = gc_config.cfg.percent * (full_live / 100);
+  if (headroom < MIN_TRIGGER) headroom = MIN_TRIGGER;
+  uint64_t goal = full_live + headroom;
+  uint64_t room = goal > marked_bytes ? goal - marked_bytes : 0;
+  next_full = room < headroom / 2;
+  uint64_t t = room < headroom / 4 ? headroom / 4 : room;
   trigger = t < MIN_TRIGGER ? MIN_TRIGGER : t;
   __atomic_store_n(&collection_due, 0, __ATOMIC_RELAXED);
   allocated_before_gc += __atomic_exchange_n(&allocated_since_gc, 0, __ATOMIC_RELAXED);
 }
+
+bool gc_pacing_wants_full(void) { return next_full; }
 
 uint64_t gc_allocated_total(void) {
   return allocated_before_gc + __atomic_load_n(&allocated_since_gc, __ATOMIC_RELAXED);
@@ -132,6 +150,8 @@ static span *take_span(int kind, unsigned cls) {
     if (s == NULL) return NULL;
   }
   s->idle_cycles = 0;
+  s->taken_next = gc_taken;
+  gc_taken = s;
   return s;
 }
 
@@ -210,14 +230,18 @@ static void *alloc_large(size_t bytes, size_t asked, int kind, uintptr_t layout)
   account((uint64_t)npages * GC_PAGE_SIZE);
   pthread_mutex_lock(&gc_heap_lock);
   span *s = gc_pages_alloc(npages, SPAN_LARGE, kind == KIND_SCAN);
-  pthread_mutex_unlock(&gc_heap_lock);
   if (s == NULL) {
+    pthread_mutex_unlock(&gc_heap_lock);
     gc_collect(GC_HEAP_LIMIT);
     pthread_mutex_lock(&gc_heap_lock);
     s = gc_pages_alloc(npages, SPAN_LARGE, kind == KIND_SCAN);
-    pthread_mutex_unlock(&gc_heap_lock);
-    if (s == NULL) gc_out_of_memory(asked);
   }
+  if (s != NULL) {
+    s->taken_next = gc_taken;
+    gc_taken = s;
+  }
+  pthread_mutex_unlock(&gc_heap_lock);
+  if (s == NULL) gc_out_of_memory(asked);
   s->kind = (uint8_t)kind;
   s->obj_size = 0; /* a large object's size is its pages */
   s->nobjs = 1;

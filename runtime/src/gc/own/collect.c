@@ -4,16 +4,26 @@
  *
  * A collection (gc_collect) runs on the thread that asked for it, holding
  * gc_lock, with the world stopped throughout. There is no sweep phase: a
- * span's unmarked slots are its free slots (slots.c).
+ * span's unmarked slots are its free slots (slots.c). A collection is full
+ * or minor (docs/design/gc.md, "Generations"). A full one clears every mark
+ * first. A minor one keeps them: the marked objects are the old ones,
+ * which survived an earlier collection, and whatever they point to is
+ * marked too, except through words the program wrote since (the write
+ * barrier's cards); so it marks from the roots and those words, and
+ * traces only what was allocated since and is still reachable. Explicit
+ * and heap-limit collections are full, so is every 8th stress collection,
+ * and pacing (alloc.c) asks for one when old objects fill the heap goal.
  *   1. stop the world (world.c); empty every thread's free lists;
- *   2. forget the span lists and clear every in-use span's mark bits;
- *   3. mark from the roots (mark.c, in parallel);
- *   4. account: an unmarked large object, and a small span with no marked
+ *   2. a full collection forgets the span lists and clears every mark;
+ *   3. mark (mark.c, in parallel); clear the cards;
+ *   4. account every span (full) or only those taken since the last
+ *      collection (minor; the others' marks did not change): an unmarked
+ *      large object, and in a full collection a small span with no marked
  *      slot that no thread took during the last cycle, go back to the page
- *      heap now; every other small span with a free slot joins its class's
+ *      heap; every other small span with a free slot joins its class's
  *      list (an empty span the class was using stays with it: the class
  *      will want it again, and the page heap round trip cost 15% of
- *      binary-trees); the live bytes are the marked slots' sizes;
+ *      binary-trees); the marked bytes change by the slots newly marked;
  *   5. return pages free for a whole cycle to the OS; set the next trigger;
  *      restart the world.
  * With ASTHRA_GC_VERIFY the heap is checked before step 2 (page table and
@@ -30,7 +40,7 @@
 #include "gc/own/heap.h"
 
 gc_settings gc_config;
-uint64_t gc_last_scanned_live;
+uint64_t gc_expected_mark_work;
 bool gc_debug_alloc;
 uint64_t gc_epoch;
 
@@ -97,61 +107,102 @@ static void verify_before_mark(void) {
 
 static void check_pointer_word(uintptr_t *word, void *ctx) {
   (void)ctx;
-  gc_mark_stack none = {NULL, 0, 0};
-  uintptr_t w = *word;
-  span *s = gc_span_of(w);
-  if (s == NULL) return;
-  /* Marking w again must find its target already marked: nothing new. */
-  gc_mark_word(w, &none);
-  if (none.len != 0) verify_failed("a reachable object was not marked");
-  free(none.items);
+  if (!gc_target_marked(*word)) verify_failed("a reachable object was not marked");
+}
+
+/* Before a minor collection, the write barrier's invariant: a marked (old)
+ * object's pointer word leads to a marked object, or lies on a set card. */
+static void check_old_word(uintptr_t *word, void *ctx) {
+  (void)ctx;
+  if (asthra__gc_cards.cards[((uintptr_t)word - gc_arena_lo) >> GC_CARD_SHIFT] != 0) return;
+  if (!gc_target_marked(*word)) {
+    verify_failed("an old object points to a new one through a store the write barrier did not record");
+  }
+}
+
+static void each_marked_pointer_word(span *s, void (*check)(uintptr_t *, void *)) {
+  if (s->kind != KIND_SCAN) return;
+  for (uint32_t i = 0; i < s->nobjs; i++) {
+    if (gc_is_marked(s, i)) gc_each_pointer_word(s, s->start + (uintptr_t)i * s->obj_size, check, NULL);
+  }
 }
 
 static void check_span_after(span *s, void *ctx) {
   (void)ctx;
-  if (s->kind != KIND_SCAN) return;
-  for (uint32_t i = 0; i < s->nobjs; i++) {
-    if (!gc_is_marked(s, i)) continue;
-    gc_each_pointer_word(s, s->start + (uintptr_t)i * s->obj_size, check_pointer_word, NULL);
-  }
+  each_marked_pointer_word(s, check_pointer_word);
+}
+
+static void check_span_old(span *s, void *ctx) {
+  (void)ctx;
+  each_marked_pointer_word(s, check_old_word);
 }
 
 /* ---- one collection ------------------------------------------------- */
 
+/* Full collections start from nothing: no marks, no lists. */
 static void reset_span(span *s, void *ctx) {
   (void)ctx;
   memset(s->marks, 0, s->nobjs); /* bytes past nobjs are never set */
+  s->nmarked = 0;
   s->next = s->prev = NULL;
 }
 
-static void account_span(span *s, void *ctx) {
-  uint64_t *live = (uint64_t *)ctx;
+/* Marked bytes as of the last accounting (gc_lock): all, and in scanned
+ * objects. */
+static struct {
+  uint64_t all, scanned;
+} live;
+
+/* Re-accounts a span after marking: its marked bytes, and where it goes.
+ * An unmarked large object, and in a full collection a small span with
+ * nothing marked that no thread took for a whole cycle, go back to the
+ * page heap; a small span with a free slot joins its class's list (an
+ * empty one too: its class was using it and will want it again, which
+ * saves a round trip through the page heap). */
+static void account_span(span *s, bool full) {
   /* Marks are 0/1 bytes: sum them eight at a time. */
-  uint64_t marked = 0;
+  uint32_t marked = 0;
   for (uint32_t i = 0; i < s->nobjs; i += 8) {
     uint64_t eight;
     memcpy(&eight, &s->marks[i], sizeof eight);
-    marked += (eight * UINT64_C(0x0101010101010101)) >> 56;
+    marked += (uint32_t)((eight * UINT64_C(0x0101010101010101)) >> 56);
   }
-  if (marked == 0 && (s->state == SPAN_LARGE || s->idle_cycles++ > 0)) {
-    /* A large object nobody reaches, or a small span no thread has taken
-     * for a whole cycle: its pages go back to the page heap. */
+  if (marked == 0 && (s->state == SPAN_LARGE || (full && s->idle_cycles++ > 0))) {
     gc_pages_free(s, true);
     return;
   }
-  if (s->state == SPAN_LARGE) {
-    *live += (uint64_t)s->npages * GC_PAGE_SIZE;
-    if (s->kind == KIND_SCAN) gc_last_scanned_live += (uint64_t)s->npages * GC_PAGE_SIZE;
-    return;
+  /* Marks only grow between full collections; a full one reset nmarked. */
+  if (ASTHRA_UNLIKELY(marked < s->nmarked)) {
+    asthra_panic_cstr("internal error: a span lost marks in a minor collection", NULL);
   }
-  *live += marked * s->obj_size;
-  if (s->kind == KIND_SCAN) gc_last_scanned_live += marked * s->obj_size;
-  /* Free slots (an empty span too: its class was using it and will want
-   * it again, which saves a round trip through the page heap). */
-  if (marked < s->nobjs) {
+  uint64_t slot = s->state == SPAN_LARGE ? (uint64_t)s->npages * GC_PAGE_SIZE : s->obj_size;
+  uint64_t added = (uint64_t)(marked - s->nmarked) * slot;
+  s->nmarked = marked;
+  live.all += added;
+  if (s->kind == KIND_SCAN) live.scanned += added;
+  if (s->state == SPAN_SMALL && marked < s->nobjs) {
     if (gc_config.verify) gc_poison_free_slots(s);
     gc_list_push(&gc_partial[s->kind][s->cls], s);
   }
+}
+
+static void account_any_span(span *s, void *ctx) {
+  (void)ctx;
+  account_span(s, true);
+}
+
+static bool wants_full(gc_reason why) {
+  static uint64_t stress_collections;
+  switch (why) {
+    case GC_EXPLICIT:
+    case GC_HEAP_LIMIT:
+      return true;
+    case GC_STRESS:
+      return ++stress_collections % 8 == 0;
+    case GC_PACING:
+      return gc_pacing_wants_full();
+  }
+  return true;
 }
 
 void gc_collect(gc_reason why) {
@@ -164,40 +215,59 @@ void gc_collect(gc_reason why) {
     pthread_mutex_unlock(&gc_lock);
     return;
   }
+  static uint64_t minor_work; /* bytes of scanned objects the last minor one marked */
+  bool full = wants_full(why);
   asthra__gc_cycle c;
   memset(&c, 0, sizeof c);
+  c.kind = full ? "full" : "minor";
   c.start_ns = asthra__gc_now_ns();
   gc_save_own_context();
   c.threads = gc_stop_world() + 1;
   pthread_mutex_lock(&gc_heap_lock);
   c.heap_before = gc_heap_mapped();
 
-  if (gc_config.verify) verify_before_mark();
+  if (gc_config.verify) {
+    verify_before_mark();
+    if (!full) gc_each_span(check_span_old, NULL);
+  }
   for (gc_thread *t = gc_threads; t != NULL; t = t->next) gc_flush_cache(t->m);
-  memset(gc_partial, 0, sizeof gc_partial);
-  gc_each_span(reset_span, NULL);
+  gc_expected_mark_work = full ? live.scanned : minor_work;
+  if (full) {
+    memset(gc_partial, 0, sizeof gc_partial);
+    gc_each_span(reset_span, NULL);
+    live.all = live.scanned = 0;
+  }
 
   uint64_t mark_start = asthra__gc_now_ns();
-  gc_mark_all();
+  gc_mark_all(!full);
+  gc_clear_cards();
   uint64_t sweep_start = asthra__gc_now_ns();
   c.mark_ns = sweep_start - mark_start;
   if (gc_config.verify) gc_each_span(check_span_after, NULL);
 
-  uint64_t live = 0;
-  gc_last_scanned_live = 0;
-  gc_each_span(account_span, &live);
+  uint64_t scanned_before = live.scanned;
+  if (full) {
+    gc_each_span(account_any_span, NULL);
+  } else {
+    for (span *s = gc_taken, *next; s != NULL; s = next) {
+      next = s->taken_next;
+      account_span(s, false);
+    }
+    minor_work = live.scanned - scanned_before;
+  }
+  gc_taken = NULL;
   __atomic_store_n(&gc_epoch, gc_epoch + 1, __ATOMIC_RELAXED);
-  gc_set_trigger(live);
+  gc_set_trigger(live.all, full);
   gc_pages_scavenge();
   c.sweep_ns = asthra__gc_now_ns() - sweep_start;
-  c.live_bytes = live;
+  c.live_bytes = live.all;
   c.heap_after = gc_heap_mapped();
   pthread_mutex_unlock(&gc_heap_lock);
 
   gc_start_world();
   c.pause_ns = asthra__gc_now_ns() - c.start_ns;
   asthra__gc_stats_record(&c);
-  gc_start_markers_if_needed();
+  gc_start_markers_if_needed(live.scanned);
   pthread_mutex_unlock(&gc_lock);
 }
 

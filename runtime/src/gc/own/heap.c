@@ -27,6 +27,11 @@
  *     in-use plus free-not-released.
  * Span descriptors come from mmap'd batches and are recycled through a
  * free list; they are not in the arena, so the collector never scans them.
+ *
+ * The card table (runtime.h, asthra_gc_wrote) has one byte per 512 bytes
+ * of the arena, reserved like the page table; the write barrier sets
+ * bytes, minor collections read them (mark.c) and every collection clears
+ * the used part (gc_clear_cards).
  */
 #include <errno.h>
 #include <string.h>
@@ -40,6 +45,8 @@ uintptr_t gc_arena_lo;
 uintptr_t gc_arena_used;
 span **gc_page_table;
 pthread_mutex_t gc_heap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+asthra__gc_card_table asthra__gc_cards;
 
 static size_t arena_size;
 static span *free_exact[GC_FREE_EXACT + 1]; /* by npages */
@@ -92,7 +99,25 @@ void gc_heap_init(void) {
     asthra_panic_cstr("out of memory: cannot map the heap's page table", NULL);
   }
   gc_page_table = (span **)table;
+  size_t card_bytes = arena_size >> GC_CARD_SHIFT;
+  void *cards = mmap(NULL, card_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (cards == MAP_FAILED) {
+    asthra_panic_cstr("out of memory: cannot map the heap's card table", NULL);
+  }
+  asthra__gc_cards.cards = (uint8_t *)cards;
+  asthra__gc_cards.lo = gc_arena_lo;
+  asthra__gc_cards.size = arena_size; /* last: the barrier is live from here */
 }
+
+void asthra__gc_wrote_range(uintptr_t offset, size_t n) {
+  size_t first = offset >> GC_CARD_SHIFT, last = (offset + n - 1) >> GC_CARD_SHIFT;
+  memset(asthra__gc_cards.cards + first, 1, last - first + 1);
+}
+
+size_t gc_used_cards(void) { return (gc_arena_used + GC_CARD_SIZE - 1) >> GC_CARD_SHIFT; }
+
+void gc_clear_cards(void) { memset(asthra__gc_cards.cards, 0, gc_used_cards()); }
 
 /* Descriptors come in 64 KiB batches from mmap: outside the arena (never
  * scanned) and outside malloc, whose leak checkers would take descriptors
@@ -227,6 +252,7 @@ span *gc_pages_alloc(size_t npages, uint8_t state, bool need_zero) {
   s->state = state;
   s->next = s->prev = NULL;
   memset(s->marks, 0, sizeof s->marks);
+  s->nmarked = 0;
   in_use_bytes += bytes;
   map_pages(s);
   return s;

@@ -31,6 +31,8 @@
 #define GC_PAGE_SIZE ((size_t)1 << GC_PAGE_SHIFT) /* 8 KiB */
 #define GC_WORD sizeof(uintptr_t)
 #define GC_MAX_SPAN_OBJECTS 512u /* 8 KiB of 16-byte slots */
+#define GC_CARD_SHIFT ASTHRA__GC_CARD_SHIFT
+#define GC_CARD_SIZE ((size_t)1 << GC_CARD_SHIFT) /* 512 bytes: within one page */
 
 /* No sanitizer instruments the collector's reads of other threads' stacks
  * and of heap words: they are conservative by design. */
@@ -56,7 +58,9 @@ typedef struct span {
   uint32_t magic;    /* slot index = (offset * magic) >> 32 */
   uint64_t freed_epoch; /* free span: the collection count when freed */
   uint32_t idle_cycles; /* small span: collections since a thread last took it */
+  uint32_t nmarked;     /* in-use span: marked slots when last accounted */
   struct span *next, *prev;
+  struct span *taken_next; /* gc_taken: allocated from since the last collection */
   /* One byte per slot, not one bit: parallel markers set them with plain
    * stores (no locked instruction; two markers racing on one slot both
    * scan it, which is harmless). */
@@ -92,6 +96,10 @@ uint64_t gc_heap_mapped(void);
 /* Calls visit for every in-use span (heap_lock held or world stopped). */
 void gc_each_span(void (*visit)(span *, void *), void *ctx);
 
+/* Cards covering the arena's used part; clearing them (world stopped). */
+size_t gc_used_cards(void);
+void gc_clear_cards(void);
+
 void gc_list_push(span **head, span *s);
 void gc_list_remove(span **head, span *s);
 
@@ -101,14 +109,21 @@ void gc_list_remove(span **head, span *s);
 extern uint8_t gc_class_pages[GC_NUM_CLASSES];
 
 /* Per kind and class: spans with free slots that no thread holds
- * (heap_lock); rebuilt by every collection. */
+ * (heap_lock); rebuilt by every full collection, added to by minor ones. */
 extern span *gc_partial[2][GC_NUM_CLASSES];
+/* The spans threads took and the large objects allocated since the last
+ * collection, linked by taken_next (heap_lock): the only spans whose marks
+ * a minor collection can change (but for stale conservative pointers into
+ * free slots, which only retain). */
+extern span *gc_taken;
 
 void gc_alloc_init(void);
 /* Empties a thread's caches (world stopped, or the thread itself). */
 void gc_flush_cache(asthra__gc_mutator *m);
-/* Pacing: the bytes of allocation after which the next collection starts. */
-void gc_set_trigger(uint64_t live_bytes);
+/* Pacing, after a collection that left `live_bytes` marked: when the next
+ * collection starts and whether it is full. */
+void gc_set_trigger(uint64_t marked_bytes, bool full);
+bool gc_pacing_wants_full(void);
 uint64_t gc_allocated_total(void);
 
 /* ---- slots.c ----------------------------------------------------------- */
@@ -128,20 +143,24 @@ typedef struct gc_mark_stack {
 } gc_mark_stack;
 
 void gc_mark_init(void);
-/* When the last collection found fewer live bytes in scanned objects than
- * this, one thread marks (waking helpers costs more than they save). */
+/* When a collection expects to mark fewer bytes of scanned objects than
+ * this (a full one: what the last collection found marked; a minor one:
+ * what the last minor one marked), one thread marks (waking helpers costs
+ * more than they save). */
 #define GC_PARALLEL_MARK_MIN_SCANNED ((uint64_t)2 << 20)
-extern uint64_t gc_last_scanned_live; /* gc_lock */
-/* Starts the helper markers once marking is big enough (world running,
- * gc_lock held). */
-void gc_start_markers_if_needed(void);
-/* Marks everything reachable from the roots (world stopped). */
-void gc_mark_all(void);
+extern uint64_t gc_expected_mark_work; /* gc_lock */
+/* Starts the helper markers once a full collection would mark
+ * `scanned_live` bytes, enough for them (world running, gc_lock held). */
+void gc_start_markers_if_needed(uint64_t scanned_live);
+/* Marks everything reachable from the roots (world stopped). A minor
+ * collection keeps the old objects' marks and adds the old objects' words
+ * on written cards to the roots. */
+void gc_mark_all(bool minor);
 /* Marks conservatively from [lo, hi) into ms. */
 void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms);
-/* Marks the slot holding (or ending at) address w; scanned slots newly
- * marked go onto ms. */
-void gc_mark_word(uintptr_t w, gc_mark_stack *ms);
+/* Whether the slot a candidate word w keeps alive (the one holding or
+ * ending at w) is marked; true if there is none. */
+bool gc_target_marked(uintptr_t w);
 /* Slot index of address a in s. */
 static inline uint32_t gc_slot_index(const span *s, uintptr_t a) {
   return (uint32_t)(((uint64_t)(a - s->start) * s->magic) >> 32);

@@ -83,27 +83,38 @@ GC_INLINE span *span_of(const heap_view *h, uintptr_t a) {
   return s != NULL && s->state != SPAN_FREE ? s : NULL;
 }
 
-GC_INLINE void mark_word(const heap_view *h, uintptr_t w, gc_mark_stack *ms) {
+/* The slot a candidate word keeps alive, if any: its span and index. */
+GC_INLINE bool target_of(const heap_view *h, uintptr_t w, span **span_out, uint32_t *index_out) {
   span *s = span_of(h, w);
-  if (s == NULL) return;
+  if (s == NULL) return false;
   uint32_t i = gc_slot_index(s, w);
   if (i >= s->nobjs) i = s->nobjs - 1; /* the unused tail of a span */
   if (s->kind == KIND_SCAN && w == s->start + (uintptr_t)i * s->obj_size) {
     /* A header address: the end of the object before it. */
     if (i > 0) {
-      mark_slot(s, i - 1, ms);
-    } else if ((s = span_of(h, w - 1)) != NULL) {
-      uint32_t j = gc_slot_index(s, w - 1);
-      mark_slot(s, j < s->nobjs ? j : s->nobjs - 1, ms);
+      i--;
+    } else {
+      if ((s = span_of(h, w - 1)) == NULL) return false;
+      i = gc_slot_index(s, w - 1);
+      if (i >= s->nobjs) i = s->nobjs - 1;
     }
-    return;
   }
-  mark_slot(s, i, ms);
+  *span_out = s;
+  *index_out = i;
+  return true;
 }
 
-void gc_mark_word(uintptr_t w, gc_mark_stack *ms) {
+GC_INLINE void mark_word(const heap_view *h, uintptr_t w, gc_mark_stack *ms) {
+  span *s;
+  uint32_t i;
+  if (target_of(h, w, &s, &i)) mark_slot(s, i, ms);
+}
+
+bool gc_target_marked(uintptr_t w) {
   heap_view h = current_view();
-  mark_word(&h, w, ms);
+  span *s;
+  uint32_t i;
+  return !target_of(&h, w, &s, &i) || gc_is_marked(s, i);
 }
 
 GC_NO_SANITIZE void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms) {
@@ -165,6 +176,64 @@ GC_NO_SANITIZE GC_INLINE void scan_slot(const heap_view *hv, const span *s, uint
       size_t j = base + (size_t)__builtin_ctzll(b);
       if (j >= n) break;
       mark_word(hv, body[j], ms);
+    }
+  }
+}
+
+/* ---- written cards (minor collections) ----------------------------------- */
+
+/* Marks from the pointer words of the scanned slot at `slot` that lie in
+ * [lo, hi): the part of an old object on a written card. */
+GC_NO_SANITIZE static void scan_slot_part(const heap_view *hv, const span *s, uintptr_t slot,
+                                          uintptr_t lo, uintptr_t hi, gc_mark_stack *ms) {
+  uintptr_t h = *(const uintptr_t *)slot;
+  if (h == 0) return;
+  unsigned period = (unsigned)(h >> 1) & 63u;
+  uint64_t bits = (uint64_t)h >> 7;
+  if (ASTHRA_UNLIKELY((h & 1) == 0 || period == 0)) {
+    asthra_panic_cstr("heap corruption: a GC object's layout word is invalid", NULL);
+  }
+  const uintptr_t *body = (const uintptr_t *)slot + 1;
+  uintptr_t body_lo = (uintptr_t)body;
+  if (hi <= body_lo) return;
+  size_t n = body_words(s);
+  size_t first = lo > body_lo ? (lo - body_lo) / GC_WORD : 0;
+  size_t end = (hi - body_lo) / GC_WORD;
+  if (end > n) end = n;
+  unsigned r = (unsigned)(first % period);
+  for (size_t j = first; j < end; j++) {
+    if ((bits >> r) & 1) mark_word(hv, body[j], ms);
+    if (++r == period) r = 0;
+  }
+}
+
+/* The marked (old) scanned objects' words on the card at `lo`. A card lies
+ * within one page, so within one span. */
+static void mark_card(const heap_view *h, uintptr_t lo, gc_mark_stack *ms) {
+  span *s = span_of(h, lo);
+  if (s == NULL || s->kind != KIND_SCAN) return;
+  uintptr_t hi = lo + GC_CARD_SIZE;
+  if (s->state == SPAN_LARGE) {
+    if (gc_is_marked(s, 0)) scan_slot_part(h, s, s->start, lo, hi, ms);
+    return;
+  }
+  for (uint32_t i = gc_slot_index(s, lo); i < s->nobjs; i++) {
+    uintptr_t slot = s->start + (uintptr_t)i * s->obj_size;
+    if (slot >= hi) break;
+    if (gc_is_marked(s, i)) scan_slot_part(h, s, slot, lo, hi, ms);
+  }
+}
+
+static void mark_written_cards(gc_mark_stack *ms) {
+  const heap_view h = current_view();
+  const uint8_t *cards = asthra__gc_cards.cards;
+  size_t n = gc_used_cards();
+  for (size_t c = 0; c < n; c += 8) {
+    uint64_t eight; /* the table is reserved for the whole arena: no overrun */
+    memcpy(&eight, cards + c, sizeof eight);
+    if (eight == 0) continue;
+    for (size_t k = c; k < c + 8 && k < n; k++) {
+      if (cards[k] != 0) mark_card(&h, h.lo + (k << GC_CARD_SHIFT), ms);
     }
   }
 }
@@ -276,9 +345,9 @@ static void *helper_main(void *arg) {
 }
 
 
-void gc_start_markers_if_needed(void) {
+void gc_start_markers_if_needed(uint64_t scanned_live) {
   if (pool.helpers_started || gc_config.markers <= 1 ||
-      gc_last_scanned_live < GC_PARALLEL_MARK_MIN_SCANNED) {
+      scanned_live < GC_PARALLEL_MARK_MIN_SCANNED) {
     return;
   }
   pool.helpers_started = true;
@@ -333,24 +402,28 @@ static void mark_pinned(uintptr_t start, size_t len, void *ctx) {
 }
 
 GC_NO_SANITIZE static void mark_roots(gc_mark_stack *ms) {
+  const heap_view h = current_view();
   if (!data.seen_main) dl_iterate_phdr(find_data, &data);
   for (unsigned i = 0; i < data.n; i++) gc_mark_range(data.lo[i], data.hi[i], ms);
   for (gc_thread *t = gc_threads; t != NULL; t = t->next) {
     const asthra__gc_mutator *m = t->m;
     for (size_t r = 0; r < sizeof m->saved_regs / sizeof m->saved_regs[0]; r++) {
-      gc_mark_word(m->saved_regs[r], ms);
+      mark_word(&h, m->saved_regs[r], ms);
     }
     gc_mark_range(m->saved_sp, t->stack_base, ms);
   }
   asthra__pins_each(mark_pinned, ms);
 }
 
-void gc_mark_all(void) {
+void gc_mark_all(bool minor) {
   static gc_mark_stack ms;
+  /* Cards first: until new marks appear, the marked objects are exactly
+   * the old ones. */
+  if (minor) mark_written_cards(&ms);
   mark_roots(&ms);
   /* Little to mark: this thread alone. Waking helpers costs more than it
    * saves (strings' and churn's pauses were 3-30 times longer with them). */
-  if (!pool.helpers_started || gc_last_scanned_live < GC_PARALLEL_MARK_MIN_SCANNED) {
+  if (!pool.helpers_started || gc_expected_mark_work < GC_PARALLEL_MARK_MIN_SCANNED) {
     drain(&ms);
     return;
   }
