@@ -555,12 +555,19 @@ typedef struct asthra__gc_card_table {
 extern asthra__gc_card_table asthra__gc_cards;
 void asthra__gc_wrote_range(uintptr_t offset, size_t n);
 
+/* Threads may mark one card at once: the stores are (relaxed) atomic,
+ * which costs nothing over a plain byte store. */
+static inline void asthra__gc_set_card(uintptr_t offset) {
+  __atomic_store_n(&asthra__gc_cards.cards[offset >> ASTHRA__GC_CARD_SHIFT], 1,
+                   __ATOMIC_RELAXED);
+}
+
 static inline void asthra_gc_wrote(const void *p, size_t n) {
   uintptr_t off = (uintptr_t)p - asthra__gc_cards.lo;
   if (off < asthra__gc_cards.size) {
     if (ASTHRA_LIKELY(n <= ((size_t)1 << ASTHRA__GC_CARD_SHIFT))) {
-      asthra__gc_cards.cards[off >> ASTHRA__GC_CARD_SHIFT] = 1;
-      asthra__gc_cards.cards[(off + n - (n != 0)) >> ASTHRA__GC_CARD_SHIFT] = 1;
+      asthra__gc_set_card(off);
+      asthra__gc_set_card(off + n - (n != 0));
     } else {
       asthra__gc_wrote_range(off, n);
     }

@@ -98,24 +98,30 @@ static bool claim(asthra_task *t) {
 }
 
 /* Waiting for a task blocks: the waiting thread is native meanwhile, so a
- * collection the task needs does not wait for it. */
+ * collection the task needs does not wait for it. claim() writes GC memory
+ * (the list), which a native thread must not do while a collection may be
+ * reading it, so it runs in between. */
+static void join_thread(asthra_task *t) {
+  asthra_enter_native();
+  pthread_join(t->thread, NULL);
+  asthra_leave_native();
+}
+
 void asthra_task_join(asthra_task *t) {
   asthra_enter_native();
   pthread_mutex_lock(&t->lock);
   while (!t->done) pthread_cond_wait(&t->finished, &t->lock);
   pthread_mutex_unlock(&t->lock);
-  if (claim(t)) pthread_join(t->thread, NULL);
   asthra_leave_native();
+  if (claim(t)) join_thread(t);
 }
 
 void asthra__tasks_join_all(void) {
-  asthra_enter_native();
   for (;;) {
     pthread_mutex_lock(&tasks_lock);
     asthra_task *t = all_tasks;
     pthread_mutex_unlock(&tasks_lock);
     if (t == NULL) break;
-    if (claim(t)) pthread_join(t->thread, NULL);
+    if (claim(t)) join_thread(t);
   }
-  asthra_leave_native();
 }

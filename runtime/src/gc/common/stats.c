@@ -1,9 +1,10 @@
 /*
  * stats.c: collection statistics shared by both collectors.
  *
- * A collector calls asthra__gc_stats_record once per finished collection,
- * under its own lock; everything here is then plain arithmetic on `st`,
- * which only that lock guards. Pauses go into a log-linear histogram (as
+ * A collector calls asthra__gc_stats_record once per finished collection;
+ * everything here is plain arithmetic on `st` under stats_lock (a leaf
+ * lock: the own collector records after it has restarted the world and
+ * let go of its own lock, so a slow trace write holds up no thread). Pauses go into a log-linear histogram (as
  * in HdrHistogram) for p50/p99 in bounded memory: pauses below 64 ns have a
  * bucket each; above, every power of two [2^e, 2^(e+1)) is split into 32
  * equal buckets, so a bucket's midpoint is within 1/64 (1.6%) of every
@@ -26,6 +27,7 @@
  * together.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +48,7 @@ uint64_t asthra__gc_now_ns(void) {
 #define HIST_BUCKETS (HIST_LINEAR + (64u - 6u) * HIST_SUB)
 
 static bool trace;
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
   uint64_t init_ns;
   uint64_t collections;
@@ -121,8 +124,14 @@ void asthra__gc_stats_start(const asthra__gc_config *cfg) {
   st.init_ns = asthra__gc_now_ns();
 }
 
-void asthra__gc_stats_heap(uint64_t heap_bytes) {
+static void note_heap(uint64_t heap_bytes) {
   if (heap_bytes > st.peak_heap) st.peak_heap = heap_bytes;
+}
+
+void asthra__gc_stats_heap(uint64_t heap_bytes) {
+  pthread_mutex_lock(&stats_lock);
+  note_heap(heap_bytes);
+  pthread_mutex_unlock(&stats_lock);
 }
 
 static void trace_line(const asthra__gc_cycle *c) {
@@ -146,6 +155,7 @@ static void trace_line(const asthra__gc_cycle *c) {
 }
 
 void asthra__gc_stats_record(const asthra__gc_cycle *c) {
+  pthread_mutex_lock(&stats_lock);
   st.collections++;
   st.total_pause_ns += c->pause_ns;
   st.total_mark_ns += c->mark_ns;
@@ -156,15 +166,17 @@ void asthra__gc_stats_record(const asthra__gc_cycle *c) {
   }
   st.hist[hist_bucket(c->pause_ns)]++;
   st.live_bytes = c->live_bytes;
-  asthra__gc_stats_heap(c->heap_before);
-  asthra__gc_stats_heap(c->heap_after);
+  note_heap(c->heap_before);
+  note_heap(c->heap_after);
   if (trace) trace_line(c);
+  pthread_mutex_unlock(&stats_lock);
 }
 
 void asthra__gc_stats_fill(asthra_gc_stats *out) {
+  pthread_mutex_lock(&stats_lock);
   out->collections = st.collections;
   out->live_bytes = st.live_bytes;
-  asthra__gc_stats_heap(out->heap_bytes);
+  note_heap(out->heap_bytes);
   out->peak_heap_bytes = st.peak_heap;
   out->total_pause_ns = st.total_pause_ns;
   out->max_pause_ns = st.max_pause_ns;
@@ -173,6 +185,7 @@ void asthra__gc_stats_fill(asthra_gc_stats *out) {
   out->total_mark_ns = st.total_mark_ns;
   out->total_sweep_ns = st.total_sweep_ns;
   out->elapsed_ns = asthra__gc_now_ns() - st.init_ns;
+  pthread_mutex_unlock(&stats_lock);
 }
 
 /* The ASTHRA_GCSTATS summary, four lines on stderr:

@@ -20,12 +20,12 @@
  * empties every cache and rebuilds the lists.
  *
  * Pacing (Go's GOGC rule, with generations): a full collection that found
- * L live bytes sets the heap goal G = L + max(L * P / 100, 1 MiB), P =
+ * L live bytes sets the heap goal G = L + max(L * P / 100, 256 KiB), P =
  * ASTHRA_GC_PERCENT (default 100). After any collection that left M bytes
  * marked (live, plus old objects that died since the last full one), the
  * next is full when G - M is under half of G - L (old objects, dead or
  * growing, have eaten the headroom), else minor; it starts once the
- * program has taken max(G - M, (G - L) / 4, 1 MiB) more bytes. So the heap
+ * program has taken max(G - M, (G - L) / 4, 256 KiB) more bytes. So the heap
  * peaks at G, or a quarter of the headroom above it when the live data
  * grows, and only programs whose old objects die or grow pay for full
  * collections. Bytes count when a group or
@@ -53,7 +53,7 @@ _Static_assert(offsetof(asthra__gc_mutator, saved_sp) ==
 span *gc_partial[2][GC_NUM_CLASSES];
 span *gc_taken;
 
-#define MIN_TRIGGER ((uint64_t)1 << 20)
+#define MIN_TRIGGER ((uint64_t)256 << 10)
 
 static uint64_t allocated_since_gc; /* atomic */
 static uint64_t allocated_before_gc;

@@ -3,7 +3,7 @@
  * statistics and the public entry points.
  *
  * A collection (gc_collect) runs on the thread that asked for it, holding
- * gc_lock, with the world stopped throughout. There is no sweep phase: a
+ * gc_lock, with the world stopped from step 1 to step 5. There is no sweep phase: a
  * span's unmarked slots are its free slots (slots.c). A collection is full
  * or minor (docs/design/gc.md, "Generations"). A full one clears every mark
  * first. A minor one keeps them: the marked objects are the old ones,
@@ -25,7 +25,7 @@
  *      will want it again, and the page heap round trip cost 15% of
  *      binary-trees); the marked bytes change by the slots newly marked;
  *   5. return pages free for a whole cycle to the OS; set the next trigger;
- *      restart the world.
+ *      restart the world, letting go of gc_lock; record the statistics.
  * With ASTHRA_GC_VERIFY the heap is checked before step 2 (page table and
  * page heap shape; every slot a thread cache holds is free and still
  * poisoned) and after step 3 (every pointer word of every marked scanned
@@ -264,11 +264,13 @@ void gc_collect(gc_reason why) {
   c.heap_after = gc_heap_mapped();
   pthread_mutex_unlock(&gc_heap_lock);
 
-  gc_start_world();
-  c.pause_ns = asthra__gc_now_ns() - c.start_ns;
-  asthra__gc_stats_record(&c);
+  /* The pause ends when the world resumes, not when this thread next gets
+   * the CPU: the threads woken may run first (on 2 cores with 4 busy
+   * threads that made the measured pause up to 8 ms longer). */
   gc_start_markers_if_needed(live.scanned);
-  pthread_mutex_unlock(&gc_lock);
+  c.pause_ns = asthra__gc_now_ns() - c.start_ns;
+  gc_start_world_and_unlock();
+  asthra__gc_stats_record(&c);
 }
 
 /* ---- start-up and the public entry points ---------------------------- */

@@ -111,8 +111,9 @@ void gc_heap_init(void) {
 }
 
 void asthra__gc_wrote_range(uintptr_t offset, size_t n) {
-  size_t first = offset >> GC_CARD_SHIFT, last = (offset + n - 1) >> GC_CARD_SHIFT;
-  memset(asthra__gc_cards.cards + first, 1, last - first + 1);
+  for (uintptr_t card = offset & ~(uintptr_t)(GC_CARD_SIZE - 1); card < offset + n; card += GC_CARD_SIZE) {
+    asthra__gc_set_card(card);
+  }
 }
 
 size_t gc_used_cards(void) { return (gc_arena_used + GC_CARD_SIZE - 1) >> GC_CARD_SHIFT; }

@@ -150,7 +150,7 @@ void gc_mark_init(void);
 #define GC_PARALLEL_MARK_MIN_SCANNED ((uint64_t)2 << 20)
 extern uint64_t gc_expected_mark_work; /* gc_lock */
 /* Starts the helper markers once a full collection would mark
- * `scanned_live` bytes, enough for them (world running, gc_lock held). */
+ * `scanned_live` bytes, enough for them (gc_lock held). */
 void gc_start_markers_if_needed(uint64_t scanned_live);
 /* Marks everything reachable from the roots (world stopped). A minor
  * collection keeps the old objects' marks and adds the old objects' words
@@ -189,7 +189,8 @@ void gc_world_init(void);
 void gc_register_main_thread(void);
 /* Stops every other registered thread (gc_lock held); returns how many. */
 unsigned gc_stop_world(void);
-void gc_start_world(void);
+/* Restarts the world and lets go of gc_lock. */
+void gc_start_world_and_unlock(void);
 /* Saves the calling thread's registers and stack pointer into its record,
  * for a collection it runs itself. */
 void gc_save_own_context(void);
