@@ -34,7 +34,6 @@
  * mark bytes).
  */
 #include <link.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,22 +328,6 @@ static void mark_until_done(gc_mark_stack *ms) {
   }
 }
 
-/* The scheduler tends to wake a helper on the core of the thread that
- * woke it, the collector's, where the two take turns while another core
- * idles (most of binary-trees' full collections marked at one thread's
- * speed so). A helper that finds itself there moves off that core for the
- * round; `restore` gets the mask to put back. */
-static int collector_cpu = -1; /* pool.lock */
-
-static bool leave_collector_cpu(int cpu, cpu_set_t *restore) {
-  if (cpu < 0 || sched_getcpu() != cpu) return false;
-  if (pthread_getaffinity_np(pthread_self(), sizeof *restore, restore) != 0) return false;
-  cpu_set_t elsewhere = *restore;
-  CPU_CLR(cpu, &elsewhere);
-  if (CPU_COUNT(&elsewhere) == 0) return false;
-  return pthread_setaffinity_np(pthread_self(), sizeof elsewhere, &elsewhere) == 0;
-}
-
 /* A helper joins a round only if it wakes before marking is done: the
  * collector never waits for a helper the scheduler has not run yet (with
  * fixed membership, churn's 0.2 ms pauses became 6 ms on a busy machine). */
@@ -359,12 +342,8 @@ static void *helper_main(void *arg) {
     if (pool.done) continue;
     pool.workers++;
     pool.helpers_running++;
-    int cpu = collector_cpu;
     pthread_mutex_unlock(&pool.lock);
-    cpu_set_t restore;
-    bool moved = leave_collector_cpu(cpu, &restore);
     mark_until_done(&ms);
-    if (moved) pthread_setaffinity_np(pthread_self(), sizeof restore, &restore);
     pthread_mutex_lock(&pool.lock);
     if (--pool.helpers_running == 0) pthread_cond_signal(&pool.finished);
   }
@@ -460,7 +439,6 @@ void gc_mark_all(bool minor) {
   pool.done = false;
   pool.helpers_running = 0;
   pool.round++;
-  collector_cpu = sched_getcpu();
   pthread_cond_broadcast(&pool.start);
   pthread_mutex_unlock(&pool.lock);
   mark_until_done(&ms);
