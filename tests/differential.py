@@ -12,6 +12,8 @@ runs each with `asthra run` under several configurations:
   nobounds       CC=gcc, --bounds-checks=off
   clang          CC=clang, debug build
   clang-release  CC=clang, --release
+  gc-asthra      CC=gcc, --gc=asthra (the runtime's own collector)
+  gc-boehm       CC=gcc, --gc=boehm (Boehm's)
 
 The generator avoids overflow, division by zero and out-of-bounds indexes, so
 every configuration must compile the program, exit 0, print nothing on
@@ -40,6 +42,8 @@ CONFIGS = {
     'nobounds': ('gcc', ['--bounds-checks=off']),
     'clang': ('clang', []),
     'clang-release': ('clang', ['--release']),
+    'gc-asthra': ('gcc', ['--gc=asthra']),
+    'gc-boehm': ('gcc', ['--gc=boehm']),
 }
 
 

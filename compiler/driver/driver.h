@@ -16,7 +16,7 @@ enum class Command { Run, Build, Check, EmitC };
 // (libasthra_rt) or Boehm's (libasthra_rt_boehm).
 enum class Gc { Asthra, Boehm };
 // Programs get this one unless `--gc` says otherwise.
-inline constexpr Gc kDefaultGc = Gc::Boehm;
+inline constexpr Gc kDefaultGc = Gc::Asthra;
 const char* gc_name(Gc gc);                          // "asthra", "boehm"
 std::optional<Gc> parse_gc(std::string_view name);  // nullopt: no such collector
 

@@ -430,7 +430,7 @@ void ReportSecret(const void *p, size_t len) {
   if (write(1, line, static_cast<size_t>(n)) != n) _exit(122);
 }
 
-void ReadSecrets(pid_t pid, Traced *t) {
+void ReadSecrets(pid_t tid, Traced *t) {
   if (t->secrets.empty()) {
     std::istringstream lines(t->out);
     std::string line;
@@ -441,7 +441,7 @@ void ReadSecrets(pid_t pid, Traced *t) {
       }
     }
   }
-  std::string path = "/proc/" + std::to_string(pid) + "/mem";
+  std::string path = "/proc/" + std::to_string(tid) + "/mem";
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     t->error = "open " + path + ": " + std::strerror(errno);
@@ -540,7 +540,9 @@ Traced RunTraced(const std::function<void()> &child) {
     if (event == PTRACE_EVENT_EXIT) {
       t.exit_stops++;
       Drain(out[0], &t.out);
-      ReadSecrets(pid, &t);
+      // Through the exiting thread: when a task's panic ends the process,
+      // the main thread may be gone already (its /proc/PID/mem with it).
+      ReadSecrets(tid, &t);
     } else if (event == PTRACE_EVENT_CLONE) {
       unsigned long child_tid = 0;
       ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child_tid);
