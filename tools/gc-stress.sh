@@ -6,14 +6,15 @@
 # Runs build/tests/runtime_gc_stress_own (tests/stress/runtime_gc_stress.c)
 # with a fresh random seed at a time, alternating plain runs and runs under
 # ASTHRA_GC_VERIFY=1, until SECONDS are used. Prints every seed; on a
-# failure prints the command that replays it and exits 1.
+# failure prints the command that replays it and exits 1. GC_STRESS_BINARY
+# names another copy of the binary (so that build/ can be rebuilt meanwhile).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[[ $# -ge 1 && $1 =~ ^[0-9]+$ ]] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ $# -ge 1 && $1 =~ ^[0-9]+$ ]] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 seconds=$1
 iterations=${2:-200000}
 threads=${3:-4}
-binary=build/tests/runtime_gc_stress_own
+binary=${GC_STRESS_BINARY:-build/tests/runtime_gc_stress_own}
 [[ -x $binary ]] || cmake --build build --target runtime_gc_stress_own >/dev/null
 end=$((SECONDS + seconds))
 runs=0

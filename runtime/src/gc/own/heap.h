@@ -89,7 +89,8 @@ span *gc_pages_alloc(size_t npages, uint8_t state, bool need_zero);
 /* Gives a span's pages back to the page heap (heap_lock held). */
 void gc_pages_free(span *s, bool dirty);
 /* Returns to the OS the free runs that stayed free through a whole
- * collection cycle (heap_lock held); the bytes released. */
+ * collection cycle, about 16 MiB at most (heap_lock held); the bytes
+ * released. */
 uint64_t gc_pages_scavenge(void);
 /* Bytes of pages in spans or free but not released (what RSS can hold). */
 uint64_t gc_heap_mapped(void);
