@@ -3,16 +3,17 @@
  * statistics and the public entry points.
  *
  * A collection (gc_collect) runs on the thread that asked for it, holding
- * gc_lock, with the world stopped from step 1 to step 5. There is no sweep phase: a
- * span's unmarked slots are its free slots (slots.c). A collection is full
- * or minor (docs/design/gc.md, "Generations"). A full one clears every mark
- * first. A minor one keeps them: the marked objects are the old ones,
- * which survived an earlier collection, and whatever they point to is
- * marked too, except through words the program wrote since (the write
- * barrier's cards); so it marks from the roots and those words, and
- * traces only what was allocated since and is still reachable. Explicit
- * and heap-limit collections are full, so is every 8th stress collection,
- * and pacing (alloc.c) asks for one when old objects fill the heap goal.
+ * gc_lock, with the world stopped from step 1 to step 5. There is no sweep
+ * phase: a span's unmarked slots are its free slots (slots.c). A
+ * collection is full or minor (docs/design/gc.md, "Generations"). A full
+ * one clears every mark first. A minor one keeps them: the marked objects
+ * are the old ones, which survived an earlier collection, and whatever
+ * they point to is marked too, except through words the program wrote
+ * since (the write barrier's cards); so it marks from the roots and those
+ * words, and traces only what was allocated since and is still reachable.
+ * Explicit and heap-limit collections are full, so is every 8th stress
+ * collection, and pacing (alloc.c) asks for one when old objects fill the
+ * heap goal.
  *   1. stop the world (world.c); empty every thread's free lists;
  *   2. a full collection forgets the span lists and clears every mark;
  *   3. mark (mark.c, in parallel); clear the cards;

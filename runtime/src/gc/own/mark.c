@@ -16,22 +16,25 @@
  * dead object with a valid layout word (slots.c), so a stale conservative
  * pointer into free memory costs at most some retention, never a misread.
  *
+ * A minor collection (collect.c) keeps the marks of old objects, and adds
+ * to the roots the words of marked objects that lie on cards the write
+ * barrier set (runtime.h, asthra_gc_wrote): a card is scanned word by word
+ * through the layout of each marked object on it.
+ *
  * Parallel marking. The collecting thread scans the roots onto its own
  * mark stack; then it and markers-1 helper threads (one per core, started
- * after the first collection that finds at least
- * GC_PARALLEL_MARK_MIN_SCANNED live bytes in scanned objects, outside the
- * pause) each drain a private stack; less is marked by the collecting
- * thread alone. A marker whose
- * stack holds work while another waits gives half of it to a shared pool
- * (one mutex); a marker that runs dry takes from the pool, and marking ends
- * when every marker of the round is idle and the pool is empty (only then
- * does no work exist anywhere, since a marker is idle only with an empty
- * stack). Marks
- * are bytes, tested and set with plain (relaxed atomic) loads and stores:
- * no locked instruction per object. Two markers may both see a slot
- * unmarked and both scan it; that repeats work but marks nothing wrongly,
- * and it is rare (Boehm's parallel marker makes the same trade with its
- * mark bytes).
+ * once a full collection would mark GC_PARALLEL_MARK_MIN_SCANNED bytes of
+ * scanned objects, at the end of a collection) each drain a private stack; a
+ * collection expected to mark less is marked by the collecting thread
+ * alone. A marker whose stack holds work while another waits gives the
+ * older half of it to a shared pool (one mutex); a marker that runs dry
+ * takes from the pool, and marking ends when every marker of the round is
+ * idle and the pool is empty (only then does no work exist anywhere, since
+ * a marker is idle only with an empty stack). Marks are bytes, tested and
+ * set with plain (relaxed atomic) loads and stores: no locked instruction
+ * per object. Two markers may both see a slot unmarked and both scan it;
+ * that repeats work but marks nothing wrongly, and it is rare (Boehm's
+ * parallel marker makes the same trade with its mark bytes).
  */
 #include <link.h>
 #include <stdlib.h>
@@ -256,9 +259,9 @@ static struct {
 
 /* Moves the older half of ms to the pool. The oldest entries are the
  * biggest pieces of work (in a tree, the subtrees near its root; the top
- * of the stack holds the leaves): giving the top away, marking binary-trees
- * with two threads took as long as with one, as the helper kept finishing
- * tiny subtrees and waiting for more. */
+ * of the stack holds the leaves), so the marker that takes them works long
+ * between hand-offs (work-stealing deques steal from the bottom for the
+ * same reason). */
 static void share(gc_mark_stack *ms) {
   size_t give = ms->len / 2;
   pthread_mutex_lock(&pool.lock);
