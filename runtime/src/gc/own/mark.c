@@ -86,10 +86,19 @@ GC_INLINE span *span_of(const heap_view *h, uintptr_t a) {
   return s != NULL && s->state != SPAN_FREE ? s : NULL;
 }
 
-/* The slot a candidate word keeps alive, if any: its span and index. */
-GC_INLINE bool target_of(const heap_view *h, uintptr_t w, span **span_out, uint32_t *index_out) {
+/* The slot a candidate word keeps alive: its span (NULL: none) and index.
+ * Returned by value: out-parameters would be address-taken locals, which
+ * ASan's use-after-scope poisons and unpoisons, and inlined into the
+ * uninstrumented marking functions that poison was left behind on the
+ * stack (a false report in the next instrumented frame there). */
+typedef struct slot_ref {
+  span *s;
+  uint32_t i;
+} slot_ref;
+
+GC_INLINE slot_ref target_of(const heap_view *h, uintptr_t w) {
   span *s = span_of(h, w);
-  if (s == NULL) return false;
+  if (s == NULL) return (slot_ref){NULL, 0};
   uint32_t i = gc_slot_index(s, w);
   if (i >= s->nobjs) i = s->nobjs - 1; /* the unused tail of a span */
   if (s->kind == KIND_SCAN && w == s->start + (uintptr_t)i * s->obj_size) {
@@ -97,27 +106,23 @@ GC_INLINE bool target_of(const heap_view *h, uintptr_t w, span **span_out, uint3
     if (i > 0) {
       i--;
     } else {
-      if ((s = span_of(h, w - 1)) == NULL) return false;
+      if ((s = span_of(h, w - 1)) == NULL) return (slot_ref){NULL, 0};
       i = gc_slot_index(s, w - 1);
       if (i >= s->nobjs) i = s->nobjs - 1;
     }
   }
-  *span_out = s;
-  *index_out = i;
-  return true;
+  return (slot_ref){s, i};
 }
 
 GC_INLINE void mark_word(const heap_view *h, uintptr_t w, gc_mark_stack *ms) {
-  span *s;
-  uint32_t i;
-  if (target_of(h, w, &s, &i)) mark_slot(s, i, ms);
+  slot_ref t = target_of(h, w);
+  if (t.s != NULL) mark_slot(t.s, t.i, ms);
 }
 
 bool gc_target_marked(uintptr_t w) {
   heap_view h = current_view();
-  span *s;
-  uint32_t i;
-  return !target_of(&h, w, &s, &i) || gc_is_marked(s, i);
+  slot_ref t = target_of(&h, w);
+  return t.s == NULL || gc_is_marked(t.s, t.i);
 }
 
 GC_NO_SANITIZE void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms) {
