@@ -26,9 +26,8 @@ void require(bool ok, const char* what) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string text(reinterpret_cast<const char*>(data), size);
   asthra::SourceManager sm;
-  uint32_t file = sm.add("fuzz.asthra", text);
+  uint32_t file = sm.add("fuzz.asthra", std::string(reinterpret_cast<const char*>(data), size));
   asthra::Diagnostics diags(sm);
   std::vector<asthra::Token> tokens = asthra::lex(sm, file, diags);
   require(!tokens.empty() && tokens.back().kind == asthra::Tok::Eof, "the tokens end with Eof");

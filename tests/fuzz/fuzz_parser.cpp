@@ -14,9 +14,8 @@
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string text(reinterpret_cast<const char*>(data), size);
   asthra::SourceManager sm;
-  uint32_t file = sm.add("fuzz.asthra", text);
+  uint32_t file = sm.add("fuzz.asthra", std::string(reinterpret_cast<const char*>(data), size));
   asthra::Diagnostics diags(sm);
   std::unique_ptr<asthra::Module> module = asthra::parse(asthra::lex(sm, file, diags), file, diags);
   if (!module) std::abort();  // parse() always returns a module
