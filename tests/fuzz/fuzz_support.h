@@ -14,11 +14,8 @@
 // are all planned on the tokens of one lexing and applied together, back to
 // front, and the token ranges of an input seen twice (a corpus input: the one
 // being mutated, or the partner of a cross-over) are kept, so corpus inputs
-// are lexed once, not on every mutation.  Diagnostics are rendered into a FILE
-// that drops the bytes without a system call.
+// are lexed once, not on every mutation.
 #pragma once
-#include <stdio.h>  // fopencookie (glibc)
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -40,22 +37,11 @@ extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
 namespace asthra::fuzz {
 
-// A FILE that accepts and forgets everything (a /dev/null without the
-// write(2) per 4 KiB: hostile inputs render megabytes of diagnostics).
-inline std::FILE* discard_file() {
-  static std::FILE* file = [] {
-    cookie_io_functions_t io{};
-    io.write = [](void*, const char*, size_t size) -> ssize_t { return static_cast<ssize_t>(size); };
-    return fopencookie(nullptr, "w", io);  // fully buffered: not a terminal
-  }();
-  return file;
-}
-
 // Prints the diagnostics as the driver does (sorted, capped, with or without
-// colour) into discard_file(), so the renderer sees the same odd bytes.
+// colour) to /dev/null, so the renderer sees the same odd bytes.
 inline void print_diagnostics(Diagnostics& diags, bool color) {
-  static std::FILE* out = discard_file() ? discard_file() : std::fopen("/dev/null", "w");
-  diags.print(out ? out : stderr, color);
+  static std::FILE* devnull = std::fopen("/dev/null", "w");
+  diags.print(devnull ? devnull : stderr, color);
 }
 
 // --- token-level mutation ---------------------------------------------------

@@ -138,6 +138,13 @@ static span *new_small_span(int kind, unsigned cls) {
   return s;
 }
 
+/* Puts s on gc_taken, for the next minor collection's accounting
+ * (heap_lock held). */
+static void note_taken(span *s) {
+  s->taken_next = gc_taken;
+  gc_taken = s;
+}
+
 /* A span of the class with free slots that no thread holds (heap_lock
  * held); NULL when the heap cannot grow. */
 static span *take_span(int kind, unsigned cls) {
@@ -149,8 +156,7 @@ static span *take_span(int kind, unsigned cls) {
     if (s == NULL) return NULL;
   }
   s->idle_cycles = 0;
-  s->taken_next = gc_taken;
-  gc_taken = s;
+  note_taken(s);
   return s;
 }
 
@@ -235,10 +241,7 @@ static void *alloc_large(size_t bytes, size_t asked, int kind, uintptr_t layout)
     pthread_mutex_lock(&gc_heap_lock);
     s = gc_pages_alloc(npages, SPAN_LARGE, kind == KIND_SCAN);
   }
-  if (s != NULL) {
-    s->taken_next = gc_taken;
-    gc_taken = s;
-  }
+  if (s != NULL) note_taken(s);
   pthread_mutex_unlock(&gc_heap_lock);
   if (s == NULL) gc_out_of_memory(asked);
   s->kind = (uint8_t)kind;

@@ -214,9 +214,9 @@ void gc_pages_free(span *s, bool dirty) {
 }
 
 /* Splits the last n pages off free span s (off the lists) and returns
- * them; the rest keeps s's descriptor (so its pages need no remapping:
- * taking one page at a time from a long run stays linear) and goes back
- * to the page heap. */
+ * them, unmapped (the caller maps them); the rest keeps s's descriptor (so
+ * its pages need no remapping: taking one page at a time from a long run
+ * stays linear) and goes back to the page heap. */
 static span *split(span *s, uint32_t n) {
   if (s->npages == n) return s;
   span *tail = new_descriptor();
@@ -226,7 +226,6 @@ static span *split(span *s, uint32_t n) {
   tail->dirty = s->dirty;
   tail->released = s->released;
   tail->freed_epoch = s->freed_epoch;
-  map_pages(tail->start, n, tail);
   free_insert(s);
   return tail;
 }
