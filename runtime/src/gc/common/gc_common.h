@@ -31,7 +31,10 @@ typedef struct asthra__gc_cycle {
   uint64_t heap_after;
   uint64_t live_bytes;   /* after marking */
   unsigned threads;      /* threads stopped, the collecting one included */
-  const char *kind;      /* "full" or "minor"; NULL: the collector has one kind */
+  const char *kind;      /* "full", "minor", "minor, full start" (a minor
+                            collection that starts a concurrent mark) or
+                            "full end" (its final pause); NULL: the
+                            collector has one kind */
 } asthra__gc_cycle;
 
 void asthra__gc_stats_start(const asthra__gc_config *cfg);

@@ -54,6 +54,7 @@ span *gc_partial[2][GC_NUM_CLASSES];
 span *gc_taken;
 
 #define MIN_TRIGGER ((uint64_t)256 << 10)
+#define MIN_NURSERY ((uint64_t)2 << 20)
 
 static uint64_t allocated_since_gc; /* atomic */
 static uint64_t allocated_before_gc;
@@ -76,17 +77,31 @@ void gc_alloc_init(void) {
   }
 }
 
-void gc_set_trigger(uint64_t marked_bytes, bool full) {
+/* The next collection starts (or a concurrent mark is finished) once the
+ * program has allocated `bytes` more (gc_lock). */
+static void set_allocation_trigger(uint64_t bytes) {
+  trigger = bytes < MIN_TRIGGER ? MIN_TRIGGER : bytes;
+  __atomic_store_n(&collection_due, 0, __ATOMIC_RELAXED);
+  allocated_before_gc += __atomic_exchange_n(&allocated_since_gc, 0, __ATOMIC_RELAXED);
+}
+
+void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking) {
   static uint64_t full_live; /* live bytes after the last full collection */
   if (full) full_live = marked_bytes;
   uint64_t headroom = gc_config.cfg.percent * (full_live / 100);
   if (headroom < MIN_TRIGGER) headroom = MIN_TRIGGER;
   uint64_t goal = full_live + headroom;
   uint64_t room = goal > marked_bytes ? goal - marked_bytes : 0;
-  next_full = room < headroom / 2;
-  trigger = room < MIN_TRIGGER ? MIN_TRIGGER : room;
-  __atomic_store_n(&collection_due, 0, __ATOMIC_RELAXED);
-  allocated_before_gc += __atomic_exchange_n(&allocated_since_gc, 0, __ATOMIC_RELAXED);
+  /* Old objects have eaten half the headroom: the next collection is full
+   * (or starts a concurrent mark). While a concurrent mark runs, minor
+   * collections go on until they have eaten 7/8 of it; then the world
+   * stops to finish the mark. */
+  next_full = room < (marking ? headroom / 8 : headroom / 2);
+  /* A minor collection traces what survives of the allocation since the
+   * last one, all of it while the program builds a structure: at most an
+   * eighth of the live heap keeps its pause a fraction of a full one's. */
+  uint64_t nursery = full_live / 4 > MIN_NURSERY ? full_live / 4 : MIN_NURSERY;
+  set_allocation_trigger(room < nursery ? room : nursery);
 }
 
 bool gc_pacing_wants_full(void) { return next_full; }

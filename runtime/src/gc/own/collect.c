@@ -121,31 +121,52 @@ static void check_old_word(uintptr_t *word, void *ctx) {
   }
 }
 
-static void each_marked_pointer_word(span *s, void (*check)(uintptr_t *, void *)) {
+/* Calls check on every pointer word of every marked object of s; with
+ * `young_only`, of the marked objects outside the running concurrent
+ * mark's snapshot. */
+static void each_marked_pointer_word(span *s, bool young_only, void (*check)(uintptr_t *, void *)) {
   if (s->kind != KIND_SCAN) return;
   for (uint32_t i = 0; i < s->nobjs; i++) {
-    if (gc_is_marked(s, i)) gc_each_pointer_word(s, s->start + (uintptr_t)i * s->obj_size, check, NULL);
+    if (gc_is_marked(s, i) && !(young_only && gc_in_snapshot(s, i))) {
+      gc_each_pointer_word(s, s->start + (uintptr_t)i * s->obj_size, check, NULL);
+    }
   }
 }
 
 static void check_span_after(span *s, void *ctx) {
   (void)ctx;
-  each_marked_pointer_word(s, check_pointer_word);
+  each_marked_pointer_word(s, false, check_pointer_word);
+}
+
+/* While a concurrent mark runs only the young objects are closed under
+ * "points to": the older ones may not have been reached yet. */
+static void check_young_after(span *s, void *ctx) {
+  (void)ctx;
+  each_marked_pointer_word(s, true, check_pointer_word);
 }
 
 static void check_span_old(span *s, void *ctx) {
   (void)ctx;
-  each_marked_pointer_word(s, check_old_word);
+  each_marked_pointer_word(s, false, check_old_word);
 }
 
 /* ---- one collection ------------------------------------------------- */
 
-/* Full collections start from nothing: no marks, no lists. */
 static void reset_span(span *s, void *ctx) {
   (void)ctx;
   memset(s->marks, 0, s->nobjs); /* bytes past nobjs are never set */
   s->nmarked = 0;
   s->next = s->prev = NULL;
+}
+
+/* A concurrent mark starts right after a collection's accounting, when
+ * the marks are exactly the slots in use: they become the snapshot, and
+ * the new mark starts from none. The span stays on its list. */
+static void snapshot_span(span *s, void *ctx) {
+  (void)ctx;
+  for (uint32_t g = 0; g * 64u < s->nobjs; g++) s->snapshot[g] = gc_marked_bits(s, g);
+  memset(s->marks, 0, s->nobjs);
+  s->nmarked = 0;
 }
 
 /* Marked bytes as of the last accounting (gc_lock): all, and in scanned
@@ -161,12 +182,11 @@ static struct {
  * empty one too: its class was using it and will want it again, which
  * saves a round trip through the page heap). */
 static void account_span(span *s, bool full) {
-  /* Marks are 0/1 bytes: sum them eight at a time. */
   uint32_t marked = 0;
-  for (uint32_t i = 0; i < s->nobjs; i += 8) {
-    uint64_t eight;
-    memcpy(&eight, &s->marks[i], sizeof eight);
-    marked += (uint32_t)((eight * UINT64_C(0x0101010101010101)) >> 56);
+  bool has_free = false;
+  for (uint32_t g = 0; g * 64u < s->nobjs; g++) {
+    marked += (uint32_t)__builtin_popcountll(gc_marked_bits(s, g));
+    has_free = has_free || gc_free_bits(s, g) != 0;
   }
   if (marked == 0 && (s->state == SPAN_LARGE || (full && s->idle_cycles++ > 0))) {
     gc_pages_free(s, true);
@@ -181,14 +201,16 @@ static void account_span(span *s, bool full) {
   s->nmarked = marked;
   live.all += added;
   if (s->kind == KIND_SCAN) live.scanned += added;
-  if (s->state == SPAN_SMALL && marked < s->nobjs) {
+  if (s->state == SPAN_SMALL && has_free) {
     if (gc_config.verify) gc_poison_free_slots(s);
     gc_list_push(&gc_partial[s->kind][s->cls], s);
   }
 }
 
+/* Full accounting: after it no span is fresh (no concurrent mark runs). */
 static void account_any_span(span *s, void *ctx) {
   (void)ctx;
+  s->fresh = false;
   account_span(s, true);
 }
 
@@ -206,48 +228,84 @@ static bool wants_full(gc_reason why) {
   return true;
 }
 
-void gc_collect(gc_reason why) {
-  uint64_t seen_epoch = __atomic_load_n(&gc_epoch, __ATOMIC_RELAXED);
-  gc_lock_for_collection();
-  /* Another thread's collection finished while we waited: pacing is
-   * satisfied (an explicit or stress collection still runs). */
-  if (__atomic_load_n(&gc_epoch, __ATOMIC_RELAXED) != seen_epoch &&
-      (why == GC_PACING || why == GC_HEAP_LIMIT)) {
-    pthread_mutex_unlock(&gc_lock);
-    return;
-  }
-  static uint64_t minor_work; /* bytes of scanned objects the last minor one marked */
-  bool full = wants_full(why);
-  asthra__gc_cycle c;
-  memset(&c, 0, sizeof c);
-  c.kind = full ? "full" : "minor";
-  c.start_ns = asthra__gc_now_ns();
+/* A concurrent mark runs (gc_lock). */
+static bool marking;
+/* While it runs: the bytes marked when it started (gc_lock). */
+static uint64_t marked_at_mark_start;
+/* Bytes of scanned objects the last minor collection marked (gc_lock). */
+static uint64_t minor_work;
+
+/* Stops the world and empties the threads' caches (gc_lock held); leaves
+ * heap_lock held. */
+static void begin_pause(asthra__gc_cycle *c, const char *kind) {
+  memset(c, 0, sizeof *c);
+  c->kind = kind;
+  c->start_ns = asthra__gc_now_ns();
   gc_save_own_context();
-  c.threads = gc_stop_world() + 1;
+  c->threads = gc_stop_world() + 1;
   pthread_mutex_lock(&gc_heap_lock);
-  c.heap_before = gc_heap_mapped();
-
-  if (gc_config.verify) {
-    verify_before_mark();
-    if (!full) gc_each_span(check_span_old, NULL);
-  }
+  c->heap_before = gc_heap_mapped();
+  if (gc_config.verify) verify_before_mark();
   for (gc_thread *t = gc_threads; t != NULL; t = t->next) gc_flush_cache(t->m);
-  gc_expected_mark_work = full ? live.scanned : minor_work;
-  if (full) {
-    memset(gc_partial, 0, sizeof gc_partial);
-    gc_each_span(reset_span, NULL);
-    live.all = live.scanned = 0;
+}
+
+/* Restarts the world, letting go of heap_lock and gc_lock, and records
+ * the pause. The pause ends when the world resumes, not when this thread
+ * next gets the CPU: the threads woken may run first (on 2 cores with 4
+ * busy threads that made the measured pause up to 8 ms longer). */
+static void end_pause(asthra__gc_cycle *c) {
+  c->heap_after = gc_heap_mapped();
+  pthread_mutex_unlock(&gc_heap_lock);
+  gc_start_markers_if_needed(live.scanned);
+  c->pause_ns = asthra__gc_now_ns() - c->start_ns;
+  gc_start_world_and_unlock();
+  asthra__gc_stats_record(c);
+}
+
+/* The final pause forgets what the minor collections during the
+ * concurrent mark found: it traces the young objects again from the roots
+ * and the written cards, so that those that died since (most of them) are
+ * freed now, not at the next full collection. The snapshot's marks stay:
+ * the concurrent mark set them. */
+static void forget_young_marks(span *s, void *ctx) {
+  (void)ctx;
+  for (uint32_t i = 0; i < s->nobjs; i++) {
+    if (!gc_in_snapshot(s, i)) s->marks[i] = 0;
   }
+  s->nmarked = 0;
+}
 
-  uint64_t mark_start = asthra__gc_now_ns();
-  gc_mark_all(!full);
-  gc_clear_cards();
+/* Full accounting rebuilds the span lists. */
+static void forget_lists(void) { memset(gc_partial, 0, sizeof gc_partial); }
+
+/* A full collection starts from nothing: no marks, no lists. */
+static void forget_marks(void) {
+  forget_lists();
+  gc_each_span(reset_span, NULL);
+  live.all = live.scanned = 0;
+}
+
+/* What a pause's marking was: which spans it accounts, what the verifier
+ * checks, what pacing is told. */
+typedef enum marked_kind {
+  MARKED_FULL,  /* every reachable object (a full collection or a final pause) */
+  MARKED_MINOR, /* the young survivors, on top of the old objects' marks */
+  MARKED_YOUNG, /* a minor collection's while a concurrent mark runs */
+} marked_kind;
+
+
+
+/* Steps 3 (after marking) to 5 (before the restart). */
+static void account_after_mark(asthra__gc_cycle *c, marked_kind kind, uint64_t mark_start) {
+  /* The final pause needs the cards written since a concurrent mark began. */
+  if (kind != MARKED_YOUNG) gc_clear_cards();
   uint64_t sweep_start = asthra__gc_now_ns();
-  c.mark_ns = sweep_start - mark_start;
-  if (gc_config.verify) gc_each_span(check_span_after, NULL);
-
+  c->mark_ns = sweep_start - mark_start;
+  if (gc_config.verify) {
+    gc_each_span(kind == MARKED_YOUNG ? check_young_after : check_span_after, NULL);
+  }
   uint64_t scanned_before = live.scanned;
-  if (full) {
+  if (kind == MARKED_FULL) {
     gc_each_span(account_any_span, NULL);
   } else {
     for (span *s = gc_taken, *next; s != NULL; s = next) {
@@ -258,20 +316,130 @@ void gc_collect(gc_reason why) {
   }
   gc_taken = NULL;
   __atomic_store_n(&gc_epoch, gc_epoch + 1, __ATOMIC_RELAXED);
-  gc_set_trigger(live.all, full);
+  uint64_t marked = kind == MARKED_YOUNG ? marked_at_mark_start + live.all : live.all;
+  gc_set_trigger(marked, kind == MARKED_FULL, kind == MARKED_YOUNG);
   gc_pages_scavenge();
-  c.sweep_ns = asthra__gc_now_ns() - sweep_start;
-  c.live_bytes = live.all;
-  c.heap_after = gc_heap_mapped();
-  pthread_mutex_unlock(&gc_heap_lock);
+  c->sweep_ns = asthra__gc_now_ns() - sweep_start;
+  c->live_bytes = marked;
+}
 
-  /* The pause ends when the world resumes, not when this thread next gets
-   * the CPU: the threads woken may run first (on 2 cores with 4 busy
-   * threads that made the measured pause up to 8 ms longer). */
-  gc_start_markers_if_needed(live.scanned);
-  c.pause_ns = asthra__gc_now_ns() - c.start_ns;
-  gc_start_world_and_unlock();
-  asthra__gc_stats_record(&c);
+/* Starts a concurrent mark at the end of a collection's pause (world
+ * stopped, heap_lock held, every span accounted): the marks become the
+ * snapshot, cards are cleared (from here they record what the program
+ * writes while the helpers mark), the roots are marked and handed to the
+ * helpers, which the caller wakes after the pause. */
+static void start_marking_in_pause(void) {
+  marked_at_mark_start = live.all;
+  gc_each_span(snapshot_span, NULL);
+  live.all = live.scanned = 0;
+  gc_clear_cards();
+  gc_mark_start_concurrent();
+  gc_marking_concurrently = true;
+  marking = true;
+  gc_set_trigger(marked_at_mark_start, false, true);
+}
+
+/* Whether a minor collection starts a concurrent mark at its end. */
+typedef enum mark_start { NO_MARK, START_MARK, START_MARK_IF_DUE } mark_start;
+
+/* A collection with the world stopped throughout (gc_lock held; lets go
+ * of it). A minor one may start a concurrent mark at its end: always
+ * (START_MARK), or when pacing finds the old objects filling half the
+ * headroom (START_MARK_IF_DUE). */
+static void collect_stopped(bool full, mark_start mark) {
+  asthra__gc_cycle c;
+  begin_pause(&c, full ? "full" : "minor");
+  if (gc_config.verify && !full) gc_each_span(check_span_old, NULL);
+  gc_expected_mark_work = full ? live.scanned : minor_work;
+  if (full) forget_marks();
+  uint64_t mark_start = asthra__gc_now_ns();
+  gc_mark_all(!full);
+  account_after_mark(&c, full ? MARKED_FULL : MARKED_MINOR, mark_start);
+  bool start = mark == START_MARK || (mark == START_MARK_IF_DUE && gc_pacing_wants_full());
+  if (start) {
+    c.kind = "minor, full start";
+    start_marking_in_pause();
+  }
+  end_pause(&c);
+  if (start) gc_wake_markers();
+}
+
+/* A minor collection while a concurrent mark runs (gc_lock held; lets go
+ * of it): it frees the garbage among the objects made since the mark
+ * started, so the heap does not grow by all the program allocates while
+ * the helpers mark. */
+static void collect_young(void) {
+  asthra__gc_cycle c;
+  begin_pause(&c, "minor");
+  uint64_t mark_start = asthra__gc_now_ns();
+  gc_mark_young();
+  account_after_mark(&c, MARKED_YOUNG, mark_start);
+  end_pause(&c);
+}
+
+/* The final pause (gc_lock held; lets go of it): the rest of the marking
+ * with the world stopped, then a full collection's accounting. */
+static void finish_concurrent_mark(void) {
+  asthra__gc_cycle c;
+  begin_pause(&c, "full end");
+  gc_expected_mark_work = minor_work;
+  uint64_t mark_start = asthra__gc_now_ns();
+  gc_marking_concurrently = false;
+  marking = false;
+  gc_mark_finish_concurrent();
+  forget_lists();
+  account_after_mark(&c, MARKED_FULL, mark_start);
+  end_pause(&c);
+}
+
+void gc_collect(gc_reason why) {
+  uint64_t seen_epoch = __atomic_load_n(&gc_epoch, __ATOMIC_RELAXED);
+  gc_lock_for_collection();
+  /* Another thread's collection finished while we waited: pacing is
+   * satisfied (an explicit or stress collection still runs). */
+  if (__atomic_load_n(&gc_epoch, __ATOMIC_RELAXED) != seen_epoch &&
+      (why == GC_PACING || why == GC_HEAP_LIMIT)) {
+    pthread_mutex_unlock(&gc_lock);
+    return;
+  }
+  bool full = wants_full(why);
+  /* A concurrent mark runs: pacing and stress collections are minor ones
+   * until pacing (or every 8th stress collection) asks to finish it;
+   * explicit and heap-limit collections finish it and then also free what
+   * died while it ran. */
+  while (marking) {
+    if (!full) {
+      collect_young();
+      return;
+    }
+    finish_concurrent_mark();
+    if (why == GC_PACING || why == GC_STRESS) return;
+    gc_lock_for_collection();
+  }
+  /* With the helper markers running, a full collection that pacing or
+   * stress asks for is a minor one that starts a concurrent mark. */
+  if ((why == GC_PACING || why == GC_STRESS) && gc_markers_started()) {
+    collect_stopped(false, full ? START_MARK : why == GC_PACING ? START_MARK_IF_DUE : NO_MARK);
+  } else {
+    collect_stopped(full, NO_MARK);
+  }
+}
+
+void gc_finish_concurrent_mark(void) {
+  gc_lock_for_collection();
+  if (marking) {
+    finish_concurrent_mark();
+  } else {
+    pthread_mutex_unlock(&gc_lock);
+  }
+}
+
+void gc_lock_without_marking(void) {
+  gc_lock_for_collection();
+  while (marking) {
+    finish_concurrent_mark();
+    gc_lock_for_collection();
+  }
 }
 
 /* ---- start-up and the public entry points ---------------------------- */

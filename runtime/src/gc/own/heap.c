@@ -45,6 +45,7 @@ uintptr_t gc_arena_lo;
 uintptr_t gc_arena_used;
 span **gc_page_table;
 pthread_mutex_t gc_heap_lock = PTHREAD_MUTEX_INITIALIZER;
+bool gc_marking_concurrently;
 
 asthra__gc_card_table asthra__gc_cards;
 
@@ -259,10 +260,14 @@ span *gc_pages_alloc(size_t npages, uint8_t state, bool need_zero) {
     gc_arena_used += bytes; /* fresh pages read as zero */
   }
   s->dirty = s->released = false;
-  s->state = state;
   s->next = s->prev = NULL;
   memset(s->marks, 0, sizeof s->marks);
+  memset(s->snapshot, 0, sizeof s->snapshot);
   s->nmarked = 0;
+  /* A concurrent marker may be reading this descriptor (as a free run's):
+   * it must see `fresh` whenever it sees the new state. */
+  __atomic_store_n(&s->fresh, gc_marking_concurrently, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->state, state, __ATOMIC_RELEASE);
   in_use_bytes += bytes;
   map_pages(s->start, s->npages, s);
   return s;

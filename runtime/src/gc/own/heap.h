@@ -53,6 +53,11 @@ typedef struct span {
   uint8_t cls;       /* size class (small spans) */
   bool dirty;        /* free span: pages may hold old data (else zero) */
   bool released;     /* free span: pages given back to the OS */
+  /* In-use span made while a concurrent mark runs: its objects are all
+   * newer than the mark's roots, so the concurrent markers leave it alone
+   * (mark.c) and the final pause marks it. Set before `state` leaves
+   * SPAN_FREE (a release store), read after it (an acquire load). */
+  bool fresh;
   uint32_t obj_size; /* bytes per slot; a large span's whole size */
   uint32_t nobjs;
   uint32_t magic;    /* slot index = (offset * magic) >> 32 */
@@ -64,7 +69,12 @@ typedef struct span {
   /* One byte per slot, not one bit: parallel markers set them with plain
    * stores (no locked instruction; two markers racing on one slot both
    * scan it, which is harmless). */
-  uint8_t marks[GC_MAX_SPAN_OBJECTS];
+  _Alignas(8) uint8_t marks[GC_MAX_SPAN_OBJECTS];
+  /* While a concurrent mark runs: the slots in use when it started, one
+   * bit each (its marks were the allocation state then, and are cleared
+   * for the new mark). A slot outside it is free or holds an object made
+   * since, which the concurrent markers leave alone like a fresh span's. */
+  uint64_t snapshot[GC_MAX_SPAN_OBJECTS / 64];
 } span;
 
 /* ---- heap.c ------------------------------------------------------------ */
@@ -74,6 +84,9 @@ extern uintptr_t gc_arena_used;     /* bytes handed out from its start */
 extern span **gc_page_table;        /* page index -> span (or NULL) */
 extern pthread_mutex_t gc_heap_lock;
 extern uint64_t gc_epoch;           /* collections finished (gc_lock) */
+/* A concurrent mark is running: new spans are `fresh` (heap_lock; set and
+ * cleared with the world stopped). */
+extern bool gc_marking_concurrently;
 
 void gc_heap_init(void);
 /* The span holding address a, if a is inside a span in use; NULL if not. */
@@ -121,15 +134,21 @@ extern span *gc_taken;
 void gc_alloc_init(void);
 /* Empties a thread's caches (world stopped, or the thread itself). */
 void gc_flush_cache(asthra__gc_mutator *m);
-/* Pacing, after a collection that left `live_bytes` marked: when the next
- * collection starts and whether it is full. */
-void gc_set_trigger(uint64_t marked_bytes, bool full);
+/* Pacing, after a collection that left `marked_bytes` marked (while a
+ * concurrent mark runs: marked when it started, plus the survivors since):
+ * when the next collection starts and whether it is full (or, while
+ * `marking`, finishes the mark). */
+void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking);
 bool gc_pacing_wants_full(void);
 uint64_t gc_allocated_total(void);
 
 /* ---- slots.c ----------------------------------------------------------- */
 
-/* The free (unmarked) slots of group `group` (slots 64g..64g+63) of s. */
+/* The marked slots of group `group` (slots 64g..64g+63) of s, one bit
+ * each. */
+uint64_t gc_marked_bits(const span *s, uint32_t group);
+/* Its free slots: unmarked, and while a concurrent mark runs, not in the
+ * snapshot either. */
 uint64_t gc_free_bits(const span *s, uint32_t group);
 /* ASTHRA_GC_VERIFY: a free slot holds a zero header and poison. */
 void gc_poison_slot(uintptr_t *slot, size_t size);
@@ -157,8 +176,25 @@ void gc_start_markers_if_needed(uint64_t scanned_live);
  * collection keeps the old objects' marks and adds the old objects' words
  * on written cards to the roots. */
 void gc_mark_all(bool minor);
-/* Marks conservatively from [lo, hi) into ms. */
-void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms);
+/* Whether the helper markers run (so a full collection can mark
+ * concurrently). */
+bool gc_markers_started(void);
+/* Marks the roots and hands the marking on to the helpers, which go on
+ * while the world runs (world stopped, marks cleared; gc_wake_markers
+ * wakes them once it runs). When they run out of work the last one calls
+ * gc_finish_concurrent_mark. */
+void gc_mark_start_concurrent(void);
+void gc_wake_markers(void);
+/* The final pause's marking (world stopped): stops the helpers' concurrent
+ * marking where it is and marks the rest, from the roots, the objects on
+ * cards written since the start and what the helpers had left. */
+void gc_mark_finish_concurrent(void);
+/* A minor collection's marking while a concurrent mark runs (world
+ * stopped): traces the objects made since the mark started (`fresh`) from
+ * the roots and from every object on a written card, and hands the older
+ * objects it reaches to the concurrent mark. Cards stay set: the final
+ * pause needs them. */
+void gc_mark_young(void);
 /* Whether the slot a candidate word w keeps alive (the one holding or
  * ending at w) is marked; true if there is none. */
 bool gc_target_marked(uintptr_t w);
@@ -168,6 +204,10 @@ static inline uint32_t gc_slot_index(const span *s, uintptr_t a) {
 }
 static inline bool gc_is_marked(const span *s, uint32_t i) {
   return __atomic_load_n(&s->marks[i], __ATOMIC_RELAXED) != 0;
+}
+/* Whether slot i was in use when the running concurrent mark started. */
+static inline bool gc_in_snapshot(const span *s, uint32_t i) {
+  return !s->fresh && ((s->snapshot[i / 64] >> (i % 64)) & 1) != 0;
 }
 /* Calls visit(word address) for every pointer word the layout of the
  * scanned slot at `slot` names (the verifier uses it). */
@@ -217,6 +257,11 @@ extern bool gc_debug_alloc;
 typedef enum gc_reason { GC_EXPLICIT, GC_STRESS, GC_PACING, GC_HEAP_LIMIT } gc_reason;
 /* One collection (the caller does not hold gc_lock or heap_lock). */
 void gc_collect(gc_reason why);
+/* Ends the concurrent mark if one runs (a helper marker, once the marking
+ * has run out of work). */
+void gc_finish_concurrent_mark(void);
+/* Takes gc_lock with no concurrent mark running (fork). */
+void gc_lock_without_marking(void);
 /* Out of memory: panics with the heap limit or the size asked for. */
 _Noreturn void gc_out_of_memory(size_t bytes);
 

@@ -61,11 +61,19 @@ static inline void push(gc_mark_stack *ms, uintptr_t slot) {
 
 #define GC_INLINE static inline __attribute__((always_inline))
 
-GC_INLINE void mark_slot(span *s, uint32_t i, gc_mark_stack *ms) {
-  if (__atomic_load_n(&s->marks[i], __ATOMIC_RELAXED)) return;
-  __atomic_store_n(&s->marks[i], 1, __ATOMIC_RELAXED);
-  if (s->kind == KIND_SCAN) push(ms, s->start + (uintptr_t)i * s->obj_size);
-}
+/* How a marker treats the objects made since a concurrent mark started
+ * (young: in a `fresh` span, or in a slot outside the span's snapshot;
+ * they are newer than the mark's roots).
+ *   STOPPED     world stopped, no concurrent mark, or its final pause:
+ *               every object alike;
+ *   CONCURRENT  a helper marking while the world runs: young objects are
+ *               left alone (they are being initialised without a write
+ *               barrier), and so are fresh spans and the arena grown since
+ *               the view was taken (their descriptors may be half made);
+ *   YOUNG       a minor collection while a concurrent mark runs: it traces
+ *               the young objects; an older object it reaches is marked and
+ *               handed to the concurrent mark to trace (`handoff`). */
+typedef enum mark_mode { MARK_STOPPED, MARK_CONCURRENT, MARK_YOUNG } mark_mode;
 
 /* The heap's bounds and page table, copied into locals of the marking
  * loop: read through the globals, the compiler reloads them after every
@@ -73,17 +81,34 @@ GC_INLINE void mark_slot(span *s, uint32_t i, gc_mark_stack *ms) {
 typedef struct heap_view {
   uintptr_t lo, used;
   span *const *table;
+  mark_mode mode;
 } heap_view;
 
-GC_INLINE heap_view current_view(void) {
-  return (heap_view){gc_arena_lo, gc_arena_used, gc_page_table};
+GC_INLINE heap_view current_view(mark_mode mode) {
+  return (heap_view){gc_arena_lo, __atomic_load_n(&gc_arena_used, __ATOMIC_RELAXED),
+                     gc_page_table, mode};
+}
+
+/* YOUNG mode: the older objects reached, for the concurrent mark (gc_lock). */
+static gc_mark_stack handoff;
+
+GC_INLINE void mark_slot(const heap_view *h, span *s, uint32_t i, gc_mark_stack *ms) {
+  bool old = h->mode != MARK_STOPPED && gc_in_snapshot(s, i);
+  if (h->mode == MARK_CONCURRENT && !old) return;
+  if (__atomic_load_n(&s->marks[i], __ATOMIC_RELAXED)) return;
+  __atomic_store_n(&s->marks[i], 1, __ATOMIC_RELAXED);
+  if (s->kind != KIND_SCAN) return;
+  gc_mark_stack *to = h->mode == MARK_YOUNG && old ? &handoff : ms;
+  push(to, s->start + (uintptr_t)i * s->obj_size);
 }
 
 GC_INLINE span *span_of(const heap_view *h, uintptr_t a) {
   uintptr_t off = a - h->lo;
   if (off >= h->used) return NULL;
-  span *s = h->table[off >> GC_PAGE_SHIFT];
-  return s != NULL && s->state != SPAN_FREE ? s : NULL;
+  span *s = __atomic_load_n(&h->table[off >> GC_PAGE_SHIFT], __ATOMIC_RELAXED);
+  if (s == NULL || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SPAN_FREE) return NULL;
+  if (h->mode == MARK_CONCURRENT && __atomic_load_n(&s->fresh, __ATOMIC_RELAXED)) return NULL;
+  return s;
 }
 
 /* The slot a candidate word keeps alive: its span (NULL: none) and index.
@@ -116,20 +141,20 @@ GC_INLINE slot_ref target_of(const heap_view *h, uintptr_t w) {
 
 GC_INLINE void mark_word(const heap_view *h, uintptr_t w, gc_mark_stack *ms) {
   slot_ref t = target_of(h, w);
-  if (t.s != NULL) mark_slot(t.s, t.i, ms);
+  if (t.s != NULL) mark_slot(h, t.s, t.i, ms);
 }
 
 bool gc_target_marked(uintptr_t w) {
-  heap_view h = current_view();
+  heap_view h = current_view(MARK_STOPPED);
   slot_ref t = target_of(&h, w);
   return t.s == NULL || gc_is_marked(t.s, t.i);
 }
 
-GC_NO_SANITIZE void gc_mark_range(uintptr_t lo, uintptr_t hi, gc_mark_stack *ms) {
-  heap_view h = current_view();
+GC_NO_SANITIZE static void mark_range(const heap_view *h, uintptr_t lo, uintptr_t hi,
+                                      gc_mark_stack *ms) {
   lo = (lo + GC_WORD - 1) & ~(uintptr_t)(GC_WORD - 1);
   for (uintptr_t a = lo; a + GC_WORD <= hi; a += GC_WORD) {
-    mark_word(&h, *(const uintptr_t *)a, ms);
+    mark_word(h, *(const uintptr_t *)a, ms);
   }
 }
 
@@ -215,25 +240,33 @@ GC_NO_SANITIZE static void scan_slot_part(const heap_view *hv, const span *s, ui
   }
 }
 
-/* The marked (old) scanned objects' words on the card at `lo`. A card lies
- * within one page, so within one span. */
+/* Whether the words on a written card of slot i may point to objects the
+ * marking must reach: a marked (old) object's; in YOUNG mode also every
+ * object the concurrent mark started with, marked or not (it may not have
+ * been reached yet). */
+GC_INLINE bool scan_on_card(const heap_view *h, const span *s, uint32_t i) {
+  return gc_is_marked(s, i) || (h->mode == MARK_YOUNG && gc_in_snapshot(s, i));
+}
+
+/* The words on the card at `lo` of the objects that may point to new
+ * ones. A card lies within one page, so within one span. */
 static void mark_card(const heap_view *h, uintptr_t lo, gc_mark_stack *ms) {
   span *s = span_of(h, lo);
   if (s == NULL || s->kind != KIND_SCAN) return;
   uintptr_t hi = lo + GC_CARD_SIZE;
   if (s->state == SPAN_LARGE) {
-    if (gc_is_marked(s, 0)) scan_slot_part(h, s, s->start, lo, hi, ms);
+    if (scan_on_card(h, s, 0)) scan_slot_part(h, s, s->start, lo, hi, ms);
     return;
   }
   for (uint32_t i = gc_slot_index(s, lo); i < s->nobjs; i++) {
     uintptr_t slot = s->start + (uintptr_t)i * s->obj_size;
     if (slot >= hi) break;
-    if (gc_is_marked(s, i)) scan_slot_part(h, s, slot, lo, hi, ms);
+    if (scan_on_card(h, s, i)) scan_slot_part(h, s, slot, lo, hi, ms);
   }
 }
 
-static void mark_written_cards(gc_mark_stack *ms) {
-  const heap_view h = current_view();
+static void mark_written_cards(mark_mode mode, gc_mark_stack *ms) {
+  const heap_view h = current_view(mode);
   const uint8_t *cards = asthra__gc_cards.cards;
   size_t n = gc_used_cards();
   for (size_t c = 0; c < n; c += 8) {
@@ -258,9 +291,17 @@ static struct {
   uint64_t round;
   bool done;
   bool helpers_started;
+  /* The round is a concurrent mark (the world runs) that has not ended. */
+  bool concurrent;
+  /* The final pause stops the concurrent round: markers hand back what
+   * they hold (read by drain without the lock). */
+  bool abandon;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
           PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          {NULL, 0, 0}, 0, 0, 0, 0, 0, false, false};
+          {NULL, 0, 0}, 0, 0, 0, 0, 0, false, false, false, false};
+
+/* The collecting thread's stack (gc_lock). */
+static gc_mark_stack collector_stack;
 
 /* Moves the older half of ms to the pool. The oldest entries are the
  * biggest pieces of work (in a tree, the subtrees near its root; the top
@@ -277,17 +318,29 @@ static void share(gc_mark_stack *ms) {
   ms->len -= give;
 }
 
-/* Scans until ms is empty. Slots pass through a small FIFO on their way
- * from the stack to the scanner, prefetched as they enter it: a popped
- * slot is usually a cache miss (it was only ever seen as a pointer), and
- * the FIFO gives the fetch the time of several other scans to arrive. */
+/* Moves all of `from` onto `to`. */
+static void move_all(gc_mark_stack *from, gc_mark_stack *to) {
+  for (size_t i = 0; i < from->len; i++) push(to, from->items[i]);
+  from->len = 0;
+}
+
+/* Scans until ms is empty, or until the final pause abandons a concurrent
+ * round (what is left stays on ms). Slots pass through a small FIFO on
+ * their way from the stack to the scanner, prefetched as they enter it: a
+ * popped slot is usually a cache miss (it was only ever seen as a
+ * pointer), and the FIFO gives the fetch the time of several other scans
+ * to arrive. */
 #define PREFETCH_DEPTH 16u
 
-GC_NO_SANITIZE static void drain(gc_mark_stack *ms) {
-  const heap_view h = current_view();
+GC_NO_SANITIZE GC_INLINE void drain_in(mark_mode mode, gc_mark_stack *ms) {
+  const heap_view h = current_view(mode);
   uintptr_t fifo[PREFETCH_DEPTH];
   unsigned head = 0, count = 0;
   for (;;) {
+    if (mode == MARK_CONCURRENT && __atomic_load_n(&pool.abandon, __ATOMIC_RELAXED)) {
+      for (; count > 0; count--, head = (head + 1) % PREFETCH_DEPTH) push(ms, fifo[head]);
+      return;
+    }
     while (count < PREFETCH_DEPTH && ms->len > 0) {
       uintptr_t slot = ms->items[--ms->len];
       __builtin_prefetch((const void *)slot);
@@ -302,24 +355,42 @@ GC_NO_SANITIZE static void drain(gc_mark_stack *ms) {
   }
 }
 
+/* One copy of the marking loop per mode, each with its mode folded in
+ * (not instrumented either: drain_in is inlined here). */
+GC_NO_SANITIZE static void drain(mark_mode mode, gc_mark_stack *ms) {
+  switch (mode) {
+    case MARK_STOPPED: drain_in(MARK_STOPPED, ms); break;
+    case MARK_CONCURRENT: drain_in(MARK_CONCURRENT, ms); break;
+    case MARK_YOUNG: drain_in(MARK_YOUNG, ms); break;
+  }
+}
+
 /* Takes up to 256 items from the pool (pool.lock held). */
 static void take(gc_mark_stack *ms) {
   size_t n = pool.work.len < 256 ? pool.work.len : 256;
   for (size_t i = 0; i < n; i++) push(ms, pool.work.items[--pool.work.len]);
 }
 
-static void mark_until_done(gc_mark_stack *ms) {
+/* Marks until every marker of the round is idle with the pool empty (only
+ * then does no work exist anywhere, since a marker is idle only with an
+ * empty stack), or until the round is abandoned. */
+static void mark_until_done(gc_mark_stack *ms, bool concurrent) {
   for (;;) {
-    drain(ms);
+    drain(concurrent ? MARK_CONCURRENT : MARK_STOPPED, ms);
     pthread_mutex_lock(&pool.lock);
+    if (pool.abandon) {
+      move_all(ms, &pool.work);
+      pthread_mutex_unlock(&pool.lock);
+      return;
+    }
     for (;;) {
-      if (pool.work.len > 0) {
-        take(ms);
-        break;
-      }
       if (pool.done) {
         pthread_mutex_unlock(&pool.lock);
         return;
+      }
+      if (pool.work.len > 0) {
+        take(ms);
+        break;
       }
       if (++pool.idle == pool.workers) {
         pool.done = true;
@@ -338,7 +409,9 @@ static void mark_until_done(gc_mark_stack *ms) {
 
 /* A helper joins a round only if it wakes before marking is done: the
  * collector never waits for a helper the scheduler has not run yet (with
- * fixed membership, churn's 0.2 ms pauses became 6 ms on a busy machine). */
+ * fixed membership, churn's 0.2 ms pauses became 6 ms on a busy machine).
+ * The last helper out of a concurrent round that ran out of work ends the
+ * mark (collect.c), unless the final pause already took it over. */
 static void *helper_main(void *arg) {
   (void)arg;
   gc_mark_stack ms = {NULL, 0, 0};
@@ -348,20 +421,34 @@ static void *helper_main(void *arg) {
     while (pool.round == seen) pthread_cond_wait(&pool.start, &pool.lock);
     seen = pool.round;
     if (pool.done) continue;
+    bool concurrent = pool.concurrent;
     pool.workers++;
     pool.helpers_running++;
     pthread_mutex_unlock(&pool.lock);
-    mark_until_done(&ms);
+    mark_until_done(&ms, concurrent);
     pthread_mutex_lock(&pool.lock);
-    if (--pool.helpers_running == 0) pthread_cond_signal(&pool.finished);
+    bool ends_mark = false;
+    if (--pool.helpers_running == 0) {
+      pthread_cond_signal(&pool.finished);
+      ends_mark = pool.concurrent && pool.done && !pool.abandon;
+      if (ends_mark) pool.concurrent = false;
+    }
+    if (ends_mark) {
+      pthread_mutex_unlock(&pool.lock);
+      gc_finish_concurrent_mark();
+      pthread_mutex_lock(&pool.lock);
+    }
   }
   return NULL;
 }
 
+bool gc_markers_started(void) { return pool.helpers_started; }
 
 void gc_start_markers_if_needed(uint64_t scanned_live) {
+  /* The debug modes start them at once, so that small test programs mark
+   * concurrently too. */
   if (pool.helpers_started || gc_config.markers <= 1 ||
-      scanned_live < GC_PARALLEL_MARK_MIN_SCANNED) {
+      (scanned_live < GC_PARALLEL_MARK_MIN_SCANNED && !gc_debug_alloc)) {
     return;
   }
   pool.helpers_started = true;
@@ -411,46 +498,108 @@ static int find_data(struct dl_phdr_info *info, size_t size, void *arg) {
   return 1;
 }
 
+typedef struct pinned_ctx {
+  const heap_view *h;
+  gc_mark_stack *ms;
+} pinned_ctx;
+
 static void mark_pinned(uintptr_t start, size_t len, void *ctx) {
-  gc_mark_range(start, start + len, (gc_mark_stack *)ctx);
+  const pinned_ctx *p = (const pinned_ctx *)ctx;
+  mark_range(p->h, start, start + len, p->ms);
 }
 
-GC_NO_SANITIZE static void mark_roots(gc_mark_stack *ms) {
-  const heap_view h = current_view();
+GC_NO_SANITIZE static void mark_roots(mark_mode mode, gc_mark_stack *ms) {
+  const heap_view h = current_view(mode);
   if (!data.seen_main) dl_iterate_phdr(find_data, &data);
-  for (unsigned i = 0; i < data.n; i++) gc_mark_range(data.lo[i], data.hi[i], ms);
+  for (unsigned i = 0; i < data.n; i++) mark_range(&h, data.lo[i], data.hi[i], ms);
   for (gc_thread *t = gc_threads; t != NULL; t = t->next) {
     const asthra__gc_mutator *m = t->m;
     for (size_t r = 0; r < sizeof m->saved_regs / sizeof m->saved_regs[0]; r++) {
       mark_word(&h, m->saved_regs[r], ms);
     }
-    gc_mark_range(m->saved_sp, t->stack_base, ms);
+    mark_range(&h, m->saved_sp, t->stack_base, ms);
   }
-  asthra__pins_each(mark_pinned, ms);
+  pinned_ctx p = {&h, ms};
+  asthra__pins_each(mark_pinned, &p);
+}
+
+/* Starts a round of every helper that wakes in time; the caller marks in
+ * it too unless it is concurrent (pool.lock held). The helpers are woken
+ * by the caller: a concurrent round's after the world restarts (a helper
+ * woken inside the pause could take the collector's CPU for a whole time
+ * slice while every thread waits: 2-6 ms start pauses on a busy machine). */
+static void start_round(bool concurrent) {
+  pool.workers = concurrent ? 0 : 1; /* helpers add themselves as they join */
+  pool.idle = 0;
+  pool.done = false;
+  pool.abandon = false;
+  pool.concurrent = concurrent;
+  pool.helpers_running = 0;
+  pool.round++;
+}
+
+void gc_wake_markers(void) {
+  pthread_mutex_lock(&pool.lock);
+  pthread_cond_broadcast(&pool.start);
+  pthread_mutex_unlock(&pool.lock);
 }
 
 void gc_mark_all(bool minor) {
-  static gc_mark_stack ms;
+  gc_mark_stack *ms = &collector_stack;
   /* Cards first: until new marks appear, the marked objects are exactly
    * the old ones. */
-  if (minor) mark_written_cards(&ms);
-  mark_roots(&ms);
+  if (minor) mark_written_cards(MARK_STOPPED, ms);
+  mark_roots(MARK_STOPPED, ms);
   /* Little to mark: this thread alone. Waking helpers costs more than it
    * saves (strings' and churn's pauses were 3-30 times longer with them). */
   if (!pool.helpers_started || gc_expected_mark_work < GC_PARALLEL_MARK_MIN_SCANNED) {
-    drain(&ms);
+    drain(MARK_STOPPED, ms);
     return;
   }
   pthread_mutex_lock(&pool.lock);
-  pool.workers = 1; /* helpers add themselves as they join */
-  pool.idle = 0;
-  pool.done = false;
-  pool.helpers_running = 0;
-  pool.round++;
+  start_round(false);
   pthread_cond_broadcast(&pool.start);
   pthread_mutex_unlock(&pool.lock);
-  mark_until_done(&ms);
+  mark_until_done(ms, false);
   pthread_mutex_lock(&pool.lock);
   while (pool.helpers_running > 0) pthread_cond_wait(&pool.finished, &pool.lock);
+  pthread_mutex_unlock(&pool.lock);
+}
+
+void gc_mark_start_concurrent(void) {
+  /* No span is fresh yet: the roots are marked as in a pause. */
+  mark_roots(MARK_STOPPED, &collector_stack);
+  pthread_mutex_lock(&pool.lock);
+  move_all(&collector_stack, &pool.work);
+  start_round(true);
+  pthread_mutex_unlock(&pool.lock);
+}
+
+void gc_mark_finish_concurrent(void) {
+  pthread_mutex_lock(&pool.lock);
+  if (pool.concurrent) {
+    /* Still marking (or not one helper woke yet): take over. */
+    __atomic_store_n(&pool.abandon, true, __ATOMIC_RELAXED);
+    pool.done = true;
+    pthread_cond_broadcast(&pool.changed);
+    while (pool.helpers_running > 0) pthread_cond_wait(&pool.finished, &pool.lock);
+    pool.concurrent = false;
+  }
+  __atomic_store_n(&pool.abandon, false, __ATOMIC_RELAXED);
+  move_all(&pool.work, &collector_stack);
+  pthread_mutex_unlock(&pool.lock);
+  /* The objects the program wrote since the start are on written cards:
+   * the final mark is a minor collection's over the marks made so far. */
+  gc_mark_all(true);
+}
+
+void gc_mark_young(void) {
+  gc_mark_stack *ms = &collector_stack;
+  mark_written_cards(MARK_YOUNG, ms);
+  mark_roots(MARK_YOUNG, ms);
+  drain(MARK_YOUNG, ms);
+  pthread_mutex_lock(&pool.lock);
+  move_all(&handoff, &pool.work);
+  pthread_cond_broadcast(&pool.changed);
   pthread_mutex_unlock(&pool.lock);
 }

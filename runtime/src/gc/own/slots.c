@@ -24,13 +24,27 @@
 
 #define POISON_BYTE 0xA5
 
-uint64_t gc_free_bits(const span *s, uint32_t group) {
+/* Eight mark bytes read as one word (atomically: helper markers may be
+ * setting some of them). */
+typedef uint64_t __attribute__((may_alias)) eight_marks;
+
+uint64_t gc_marked_bits(const span *s, uint32_t group) {
   uint32_t first = group * 64u;
   uint64_t bits = 0;
-  for (uint32_t j = 0; j < 64u && first + j < s->nobjs; j++) {
-    if (!gc_is_marked(s, first + j)) bits |= (uint64_t)1 << j;
+  /* Marks are 0/1 bytes: gather eight at a time into a byte of bits. */
+  for (uint32_t j = 0; j < 64u && first + j < s->nobjs; j += 8) {
+    uint64_t eight = __atomic_load_n((const eight_marks *)&s->marks[first + j], __ATOMIC_RELAXED);
+    bits |= ((eight * UINT64_C(0x0102040810204080)) >> 56) << j;
   }
   return bits;
+}
+
+uint64_t gc_free_bits(const span *s, uint32_t group) {
+  uint32_t n = s->nobjs - group * 64u;
+  uint64_t valid = n >= 64u ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+  uint64_t used = gc_marked_bits(s, group);
+  if (gc_marking_concurrently && !s->fresh) used |= s->snapshot[group];
+  return ~used & valid;
 }
 
 void gc_poison_slot(uintptr_t *slot, size_t size) {
@@ -48,7 +62,10 @@ bool gc_poison_intact(const uintptr_t *slot, size_t size) {
 }
 
 void gc_poison_free_slots(span *s) {
-  for (uint32_t i = 0; i < s->nobjs; i++) {
-    if (!gc_is_marked(s, i)) gc_poison_slot((uintptr_t *)(s->start + (uintptr_t)i * s->obj_size), s->obj_size);
+  for (uint32_t g = 0; g * 64u < s->nobjs; g++) {
+    for (uint64_t b = gc_free_bits(s, g); b != 0; b &= b - 1) {
+      uint32_t i = g * 64u + (uint32_t)__builtin_ctzll(b);
+      gc_poison_slot((uintptr_t *)(s->start + (uintptr_t)i * s->obj_size), s->obj_size);
+    }
   }
 }

@@ -209,9 +209,10 @@ void asthra__gc_unregister_thread(void) {
 
 /* ---- fork ------------------------------------------------------------------- */
 
-/* Both locks across fork(), so the child's heap is not caught mid-update. */
+/* Both locks across fork(), so the child's heap is not caught mid-update,
+ * and no concurrent mark: the child has no helper markers to finish it. */
 static void before_fork(void) {
-  gc_lock_for_collection();
+  gc_lock_without_marking();
   pthread_mutex_lock(&gc_heap_lock);
 }
 static void parent_after_fork(void) {
