@@ -61,6 +61,7 @@ typedef struct asthra__gc_config {
   uint64_t stress;            /* ASTHRA_GC_STRESS=N: collect every N allocations */
   bool verify;                /* ASTHRA_GC_VERIFY: heap checks, poisoned free memory */
   unsigned markers;           /* ASTHRA_GC_MARKERS: marking threads (0: one per core) */
+  bool concurrent;            /* ASTHRA_GC_CONCURRENT: full marks while the program runs */
 } asthra__gc_config;
 
 /* Start the collector (once, on the main thread, before any allocation). */

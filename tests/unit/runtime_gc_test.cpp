@@ -247,6 +247,23 @@ TEST(RuntimeGcEnv, VerifierCatchesAStoreWithoutWriteBarrier) {
   EXPECT_NE(r.err.find("the write barrier did not record"), std::string::npos) << r.err;
 }
 
+// Concurrent mode: stress collections start marks that a helper runs while
+// the program allocates, minor collections go on meanwhile, and each mark
+// ends in a final pause; the verifier checks every one.
+TEST(RuntimeGcEnv, ConcurrentModeMarksWhileTheProgramRuns) {
+  ChildResult r = RunChild("TraceAndStats", {"ASTHRA_GC_CONCURRENT=1", "ASTHRA_GC_MARKERS=2",
+                                             "ASTHRA_GC_STRESS=1", "ASTHRA_GC_VERIFY=1",
+                                             "ASTHRA_GCTRACE=1"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find(", minor, full start\n"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find(", full end\n"), std::string::npos) << r.err.substr(0, 2000);
+  // Without it, the same program's full collections stop the world.
+  r = RunChild("TraceAndStats", {"ASTHRA_GC_MARKERS=2", "ASTHRA_GC_STRESS=1", "ASTHRA_GCTRACE=1"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("full start"), std::string::npos);
+  EXPECT_NE(r.err.find(", full\n"), std::string::npos);
+}
+
 TEST(RuntimeGcEnv, HeapLimitPanics) {
   ChildResult r = RunChild("ExhaustHeap", {"ASTHRA_GC_MAX_HEAP=32M"});
   EXPECT_EQ(r.status, 101) << r.err;

@@ -151,6 +151,7 @@ void asthra_rt_init(int argc, char **argv) {
   cfg.stress = read_count("ASTHRA_GC_STRESS", UINT32_MAX);
   cfg.verify = env_flag("ASTHRA_GC_VERIFY");
   cfg.markers = (unsigned)read_count("ASTHRA_GC_MARKERS", 64);
+  cfg.concurrent = env_flag("ASTHRA_GC_CONCURRENT");
   print_stats = cfg.stats;
 
   asthra__gc_init(&cfg);

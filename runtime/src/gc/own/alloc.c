@@ -54,7 +54,7 @@ span *gc_partial[2][GC_NUM_CLASSES];
 span *gc_taken;
 
 #define MIN_TRIGGER ((uint64_t)256 << 10)
-#define MIN_NURSERY ((uint64_t)2 << 20)
+#define MIN_NURSERY ((uint64_t)4 << 20)
 
 static uint64_t allocated_since_gc; /* atomic */
 static uint64_t allocated_before_gc;
@@ -85,8 +85,27 @@ static void set_allocation_trigger(uint64_t bytes) {
   allocated_before_gc += __atomic_exchange_n(&allocated_since_gc, 0, __ATOMIC_RELAXED);
 }
 
+/* The young survivors' share of what was allocated, as of the last minor
+ * collection that had something to measure (gc_lock): promoted bytes per
+ * 2^16 bytes allocated. */
+static uint64_t survival = 1u << 16;
+
+/* How much may be allocated before the next minor collection: as much as
+ * leaves `budget` bytes of survivors to trace, if the program goes on
+ * keeping what it keeps now. */
+static uint64_t nursery_for(uint64_t budget) {
+  return survival == 0 ? UINT64_MAX : (budget << 16) / survival;
+}
+
 void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking) {
-  static uint64_t full_live; /* live bytes after the last full collection */
+  static uint64_t full_live;   /* live bytes after the last full collection */
+  static uint64_t last_marked; /* marked bytes after the last collection */
+  uint64_t allocated = __atomic_load_n(&allocated_since_gc, __ATOMIC_RELAXED);
+  if (!full && allocated >= MIN_TRIGGER) {
+    uint64_t promoted = marked_bytes > last_marked ? marked_bytes - last_marked : 0;
+    survival = promoted >= allocated ? 1u << 16 : (promoted << 16) / allocated;
+  }
+  last_marked = marked_bytes;
   if (full) full_live = marked_bytes;
   uint64_t headroom = gc_config.cfg.percent * (full_live / 100);
   if (headroom < MIN_TRIGGER) headroom = MIN_TRIGGER;
@@ -97,10 +116,16 @@ void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking) {
    * collections go on until they have eaten 7/8 of it; then the world
    * stops to finish the mark. */
   next_full = room < (marking ? headroom / 8 : headroom / 2);
-  /* A minor collection traces what survives of the allocation since the
-   * last one, all of it while the program builds a structure: at most an
-   * eighth of the live heap keeps its pause a fraction of a full one's. */
-  uint64_t nursery = full_live / 4 > MIN_NURSERY ? full_live / 4 : MIN_NURSERY;
+  /* In concurrent mode, where full collections no longer make the longest
+   * pauses, minor ones do: a minor pause grows with the young objects it
+   * finds alive (all of them while the program builds a structure, few
+   * while it churns). Allocating until about an eighth of the live heap
+   * survives keeps it a small part of a full mark's, without collecting
+   * more often than pacing asks when little survives. */
+  uint64_t nursery = UINT64_MAX;
+  if (gc_config.cfg.concurrent) {
+    nursery = nursery_for(full_live / 8 > MIN_NURSERY ? full_live / 8 : MIN_NURSERY);
+  }
   set_allocation_trigger(room < nursery ? room : nursery);
 }
 

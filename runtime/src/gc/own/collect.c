@@ -262,19 +262,6 @@ static void end_pause(asthra__gc_cycle *c) {
   asthra__gc_stats_record(c);
 }
 
-/* The final pause forgets what the minor collections during the
- * concurrent mark found: it traces the young objects again from the roots
- * and the written cards, so that those that died since (most of them) are
- * freed now, not at the next full collection. The snapshot's marks stay:
- * the concurrent mark set them. */
-static void forget_young_marks(span *s, void *ctx) {
-  (void)ctx;
-  for (uint32_t i = 0; i < s->nobjs; i++) {
-    if (!gc_in_snapshot(s, i)) s->marks[i] = 0;
-  }
-  s->nmarked = 0;
-}
-
 /* Full accounting rebuilds the span lists. */
 static void forget_lists(void) { memset(gc_partial, 0, sizeof gc_partial); }
 
@@ -416,9 +403,10 @@ void gc_collect(gc_reason why) {
     if (why == GC_PACING || why == GC_STRESS) return;
     gc_lock_for_collection();
   }
-  /* With the helper markers running, a full collection that pacing or
-   * stress asks for is a minor one that starts a concurrent mark. */
-  if ((why == GC_PACING || why == GC_STRESS) && gc_markers_started()) {
+  /* In concurrent mode, with the helper markers running, a full collection
+   * that pacing or stress asks for is a minor one that starts a concurrent
+   * mark. */
+  if ((why == GC_PACING || why == GC_STRESS) && gc_config.cfg.concurrent && gc_markers_started()) {
     collect_stopped(false, full ? START_MARK : why == GC_PACING ? START_MARK_IF_DUE : NO_MARK);
   } else {
     collect_stopped(full, NO_MARK);

@@ -445,10 +445,11 @@ static void *helper_main(void *arg) {
 bool gc_markers_started(void) { return pool.helpers_started; }
 
 void gc_start_markers_if_needed(uint64_t scanned_live) {
-  /* The debug modes start them at once, so that small test programs mark
-   * concurrently too. */
+  /* In concurrent mode the debug modes start them at once, so that small
+   * test programs mark concurrently too. */
+  bool at_once = gc_debug_alloc && gc_config.cfg.concurrent;
   if (pool.helpers_started || gc_config.markers <= 1 ||
-      (scanned_live < GC_PARALLEL_MARK_MIN_SCANNED && !gc_debug_alloc)) {
+      (scanned_live < GC_PARALLEL_MARK_MIN_SCANNED && !at_once)) {
     return;
   }
   pool.helpers_started = true;
