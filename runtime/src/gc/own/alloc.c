@@ -28,9 +28,14 @@
  * program has taken max(G - M, 256 KiB) more bytes. So the heap peaks at G
  * as with one kind of collection (letting a full collection wait for a
  * quarter of the headroom made GCBench's peak RSS 8% above Boehm's), and
- * only programs whose old objects die or grow pay for full collections. Bytes count when a group or
- * a large object is handed out, so a thread's unused cached slots count as
- * allocated until the next collection (at most 64 per class and thread);
+ * only programs whose old objects die or grow pay for full collections.
+ * In concurrent mode the full collection is a concurrent mark, started by
+ * the minor collection that finds the headroom half eaten; minor
+ * collections go on during it until 7/8 is eaten, and each waits only for
+ * as much allocation as leaves about an eighth of the live heap alive for
+ * it to trace (from the last one's survival rate). Bytes count when a group
+ * or a large object is handed out, so a thread's unused cached slots count
+ * as allocated until the next collection (at most 64 per class and thread);
  * the collection starts at the next slow path of any thread.
  *
  * Debug modes (ASTHRA_GC_STRESS, ASTHRA_GC_VERIFY) keep each group in the

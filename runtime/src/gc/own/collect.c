@@ -32,6 +32,17 @@
  * poisoned) and after step 3 (every pointer word of every marked scanned
  * object leads to a marked slot: nothing reachable can be reused), and step
  * 4 poisons every free slot. A failed check is a panic naming it.
+ *
+ * Concurrent mode (ASTHRA_GC_CONCURRENT; gc.md, "Concurrent mode") splits
+ * a full collection over three kinds of pause: a minor collection that
+ * starts the mark at its end (the marks become the snapshot, the helpers
+ * trace from the roots once the world runs), minor collections while it
+ * runs (collect_young: young objects only, cards kept), and the final
+ * pause (finish_concurrent_mark: the rest of the marking, then step 4 for
+ * every span), run by the last helper to finish or by a thread that pacing
+ * or an explicit collection sends here first. While the mark runs the
+ * verifier checks after each minor collection that the young objects'
+ * pointers lead to marked objects.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -27,6 +27,10 @@
  *     in-use plus free-not-released.
  * Span descriptors come from mmap'd batches and are recycled through a
  * free list; they are not in the arena, so the collector never scans them.
+ * While a concurrent mark runs, helper markers read descriptors without a
+ * lock: a span made then is `fresh`, stored before its state leaves
+ * SPAN_FREE, and the helpers leave fresh spans alone (mark.c); a span in
+ * use when the mark started keeps its fields until the final pause.
  *
  * The card table (runtime.h, asthra_gc_wrote) has one byte per 512 bytes
  * of the arena, reserved like the page table; the write barrier sets

@@ -1,7 +1,8 @@
 /*
  * mark.c: roots and marking, in parallel on every core.
  *
- * Marking runs with the world stopped (world.c). Roots are scanned
+ * Marking runs with the world stopped (world.c), but for a concurrent
+ * round (below). Roots are scanned
  * conservatively: every aligned word of each registered thread's stack
  * above its saved stack pointer and of its saved registers, of the
  * program's writable data segments, and of the pinned ranges. Heap objects
@@ -35,6 +36,15 @@
  * per object. Two markers may both see a slot unmarked and both scan it;
  * that repeats work but marks nothing wrongly, and it is rare (Boehm's
  * parallel marker makes the same trade with its mark bytes).
+ *
+ * Concurrent rounds (concurrent mode; gc.md, "Concurrent mode"). The pause
+ * that starts a mark marks the roots into the pool; the helpers, woken
+ * once the world runs, mark while the program does, leaving young objects
+ * alone (mark_mode). The last helper to run dry ends the mark (collect.c).
+ * A final pause that comes first abandons the round: each helper stops at
+ * its next object and hands its stack to the pool, which the final pause
+ * drains. A minor collection during the round marks alone (the helpers
+ * are busy) and hands the older objects it reaches to the pool.
  */
 #include <link.h>
 #include <stdlib.h>

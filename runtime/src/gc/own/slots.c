@@ -2,7 +2,9 @@
  * slots.c: which slots of a span are free, and poisoning them.
  *
  * There is no sweep phase. After a collection a small span's free slots
- * are exactly its unmarked ones; a thread takes them 64 at a time as a
+ * are exactly its unmarked ones (while a concurrent mark runs, those that
+ * are neither marked nor in the snapshot of the slots in use when it
+ * started: heap.h); a thread takes them 64 at a time as a
  * bitmap (gc_free_bits) and zeroes each slot as it hands it out (the inline
  * fast path in runtime.h). Dead objects are never touched until their slot
  * is reused, so reclaiming costs nothing per dead object — the lazy
