@@ -291,8 +291,6 @@ typedef enum marked_kind {
   MARKED_YOUNG, /* a minor collection's while a concurrent mark runs */
 } marked_kind;
 
-
-
 /* Steps 3 (after marking) to 5 (before the restart). */
 static void account_after_mark(asthra__gc_cycle *c, marked_kind kind, uint64_t mark_start) {
   /* The final pause needs the cards written since a concurrent mark began. */
