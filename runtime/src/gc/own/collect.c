@@ -196,8 +196,9 @@ static void account_span(span *s, bool full) {
   uint32_t marked = 0;
   bool has_free = false;
   for (uint32_t g = 0; g * 64u < s->nobjs; g++) {
-    marked += (uint32_t)__builtin_popcountll(gc_marked_bits(s, g));
-    has_free = has_free || gc_free_bits(s, g) != 0;
+    uint64_t bits = gc_marked_bits(s, g);
+    marked += (uint32_t)__builtin_popcountll(bits);
+    has_free = has_free || gc_free_of_marked(s, g, bits) != 0;
   }
   if (marked == 0 && (s->state == SPAN_LARGE || (full && s->idle_cycles++ > 0))) {
     gc_pages_free(s, true);

@@ -148,8 +148,9 @@ uint64_t gc_allocated_total(void);
  * each. */
 uint64_t gc_marked_bits(const span *s, uint32_t group);
 /* Its free slots: unmarked, and while a concurrent mark runs, not in the
- * snapshot either. */
+ * snapshot either; gc_free_of_marked when the marked ones are known. */
 uint64_t gc_free_bits(const span *s, uint32_t group);
+uint64_t gc_free_of_marked(const span *s, uint32_t group, uint64_t marked);
 /* ASTHRA_GC_VERIFY: a free slot holds a zero header and poison. */
 void gc_poison_slot(uintptr_t *slot, size_t size);
 bool gc_poison_intact(const uintptr_t *slot, size_t size);

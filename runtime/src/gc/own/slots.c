@@ -41,12 +41,15 @@ uint64_t gc_marked_bits(const span *s, uint32_t group) {
   return bits;
 }
 
-uint64_t gc_free_bits(const span *s, uint32_t group) {
+uint64_t gc_free_of_marked(const span *s, uint32_t group, uint64_t marked) {
   uint32_t n = s->nobjs - group * 64u;
   uint64_t valid = n >= 64u ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-  uint64_t used = gc_marked_bits(s, group);
-  if (gc_marking_concurrently && !s->fresh) used |= s->snapshot[group];
-  return ~used & valid;
+  if (gc_marking_concurrently && !s->fresh) marked |= s->snapshot[group];
+  return ~marked & valid;
+}
+
+uint64_t gc_free_bits(const span *s, uint32_t group) {
+  return gc_free_of_marked(s, group, gc_marked_bits(s, group));
 }
 
 void gc_poison_slot(uintptr_t *slot, size_t size) {
