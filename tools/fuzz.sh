@@ -20,7 +20,7 @@
 # What makes a campaign fast, without checking less per input:
 # - Inputs are at most 4096 bytes for fuzz_lexer and 8192 for the others
 #   (-max_len): an execution costs about its size (the diagnostics renderer
-#   more: every diagnostic copies its whole line), and the corpus inputs cut
+#   more: every diagnostic prints its whole line), and the corpus inputs cut
 #   to that are about half as long as at 16384.  8192 still reaches the
 #   parser's longest limit (4000 operators in one chain, 8001 bytes); the
 #   lexer has no limit a longer input reaches.

@@ -5,7 +5,8 @@
 // where they were written, including their position before or after a type);
 // the parser resolves nothing.  Semantic analysis fills the two kinds of
 // slot the tree reserves for it — `Expr::type` and the `Symbol*` of names,
-// bindings and patterns — and codegen reads those; no later phase changes the
+// bindings and patterns — and codegen reads those (sema also keeps one memo
+// of its own in each Expr, `untyped_literal`); no later phase changes the
 // shape of the tree.
 #pragma once
 #include <cstdint>
@@ -78,6 +79,11 @@ enum class ExprKind {
 struct Expr : Node {
   explicit Expr(ExprKind k) : kind(k) {}
   ExprKind kind;
+  // Sema's memo of Checker::is_untyped_literal, filled on the first query:
+  // an operator chain asks it of every prefix, which without the memo walks
+  // the chain again each time (quadratic in its length).
+  enum class UntypedLiteral : uint8_t { Unknown, No, Yes };
+  mutable UntypedLiteral untyped_literal = UntypedLiteral::Unknown;
   const Type* type = nullptr;  // set by sema
 };
 

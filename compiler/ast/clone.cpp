@@ -43,6 +43,7 @@ class Cloner {
   T* copy(const Expr* e) {
     auto* c = a_.make<T>(*static_cast<const T*>(e));
     c->type = nullptr;
+    c->untyped_literal = Expr::UntypedLiteral::Unknown;
     return c;
   }
 

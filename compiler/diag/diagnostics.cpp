@@ -1,7 +1,10 @@
 #include "compiler/diag/diagnostics.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
 
 namespace asthra {
 
@@ -40,20 +43,24 @@ static void append_location(std::string& out, const SourceFile& file, Span span,
   out += fmt::format(" {} | ", gutter);
   // Tabs and other control bytes (NUL included) are shown as single spaces
   // so the caret stays aligned and the terminal sees no control codes.
-  std::string shown(line);
-  for (char& c : shown)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
-  out += shown + "\n";
-  out += fmt::format(" {} | ", std::string(gutter.size(), ' '));
+  size_t shown = out.size();
+  out += line;
+  std::replace_if(
+      out.begin() + static_cast<std::ptrdiff_t>(shown), out.end(),
+      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }, ' ');
+  out += '\n';
+  out += ' ';
+  out.append(gutter.size(), ' ');
+  out += " | ";
   uint32_t width = 1;
   if (span.end > span.begin) {
     uint32_t line_end = static_cast<uint32_t>(line.size()) + 1;
     width = std::min(span.end - span.begin, line_end > lc.col ? line_end - lc.col : 1);
     if (width == 0) width = 1;
   }
-  out += std::string(lc.col - 1, ' ');
+  out.append(lc.col - 1, ' ');
   if (color) out += "\033[1;32m";
-  out += std::string(width, '^');
+  out.append(width, '^');
   if (color) out += "\033[0m";
   out += "\n";
 }
@@ -74,18 +81,23 @@ std::string Diagnostics::format(const Diagnostic& d, bool color) const {
 }
 
 void Diagnostics::print(std::FILE* out, bool color) {
-  std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    if (a.span.file != b.span.file) return a.span.file < b.span.file;
-    return a.span.begin < b.span.begin;
-  });
-  size_t printed = 0;
-  for (const Diagnostic& d : diags_) {
-    if (printed++ == kMaxPrinted) {
-      std::fprintf(out, "asthra: too many diagnostics; stopping after %zu\n", kMaxPrinted);
-      break;
-    }
-    std::fputs(format(d, color).c_str(), out);
-  }
+  // By position; diagnostics at the same position in the order they were
+  // reported.  Only the first kMaxPrinted are shown, so only those are put
+  // in order (of up to kMaxKept).
+  std::vector<uint32_t> order(diags_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  size_t shown = std::min(diags_.size(), kMaxPrinted);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(),
+                    [&](uint32_t a, uint32_t b) {
+                      const Span& sa = diags_[a].span;
+                      const Span& sb = diags_[b].span;
+                      if (sa.file != sb.file) return sa.file < sb.file;
+                      if (sa.begin != sb.begin) return sa.begin < sb.begin;
+                      return a < b;
+                    });
+  for (size_t i = 0; i < shown; ++i) std::fputs(format(diags_[order[i]], color).c_str(), out);
+  if (diags_.size() > kMaxPrinted)
+    std::fprintf(out, "asthra: too many diagnostics; stopping after %zu\n", kMaxPrinted);
   diags_.clear();
 }
 

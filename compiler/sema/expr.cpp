@@ -56,19 +56,28 @@ bool Checker::is_printable(const Type* t) const {
   }
 }
 
+// Remembered in the node (Expr::untyped_literal): check_binary asks it of
+// both operands at every level of a chain, so each node is walked once.
 bool Checker::is_untyped_literal(const Expr* e) const {
+  using Memo = Expr::UntypedLiteral;
+  if (e->untyped_literal != Memo::Unknown) return e->untyped_literal == Memo::Yes;
+  bool literal = false;
   switch (e->kind) {
-    case ExprKind::IntLit: case ExprKind::FloatLit: return true;
+    case ExprKind::IntLit: case ExprKind::FloatLit: literal = true; break;
     case ExprKind::Unary: {
       auto* u = static_cast<const UnaryExpr*>(e);
-      return (u->op == Tok::Minus || u->op == Tok::Tilde) && is_untyped_literal(u->operand);
+      literal = (u->op == Tok::Minus || u->op == Tok::Tilde) && is_untyped_literal(u->operand);
+      break;
     }
     case ExprKind::Binary: {
       auto* b = static_cast<const BinaryExpr*>(e);
-      return precedence_is_arith(b->op) && is_untyped_literal(b->lhs) && is_untyped_literal(b->rhs);
+      literal = precedence_is_arith(b->op) && is_untyped_literal(b->lhs) && is_untyped_literal(b->rhs);
+      break;
     }
-    default: return false;
+    default: break;
   }
+  e->untyped_literal = literal ? Memo::Yes : Memo::No;
+  return literal;
 }
 
 void Checker::require_unsafe(Span span, const std::string& what) {

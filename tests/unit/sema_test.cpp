@@ -117,5 +117,28 @@ TEST(Sema, OwnershipDiagnosticsFireAndCorrectCodeIsClean) {
                         "if p == (0 as *mut u8) { return; }\nunsafe { libc.free(p as *mut void); } }").empty());
 }
 
+// check_binary asks at every level whether each operand is an untyped
+// literal (a memo on the node answers it); the answer must not change what
+// the chain's literals become.
+TEST(Sema, LiteralsInALongChainTakeTheTypedOperandsType) {
+  std::string ones = "1";
+  for (int i = 1; i < 500; ++i) ones += " + 1";
+  auto c = compile("fn main() { let x: u8 = 1; let y = " + ones + " + x + " + ones + "; let z: u8 = y; }");
+  ASSERT_TRUE(c->ok) << ::testing::PrintToString(c->codes());
+  auto* main = static_cast<FnDecl*>(c->module->decls[0]);
+  auto* y = static_cast<LetStmt*>(main->body->stmts[1]);
+  EXPECT_EQ(y->init->type->name, "u8");
+  // The leftmost literal, 1,000 levels down, took `u8` from `x`.
+  const Expr* e = y->init;
+  while (e->kind == ExprKind::Binary) e = static_cast<const BinaryExpr*>(e)->lhs;
+  EXPECT_EQ(e->kind, ExprKind::IntLit);
+  EXPECT_EQ(e->type->name, "u8");
+  // A chain of literals alone is `i64`; one that does not fit its typed
+  // operand is still reported.
+  EXPECT_TRUE(compile("fn main() { let y = " + ones + "; let z: i64 = y; }")->ok);
+  EXPECT_EQ(errors_of("fn main() { let x: u8 = 1; let y = " + ones + " + 256 + x; }"),
+            std::vector<std::string>{"E0111"});
+}
+
 }  // namespace
 }  // namespace asthra
