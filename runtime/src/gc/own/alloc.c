@@ -102,7 +102,7 @@ static uint64_t nursery_for(uint64_t budget) {
   return survival == 0 ? UINT64_MAX : (budget << 16) / survival;
 }
 
-void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking) {
+void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking, uint64_t settled_live) {
   static uint64_t full_live;   /* live bytes after the last full collection */
   static uint64_t last_marked; /* marked bytes after the last collection */
   uint64_t allocated = __atomic_load_n(&allocated_since_gc, __ATOMIC_RELAXED);
@@ -111,7 +111,7 @@ void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking) {
     survival = promoted >= allocated ? 1u << 16 : (promoted << 16) / allocated;
   }
   last_marked = marked_bytes;
-  if (full) full_live = marked_bytes;
+  if (full) full_live = settled_live;
   uint64_t headroom = gc_config.cfg.percent * (full_live / 100);
   if (headroom < MIN_TRIGGER) headroom = MIN_TRIGGER;
   uint64_t goal = full_live + headroom;

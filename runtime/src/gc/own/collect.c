@@ -314,7 +314,15 @@ static void account_after_mark(asthra__gc_cycle *c, marked_kind kind, uint64_t m
   gc_taken = NULL;
   __atomic_store_n(&gc_epoch, gc_epoch + 1, __ATOMIC_RELAXED);
   uint64_t marked = kind == MARKED_YOUNG ? marked_at_mark_start + live.all : live.all;
-  gc_set_trigger(marked, kind == MARKED_FULL, kind == MARKED_YOUNG);
+  /* After a concurrent mark, the young objects the minor collections during
+   * it kept are floating garbage as often as not (a structure that was
+   * being built then, dropped since): the goal does not grow from them. */
+  uint64_t settled = marked;
+  if (kind == MARKED_FULL) {
+    settled -= gc_young_marked_bytes < marked ? gc_young_marked_bytes : marked;
+    gc_young_marked_bytes = 0;
+  }
+  gc_set_trigger(marked, kind == MARKED_FULL, kind == MARKED_YOUNG, settled);
   gc_pages_scavenge();
   c->sweep_ns = asthra__gc_now_ns() - sweep_start;
   c->live_bytes = marked;
@@ -333,7 +341,8 @@ static void start_marking_in_pause(void) {
   gc_mark_start_concurrent();
   gc_marking_concurrently = true;
   marking = true;
-  gc_set_trigger(marked_at_mark_start, false, true);
+  gc_young_marked_bytes = 0;
+  gc_set_trigger(marked_at_mark_start, false, true, marked_at_mark_start);
 }
 
 /* Whether a minor collection starts a concurrent mark at its end. */

@@ -137,8 +137,10 @@ void gc_flush_cache(asthra__gc_mutator *m);
 /* Pacing, after a collection that left `marked_bytes` marked (while a
  * concurrent mark runs: marked when it started, plus the survivors since):
  * when the next collection starts and whether it is full (or, while
- * `marking`, finishes the mark). */
-void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking);
+ * `marking`, finishes the mark). A full collection's heap goal grows from
+ * `settled_live`: its live bytes, less those a concurrent mark may have
+ * kept only because they died while it ran. */
+void gc_set_trigger(uint64_t marked_bytes, bool full, bool marking, uint64_t settled_live);
 bool gc_pacing_wants_full(void);
 uint64_t gc_allocated_total(void);
 
@@ -196,6 +198,9 @@ void gc_mark_finish_concurrent(void);
  * objects it reaches to the concurrent mark. Cards stay set: the final
  * pause needs them. */
 void gc_mark_young(void);
+/* Bytes of young objects the minor collections during the running
+ * concurrent mark marked (gc_lock; reset when a mark starts). */
+extern uint64_t gc_young_marked_bytes;
 /* Whether the slot a candidate word w keeps alive (the one holding or
  * ending at w) is marked; true if there is none. */
 bool gc_target_marked(uintptr_t w);

@@ -101,12 +101,16 @@ GC_INLINE heap_view current_view(mark_mode mode) {
 
 /* YOUNG mode: the older objects reached, for the concurrent mark (gc_lock). */
 static gc_mark_stack handoff;
+uint64_t gc_young_marked_bytes;
 
 GC_INLINE void mark_slot(const heap_view *h, span *s, uint32_t i, gc_mark_stack *ms) {
   bool old = h->mode != MARK_STOPPED && gc_in_snapshot(s, i);
   if (h->mode == MARK_CONCURRENT && !old) return;
   if (__atomic_load_n(&s->marks[i], __ATOMIC_RELAXED)) return;
   __atomic_store_n(&s->marks[i], 1, __ATOMIC_RELAXED);
+  if (h->mode == MARK_YOUNG && !old) {
+    gc_young_marked_bytes += s->state == SPAN_LARGE ? (uint64_t)s->npages * GC_PAGE_SIZE : s->obj_size;
+  }
   if (s->kind != KIND_SCAN) return;
   gc_mark_stack *to = h->mode == MARK_YOUNG && old ? &handoff : ms;
   push(to, s->start + (uintptr_t)i * s->obj_size);
