@@ -167,6 +167,9 @@ class Exhaustiveness {
         return Row(head->subs.begin(), head->subs.end());
       case PatternKind::Struct: {
         Row r(arity, nullptr);
+        // A struct pattern against a type that is not a struct was already
+        // diagnosed; count it as a wildcard (fuzz_frontend found the crash).
+        if (t->strukt == nullptr) return r;
         for (size_t i = 0; i < head->subs.size(); ++i) {
           const FieldInfo* f = t->strukt->field(head->field_names[i]);
           if (f) r[static_cast<size_t>(f - t->strukt->fields.data())] = head->subs[i];
