@@ -240,8 +240,6 @@ static bool wants_full(gc_reason why) {
   return true;
 }
 
-/* A concurrent mark runs (gc_lock). */
-static bool marking;
 /* While it runs: the bytes marked when it started (gc_lock). */
 static uint64_t marked_at_mark_start;
 /* Bytes of scanned objects the last minor collection marked (gc_lock). */
@@ -340,8 +338,6 @@ static void start_marking_in_pause(void) {
   gc_clear_cards();
   gc_mark_start_concurrent();
   gc_marking_concurrently = true;
-  marking = true;
-  gc_young_marked_bytes = 0;
   gc_set_trigger(marked_at_mark_start, false, true, marked_at_mark_start);
 }
 
@@ -391,7 +387,6 @@ static void finish_concurrent_mark(void) {
   gc_expected_mark_work = minor_work;
   uint64_t mark_start = asthra__gc_now_ns();
   gc_marking_concurrently = false;
-  marking = false;
   gc_mark_finish_concurrent();
   forget_lists();
   account_after_mark(&c, MARKED_FULL, mark_start);
@@ -413,7 +408,7 @@ void gc_collect(gc_reason why) {
    * until pacing (or every 8th stress collection) asks to finish it;
    * explicit and heap-limit collections finish it and then also free what
    * died while it ran. */
-  while (marking) {
+  while (gc_marking_concurrently) {
     if (!full) {
       collect_young();
       return;
@@ -434,7 +429,7 @@ void gc_collect(gc_reason why) {
 
 void gc_finish_concurrent_mark(void) {
   gc_lock_for_collection();
-  if (marking) {
+  if (gc_marking_concurrently) {
     finish_concurrent_mark();
   } else {
     pthread_mutex_unlock(&gc_lock);
@@ -443,7 +438,7 @@ void gc_finish_concurrent_mark(void) {
 
 void gc_lock_without_marking(void) {
   gc_lock_for_collection();
-  while (marking) {
+  while (gc_marking_concurrently) {
     finish_concurrent_mark();
     gc_lock_for_collection();
   }

@@ -72,8 +72,8 @@ typedef struct span {
   _Alignas(8) uint8_t marks[GC_MAX_SPAN_OBJECTS];
   /* While a concurrent mark runs: the slots in use when it started, one
    * bit each (its marks were the allocation state then, and are cleared
-   * for the new mark). A slot outside it is free or holds an object made
-   * since, which the concurrent markers leave alone like a fresh span's. */
+   * for the new mark); zero in a fresh span. A slot outside it is free or
+   * holds an object made since, which the concurrent markers leave alone. */
   uint64_t snapshot[GC_MAX_SPAN_OBJECTS / 64];
 } span;
 
@@ -84,8 +84,8 @@ extern uintptr_t gc_arena_used;     /* bytes handed out from its start */
 extern span **gc_page_table;        /* page index -> span (or NULL) */
 extern pthread_mutex_t gc_heap_lock;
 extern uint64_t gc_epoch;           /* collections finished (gc_lock) */
-/* A concurrent mark is running: new spans are `fresh` (heap_lock; set and
- * cleared with the world stopped). */
+/* A concurrent mark is running: new spans are `fresh` (set and cleared
+ * with the world stopped, under gc_lock and heap_lock). */
 extern bool gc_marking_concurrently;
 
 void gc_heap_init(void);
@@ -193,13 +193,13 @@ void gc_wake_markers(void);
  * cards written since the start and what the helpers had left. */
 void gc_mark_finish_concurrent(void);
 /* A minor collection's marking while a concurrent mark runs (world
- * stopped): traces the objects made since the mark started (`fresh`) from
+ * stopped): traces the objects made since the mark started (young) from
  * the roots and from every object on a written card, and hands the older
  * objects it reaches to the concurrent mark. Cards stay set: the final
  * pause needs them. */
 void gc_mark_young(void);
 /* Bytes of young objects the minor collections during the running
- * concurrent mark marked (gc_lock; reset when a mark starts). */
+ * concurrent mark marked (gc_lock; reset by the final pause's accounting). */
 extern uint64_t gc_young_marked_bytes;
 /* Whether the slot a candidate word w keeps alive (the one holding or
  * ending at w) is marked; true if there is none. */
@@ -213,7 +213,7 @@ static inline bool gc_is_marked(const span *s, uint32_t i) {
 }
 /* Whether slot i was in use when the running concurrent mark started. */
 static inline bool gc_in_snapshot(const span *s, uint32_t i) {
-  return !s->fresh && ((s->snapshot[i / 64] >> (i % 64)) & 1) != 0;
+  return ((s->snapshot[i / 64] >> (i % 64)) & 1) != 0;
 }
 /* Calls visit(word address) for every pointer word the layout of the
  * scanned slot at `slot` names (the verifier uses it). */

@@ -44,7 +44,7 @@ uint64_t gc_marked_bits(const span *s, uint32_t group) {
 uint64_t gc_free_of_marked(const span *s, uint32_t group, uint64_t marked) {
   uint32_t n = s->nobjs - group * 64u;
   uint64_t valid = n >= 64u ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-  if (gc_marking_concurrently && !s->fresh) marked |= s->snapshot[group];
+  if (gc_marking_concurrently) marked |= s->snapshot[group];
   return ~marked & valid;
 }
 
