@@ -12,7 +12,9 @@ runs each with `asthra run` under several configurations:
   nobounds       CC=gcc, --bounds-checks=off
   clang          CC=clang, debug build
   clang-release  CC=clang, --release
-  gc-asthra      CC=gcc, --gc=asthra (the runtime's own collector)
+  gc-stress      CC=gcc, --release, the runtime's own collector (the default)
+                 collecting at every allocation and verifying the heap after
+                 each mark (ASTHRA_GC_STRESS=1, ASTHRA_GC_VERIFY=1)
   gc-boehm       CC=gcc, --gc=boehm (Boehm's)
 
 The generator avoids overflow, division by zero and out-of-bounds indexes, so
@@ -36,20 +38,21 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENERATOR = os.path.join(ROOT, 'tools', 'gen_random_program.py')
 
+# name: (C compiler, asthra flags, environment of the run)
 CONFIGS = {
-    'debug': ('gcc', []),
-    'release': ('gcc', ['--release']),
-    'nobounds': ('gcc', ['--bounds-checks=off']),
-    'clang': ('clang', []),
-    'clang-release': ('clang', ['--release']),
-    'gc-asthra': ('gcc', ['--gc=asthra']),
-    'gc-boehm': ('gcc', ['--gc=boehm']),
+    'debug': ('gcc', [], {}),
+    'release': ('gcc', ['--release'], {}),
+    'nobounds': ('gcc', ['--bounds-checks=off'], {}),
+    'clang': ('clang', [], {}),
+    'clang-release': ('clang', ['--release'], {}),
+    'gc-stress': ('gcc', ['--release'], {'ASTHRA_GC_STRESS': '1', 'ASTHRA_GC_VERIFY': '1'}),
+    'gc-boehm': ('gcc', ['--gc=boehm'], {}),
 }
 
 
 def run_config(asthra, path, name, timeout):
-    cc, flags = CONFIGS[name]
-    env = dict(os.environ, CC=cc)
+    cc, flags, extra_env = CONFIGS[name]
+    env = dict(os.environ, CC=cc, **extra_env)
     try:
         p = subprocess.run([asthra, 'run', *flags, path], capture_output=True, env=env, timeout=timeout)
         return p.returncode, p.stdout.decode('utf-8', 'replace'), p.stderr.decode('utf-8', 'replace')

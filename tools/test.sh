@@ -5,7 +5,8 @@
 #   tsan    build-tsan/  -DASTHRA_SANITIZE=thread; the tests labelled `threads`
 #                        (skipped while no test has that label)
 #   robustness           a 20 s libFuzzer campaign per fuzz target (build-fuzz/,
-#                        only if clang and libFuzzer exist; tools/fuzz.sh) and
+#                        only if clang and libFuzzer exist; tools/fuzz.sh), the
+#                        runtime built and stress-tested by clang there, and
 #                        50 more random programs through tests/differential.py
 #                        (seeds 1000-1049; ctest's differential_smoke runs
 #                        seeds 1-50), with build/bin/asthra
@@ -99,6 +100,14 @@ robustness() {
       tests=$((tests + 1))
       tools/fuzz.sh "$target" 20 || failed=$((failed + 1))
     done
+    # The runtime is otherwise built by gcc only: link it with clang too
+    # (build-fuzz is clang's), as a user with CC=clang would.
+    tests=$((tests + 1))
+    cmake --build build-fuzz --target runtime_gc_stress_own >/dev/null &&
+      build-fuzz/tests/runtime_gc_stress_own >/dev/null || {
+      echo "=== robustness: the runtime built by clang FAILED (cmake --build build-fuzz --target runtime_gc_stress_own)"
+      failed=$((failed + 1))
+    }
   else
     echo "=== robustness: clang or libFuzzer (libclang-rt-14-dev) missing; fuzz smoke skipped"
     note=", fuzz smoke skipped"

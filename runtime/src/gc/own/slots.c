@@ -35,7 +35,10 @@ uint64_t gc_marked_bits(const span *s, uint32_t group) {
   uint64_t bits = 0;
   /* Marks are 0/1 bytes: gather eight at a time into a byte of bits. */
   for (uint32_t j = 0; j < 64u && first + j < s->nobjs; j += 8) {
-    uint64_t eight = __atomic_load_n((const eight_marks *)&s->marks[first + j], __ATOMIC_RELAXED);
+    /* The marks are 8-aligned; said so, or clang sees a byte's alignment and
+     * calls libatomic's __atomic_load_8, which we do not link. */
+    const eight_marks *word = __builtin_assume_aligned(&s->marks[first + j], 8);
+    uint64_t eight = __atomic_load_n(word, __ATOMIC_RELAXED);
     bits |= ((eight * UINT64_C(0x0102040810204080)) >> 56) << j;
   }
   return bits;
