@@ -96,6 +96,8 @@ class Checker {
   void mismatch(Span span, const Type* expected, const Type* found, const char* what);
   const Type* check_int_lit(IntLit* lit, const Type* expected, bool negated);
   const Type* check_name(NameExpr* e, const Type* expected);
+  // Reports a function that can only be called, used as a value (E0131).
+  void check_function_value(const Symbol* s, const Expr* use, const std::string& name);
   const Type* check_unary(UnaryExpr* e, const Type* expected);
   const Type* check_binary(BinaryExpr* e, const Type* expected);
   const Type* arith_result(BinaryExpr* e, Tok op, const Type* l, const Type* r);
@@ -118,6 +120,7 @@ class Checker {
   const Type* check_try(TryExpr* e);
   bool infer_args(const Decl* owner, const std::vector<TypeExpr*>& params, std::vector<Expr*>& args,
                   const std::vector<std::string>& generics, const TypeExpr* ret, const Type* expected, Bindings& b);
+  void check_foreign_args(CallExpr* e, const Type* ft, const std::string& what);
   void check_callbacks(CallExpr* e, const Type* ft);
   const Type* check_closure(ClosureExpr* e);
   const Type* check_array_lit(ArrayLitExpr* e, const Type* expected);
@@ -207,6 +210,8 @@ class Checker {
   };
   std::vector<PendingBody> pending_;
   std::vector<ClosureExpr*> closures_;  // enclosing closures, innermost last
+  const Expr* callee_ = nullptr;         // the name a call being checked calls
+  const CallExpr* foreign_call_ = nullptr;  // a call of a foreign function whose arguments are checked
   const void* cur_owner_ = nullptr;     // the function or closure being checked
   uint32_t next_mangle_ = 0;
 };

@@ -199,9 +199,11 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
     }
   }
   switch (s->kind) {
-    case SymbolKind::Local:
     case SymbolKind::Fn:
     case SymbolKind::Extern:
+      if (e != callee_) check_function_value(s, e, e->name);
+      return s->type ? s->type : types_.error();
+    case SymbolKind::Local:
     case SymbolKind::Const:
     case SymbolKind::OwnershipConst:
       return s->type ? s->type : types_.error();
@@ -224,6 +226,32 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
       return types_.error();
   }
   return types_.error();
+}
+
+// Calls of a foreign function need `unsafe` and follow C's transfer tags;
+// calls of a function with a `#[transfer_full]` parameter hand ownership
+// over. Both are checked at each call, which a call through a function
+// value (`let f = libc.free; f(p); f(p);`) would escape; passed to C as a
+// callback, the latter is called by C, which hands the argument over.
+void Checker::check_function_value(const Symbol* s, const Expr* use, const std::string& name) {
+  const FnDecl* fn = s->fn;
+  bool takes_ownership = fn && std::any_of(fn->params.begin(), fn->params.end(), [](const Param& p) {
+    return std::any_of(p.annotations.begin(), p.annotations.end(),
+                       [](const Annotation& a) { return a.name == "transfer_full"; });
+  });
+  if (s->kind != SymbolKind::Extern && !takes_ownership) return;
+  bool callback = foreign_call_ && std::find(foreign_call_->args.begin(), foreign_call_->args.end(), use) !=
+                                       foreign_call_->args.end();
+  if (s->kind == SymbolKind::Fn && callback) return;  // C calls it: its parameters' tags hold there
+  diags_.report(DiagCode::E0131, use->span,
+                s->kind == SymbolKind::Extern
+                    ? fmt::format("foreign function `{}` can only be called, not used as a value", name)
+                    : fmt::format("`{}` takes ownership of an argument (`#[transfer_full]`): it can only be called, "
+                                  "not used as a value",
+                                  name))
+      .help(s->kind == SymbolKind::Extern
+                ? "call it where the call is checked (inside `unsafe`), or pass an Asthra function that calls it"
+                : "call it directly, so that each call's transfer is checked");
 }
 
 const Type* Checker::check_unary(UnaryExpr* e, const Type* expected) {
@@ -603,8 +631,11 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       f->symbol = m;
       f->type = m->type;
       if (m->kind == SymbolKind::Extern) require_unsafe(e->span, fmt::format("calling foreign function `{}`", f->field));
-      if (check_args(e, m->type->elems, fmt::format("`{}`", f->field).c_str()) == nullptr && m->kind == SymbolKind::Extern)
-        check_callbacks(e, m->type);
+      if (m->kind == SymbolKind::Extern) {
+        check_foreign_args(e, m->type, fmt::format("`{}`", f->field));
+      } else {
+        check_args(e, m->type->elems, fmt::format("`{}`", f->field).c_str());
+      }
       return m->type->elem;
     }
     if (f->object->kind == ExprKind::Name && static_cast<NameExpr*>(f->object)->symbol &&
@@ -637,8 +668,7 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
         f->symbol = it->second;
         f->type = it->second->type;
         require_unsafe(e->span, fmt::format("calling foreign function `libc.{}`", f->field));
-        if (check_args(e, it->second->type->elems, fmt::format("`libc.{}`", f->field).c_str()) == nullptr)
-          check_callbacks(e, it->second->type);
+        check_foreign_args(e, it->second->type, fmt::format("`libc.{}`", f->field));
         return it->second->type->elem;
       }
       if (os && os->kind == SymbolKind::Type) {
@@ -673,7 +703,9 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
     Symbol* s = lookup(n->name);
     if (s && s->kind == SymbolKind::Fn && s->generic) return check_generic_call(e, n, s, expected);
   }
+  callee_ = callee;
   const Type* ct = check(callee, nullptr);
+  callee_ = nullptr;
   if (ct->is_error()) {
     for (Expr* a : e->args) check(a, nullptr);
     return ct;
@@ -685,10 +717,23 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
   }
   Symbol* s = callee->kind == ExprKind::Name ? static_cast<NameExpr*>(callee)->symbol : nullptr;
   bool foreign = s && s->kind == SymbolKind::Extern;
-  if (foreign) require_unsafe(e->span, fmt::format("calling foreign function `{}`", s->name));
-  if (check_args(e, ct->elems, s ? fmt::format("`{}`", s->name).c_str() : "this function") == nullptr && foreign)
-    check_callbacks(e, ct);
+  if (foreign) {
+    require_unsafe(e->span, fmt::format("calling foreign function `{}`", s->name));
+    check_foreign_args(e, ct, fmt::format("`{}`", s->name));
+  } else {
+    check_args(e, ct->elems, s ? fmt::format("`{}`", s->name).c_str() : "this function");
+  }
   return ct->elem;
+}
+
+// The arguments of a call of a foreign function: its callbacks may be
+// functions that take ownership (C hands the argument over when it calls).
+void Checker::check_foreign_args(CallExpr* e, const Type* ft, const std::string& what) {
+  const CallExpr* outer = foreign_call_;
+  foreign_call_ = e;
+  const Type* failed = check_args(e, ft->elems, what.c_str());
+  foreign_call_ = outer;
+  if (failed == nullptr) check_callbacks(e, ft);
 }
 
 // A function passed to C is a plain C function pointer: only a top-level
@@ -1071,6 +1116,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
           diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameters of `{}` used as a value", e->field));
           return types_.error();
         }
+        if (m->kind != SymbolKind::Const) check_function_value(m, e, e->field);
         e->symbol = m;
         return m->type ? m->type : types_.error();
       default:
@@ -1103,6 +1149,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
       auto it = libc_members_.find(e->field);
       if (os->package == "libc" && it != libc_members_.end()) {
         e->symbol = it->second;
+        check_function_value(it->second, e, fmt::format("libc.{}", e->field));
         return it->second->type;
       }
       diags_.report(DiagCode::E0120, e->field_span,

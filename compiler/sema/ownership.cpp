@@ -149,7 +149,6 @@ bool carries_memory(const Type* t) {
   return t->kind == TypeKind::Ptr || t->kind == TypeKind::Slice || t->kind == TypeKind::String;
 }
 
-// A type whose values hold references the collector must see.
 // A type whose values hold references the collector must see: strings,
 // closures (GC environments), boxed enum payloads and — for a declared
 // field, where any slice may be a GC slice — slices.
@@ -926,6 +925,20 @@ class OwnershipChecker {
     return it == kMap.end() ? Builtin::None : it->second;
   }
 
+  // `to_c` copies a slice's elements into memory the collector never scans:
+  // GC references among them would be freed under the copy.
+  void copies_gc_refs_to_c(CallExpr* e) {
+    const Type* t = e->args.size() == 1 ? e->args[0]->type : nullptr;
+    if (!t || t->kind != TypeKind::Slice) return;
+    std::set<const Type*> seen;
+    if (!holds_gc_refs(t->elem, prog_.types, seen, false) || !report_once(DiagCode::E0305, e->span)) return;
+    diags_.report(DiagCode::E0305, e->span,
+                  fmt::format("`to_c` would copy GC references (`{}`) into C memory", t->elem->name))
+        .note(e->args[0]->span, "the collector never scans C memory: what these elements point to would be freed")
+        .help("copy pointer-free data only (convert each string with `Asthra_runtime.string_to_cstr(...)`), "
+              "or keep the slice in GC memory");
+  }
+
   int builtin(CallExpr* e, Builtin b) {
     std::vector<int> ids;
     for (Expr* a : e->args) ids.push_back(value(a));
@@ -937,6 +950,7 @@ class OwnershipChecker {
       case Builtin::AllocateSecureBuffer:
         return fresh(e, MemZone::Pinned, false, e->span, "the secure allocator");
       case Builtin::ToC:
+        copies_gc_refs_to_c(e);
         return fresh(e, MemZone::C, true, e->span, "`Asthra_runtime.to_c`");
       case Builtin::StringToCstr:
         return fresh(e, MemZone::C, true, e->span, "`Asthra_runtime.string_to_cstr`");
