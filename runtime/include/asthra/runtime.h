@@ -402,6 +402,18 @@ asthra_slice asthra_allocate_slice(size_t n);
 /* Zeroed memory whose pointer words `layout` describes (see above). */
 void *asthra__gc_alloc_typed_slow(size_t n, uintptr_t layout);
 
+/* `log` output waits in stdout's buffer; foreign code may write to file
+ * descriptor 1 itself (`libc.write`, `printf`) or end the process. Before
+ * each foreign call, text still in the buffer is flushed, so output stays in
+ * program order: one load and a branch not taken when nothing is pending. */
+extern int asthra__stdout_pending;
+void asthra__flush_pending_stdout(void);
+static inline void asthra_before_foreign_call(void) {
+  if (__builtin_expect(__atomic_load_n(&asthra__stdout_pending, __ATOMIC_RELAXED), 0)) {
+    asthra__flush_pending_stdout();
+  }
+}
+
 #if defined(ASTHRA_GC_BOEHM)
 /* Boehm scans everything conservatively and stops threads with signals:
  * layouts are ignored and threads need no safepoints. */

@@ -16,7 +16,9 @@
  *
  * Output: asthra_log writes to C's stdout, which stays buffered (fully when
  * it is a pipe or file, by line on a terminal). Every door out of the
- * process (finish, exit, panic, fatal signal) flushes it first. Each log
+ * process (finish, exit, panic, fatal or terminating signal) flushes it
+ * first, and so do a foreign call (asthra_before_foreign_call: C may write
+ * to fd 1 itself) and a read of stdin (a prompt shows before the wait). Each log
  * call holds the stdout lock for its whole line, so lines from concurrent
  * tasks never interleave.
  */
@@ -103,6 +105,16 @@ invalid:
  * lock (which the panic path's flush respects). */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+int asthra__stdout_pending;
+
+void asthra__flush_pending_stdout(void) {
+  __atomic_store_n(&asthra__stdout_pending, 0, __ATOMIC_RELAXED);
+  fflush(stdout);
+}
+
+/* Text was buffered: the next foreign call (or read of stdin) flushes it. */
+static void note_pending(void) { __atomic_store_n(&asthra__stdout_pending, 1, __ATOMIC_RELAXED); }
+
 static void log_pieces(const asthra_string *pieces, size_t n) {
   pthread_mutex_lock(&log_lock);
   flockfile(stdout);
@@ -111,6 +123,7 @@ static void log_pieces(const asthra_string *pieces, size_t n) {
   putc_unlocked('\n', stdout);
   funlockfile(stdout);
   pthread_mutex_unlock(&log_lock);
+  note_pending();
 }
 
 void asthra_log(asthra_string s) { log_pieces(&s, 1); }
@@ -134,6 +147,7 @@ void asthra_write_stdout(asthra_string s) {
   if (s.len > 0) fwrite_unlocked(s.ptr, 1, s.len, stdout);
   funlockfile(stdout);
   pthread_mutex_unlock(&log_lock);
+  note_pending();
 }
 
 /* stdlib/io: one line of standard input without its line end; *eof is set

@@ -17,8 +17,8 @@
  * and each ends like a panic: flush stdout, message on stderr, zero secure
  * memory, _exit(101). SIGFPE (only foreign C code can raise it; Asthra
  * division is checked) is reported the same way. SIGABRT, SIGTERM, SIGINT,
- * SIGHUP, SIGQUIT, SIGPIPE and SIGALRM zero secure memory and then re-raise
- * themselves with the default action, so the process still dies "by the
+ * SIGHUP, SIGQUIT, SIGPIPE and SIGALRM flush stdout (but SIGPIPE), zero
+ * secure memory and then re-raise themselves with the default action, so the process still dies "by the
  * signal" as its parent expects. A SIGSEGV sent with kill(2) (si_code <= 0) is treated the same
  * way: it is a request to die, not a fault.
  *
@@ -200,7 +200,12 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   asthra__die(msg, n);
 }
 
-static void on_terminate(int sig) { reraise_default(sig); }
+/* What the program logged shows before it dies (not on SIGPIPE: stdout
+ * may be the closed pipe). */
+static void on_terminate(int sig) {
+  if (sig != SIGPIPE) asthra__flush_stdout(true);
+  reraise_default(sig);
+}
 
 void asthra__os_install_signals(void) {
   asthra__os_thread_attach();
