@@ -21,7 +21,7 @@ struct Span {
 
 struct LineCol {
   uint32_t line;  // 1-based
-  uint32_t col;   // 1-based, in bytes
+  uint32_t col;   // 1-based, in characters (UTF-8 code points; a BOM is not one)
 };
 
 class SourceFile {
@@ -30,7 +30,8 @@ class SourceFile {
   const std::string& path() const { return path_; }
   std::string_view text() const { return text_; }
   LineCol line_col(uint32_t offset) const;
-  // The text of a 1-based line without its line terminator.
+  // The text of a 1-based line without its line terminator (nor the BOM
+  // a file may start with).
   std::string_view line_text(uint32_t line) const;
   uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
 

@@ -1208,11 +1208,17 @@ class FunctionEmitter {
     };
     std::string lo = bound(s->lo, "0");
     std::string hi = bound(s->hi, fmt::format("(int64_t){}.len", obj));
-    if (ot->kind == TypeKind::String) return fmt::format("asthra_substring({}, {}, {}, {})", obj, lo, hi, u_.loc(s->span));
+    // Which bounds are unsigned (1: lo, 2: hi): a u64 above INT64_MAX is
+    // negative as int64_t, and the runtime must read it back as unsigned.
+    auto is_unsigned = [](const Expr* b) { return b && b->type->is_integer() && !b->type->is_signed(); };
+    int unsigned_bounds = (is_unsigned(s->lo) ? 1 : 0) | (is_unsigned(s->hi) ? 2 : 0);
+    if (ot->kind == TypeKind::String)
+      return fmt::format("asthra_substring({}, {}, {}, {}, {})", obj, lo, hi, unsigned_bounds, u_.loc(s->span));
     const Type* et = s->type->elem;
     if (!u_.options.bounds_checks)
       return fmt::format("((asthra_slice){{({}*){}.ptr + {}, (size_t)({} - {})}})", T.name(et), obj, lo, hi, lo);
-    return fmt::format("asthra_subslice({}, sizeof({}), {}, {}, {})", obj, T.name(et), lo, hi, u_.loc(s->span));
+    return fmt::format("asthra_subslice({}, sizeof({}), {}, {}, {}, {})", obj, T.name(et), lo, hi, unsigned_bounds,
+                       u_.loc(s->span));
   }
 
   std::string cast(CastExpr* c) {

@@ -52,12 +52,14 @@ static void append_location(std::string& out, const SourceFile& file, Span span,
   out += ' ';
   out.append(gutter.size(), ' ');
   out += " | ";
-  uint32_t width = 1;
-  if (span.end > span.begin) {
-    uint32_t line_end = static_cast<uint32_t>(line.size()) + 1;
-    width = std::min(span.end - span.begin, line_end > lc.col ? line_end - lc.col : 1);
-    if (width == 0) width = 1;
-  }
+  // The caret covers the span's characters on this line (one at least;
+  // columns count characters, so it stays under them).
+  size_t from = std::min<size_t>(span.begin - static_cast<size_t>(line.data() - file.text().data()), line.size());
+  size_t to = std::min<size_t>(span.end > span.begin ? from + (span.end - span.begin) : from, line.size());
+  uint32_t width = static_cast<uint32_t>(std::count_if(line.begin() + static_cast<std::ptrdiff_t>(from),
+                                                       line.begin() + static_cast<std::ptrdiff_t>(to),
+                                                       [](char c) { return (c & 0xC0) != 0x80; }));
+  if (width == 0) width = 1;
   out.append(lc.col - 1, ' ');
   if (color) out += "\033[1;32m";
   out.append(width, '^');

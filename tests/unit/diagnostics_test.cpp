@@ -94,5 +94,18 @@ TEST(Diagnostics, ControlBytesInTheLineAreShownAsSpaces) {
             "  = help: fix it\n");
 }
 
+// Columns count characters, not bytes, so the caret stays under the text
+// after non-ASCII characters; a file's BOM is neither shown nor counted.
+TEST(Diagnostics, ColumnsAndCaretsCountCharacters) {
+  SourceManager sources;
+  uint32_t file = sources.add("u.asthra", "\xEF\xBB\xBFlet s = \"\xC3\xA9\xC3\xA9\"; let x = \"\xC3\xA9t\xC3\xA9\";\n");
+  Diagnostics diags(sources);
+  diags.report(DiagCode::E0103, Span{file, 27, 34}, "here");  // "été" with its quotes
+  EXPECT_EQ(printed(diags),
+            "u.asthra:1:23: error[E0103]: here\n"
+            " 1 | let s = \"\xC3\xA9\xC3\xA9\"; let x = \"\xC3\xA9t\xC3\xA9\";\n"
+            "   |                       ^^^^^\n");
+}
+
 }  // namespace
 }  // namespace asthra

@@ -98,7 +98,7 @@ TEST(RuntimeGc, InteriorPointerKeepsObjectAlive) {
   {
     asthra_slice s = asthra_allocate_slice(kBig);
     std::memset(s.ptr, 0x5A, kBig);
-    asthra_slice mid = asthra_subslice(s, 1, kBig / 2, kBig / 2 + 10, nullptr);
+    asthra_slice mid = asthra_subslice(s, 1, kBig / 2, kBig / 2 + 10, 0, nullptr);
     interior = reinterpret_cast<uintptr_t>(mid.ptr);
   }
   auto *keep = reinterpret_cast<uint8_t *volatile *>(asthra_gc_alloc(sizeof(void *)));

@@ -58,35 +58,40 @@ TEST(RuntimeSlice, IndexOutOfRangePanics) {
 
 TEST(RuntimeSlice, Subslice) {
   asthra_slice s = Ints(5);
-  asthra_slice t = asthra_subslice(s, sizeof(int64_t), 1, 4, &kLoc);
+  asthra_slice t = asthra_subslice(s, sizeof(int64_t), 1, 4, 0, &kLoc);
   ASSERT_EQ(t.len, 3u);
   EXPECT_EQ(static_cast<int64_t *>(t.ptr)[0], 1);
   EXPECT_EQ(t.ptr, static_cast<int64_t *>(s.ptr) + 1);  // a view, no copy
-  EXPECT_EQ(asthra_subslice(s, 8, 5, 5, &kLoc).len, 0u);
-  EXPECT_EQ(asthra_subslice(s, 8, 0, 5, &kLoc).len, 5u);
+  EXPECT_EQ(asthra_subslice(s, 8, 5, 5, 0, &kLoc).len, 0u);
+  EXPECT_EQ(asthra_subslice(s, 8, 0, 5, 0, &kLoc).len, 5u);
   asthra_slice empty = {nullptr, 0};
-  asthra_slice e2 = asthra_subslice(empty, 8, 0, 0, &kLoc);
+  asthra_slice e2 = asthra_subslice(empty, 8, 0, 0, 0, &kLoc);
   EXPECT_EQ(e2.ptr, nullptr);
   EXPECT_EQ(e2.len, 0u);
 }
 
 TEST(RuntimeSlice, SubsliceOutOfRangePanics) {
   asthra_slice s = Ints(5);
-  EXPECT_PANIC(asthra_subslice(s, 8, 3, 9, &kLoc),
+  EXPECT_PANIC(asthra_subslice(s, 8, 3, 9, 0, &kLoc),
                "slice bounds \\[3:9\\] out of range for slice of length 5");
-  EXPECT_PANIC(asthra_subslice(s, 8, 4, 2, &kLoc),
+  EXPECT_PANIC(asthra_subslice(s, 8, 4, 2, 0, &kLoc),
                "slice bounds \\[4:2\\] out of range for slice of length 5");
-  EXPECT_PANIC(asthra_subslice(s, 8, -1, 2, &kLoc),
+  EXPECT_PANIC(asthra_subslice(s, 8, -1, 2, 0, &kLoc),
                "slice bounds \\[-1:2\\] out of range for slice of length 5");
-  EXPECT_PANIC(asthra_substring(A("hello"), 3, 9, &kLoc),
+  EXPECT_PANIC(asthra_substring(A("hello"), 3, 9, 0, &kLoc),
                "slice bounds \\[3:9\\] out of range for string of length 5");
+  // Unsigned bounds above INT64_MAX arrive as negative int64_t values.
+  EXPECT_PANIC(asthra_subslice(s, 8, 2, -1, 2, &kLoc),
+               "slice bounds \\[2:18446744073709551615\\] out of range for slice of length 5");
+  EXPECT_PANIC(asthra_substring(A("hello"), INT64_MIN, 2, 1, &kLoc),
+               "slice bounds \\[9223372036854775808:2\\] out of range for string of length 5");
 }
 
 TEST(RuntimeSlice, Substring) {
   asthra_string h = A("hello");
-  EXPECT_EQ(S(asthra_substring(h, 1, 3, &kLoc)), "el");
-  EXPECT_EQ(asthra_substring(h, 1, 3, &kLoc).ptr, h.ptr + 1);
-  EXPECT_EQ(S(asthra_substring(h, 5, 5, &kLoc)), "");
+  EXPECT_EQ(S(asthra_substring(h, 1, 3, 0, &kLoc)), "el");
+  EXPECT_EQ(asthra_substring(h, 1, 3, 0, &kLoc).ptr, h.ptr + 1);
+  EXPECT_EQ(S(asthra_substring(h, 5, 5, 0, &kLoc)), "");
 }
 
 TEST(RuntimeSlice, NonNull) {

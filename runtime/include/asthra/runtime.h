@@ -153,12 +153,14 @@ static inline size_t asthra_index_u(uint64_t i, size_t len, const char *what,
 }
 
 /* s[lo:hi] with 0 <= lo <= hi <= s.len, else panics
- * "slice bounds [lo:hi] out of range for slice of length N". */
+ * "slice bounds [lo:hi] out of range for slice of length N". A bound whose
+ * bit is set in unsigned_bounds (1: lo, 2: hi) is read as uint64_t. */
 asthra_slice asthra_subslice(asthra_slice s, size_t elem_size, int64_t lo,
-                             int64_t hi, const asthra_loc *loc);
+                             int64_t hi, unsigned unsigned_bounds,
+                             const asthra_loc *loc);
 /* Same for strings (byte offsets; the message says "string"). */
 asthra_string asthra_substring(asthra_string s, int64_t lo, int64_t hi,
-                               const asthra_loc *loc);
+                               unsigned unsigned_bounds, const asthra_loc *loc);
 
 static inline void *asthra_nonnull(void *p, const asthra_loc *loc) {
   if (ASTHRA_UNLIKELY(p == NULL)) {

@@ -182,6 +182,13 @@ asthra_slice asthra_allocate_secure(size_t n, const asthra_loc *loc) {
   if (data_pages > SIZE_MAX / page - 2) {
     asthra_panic_cstr("out of memory: secure buffer too large", loc);
   }
+  /* Locked into RAM, the buffer must fit in it: mlock (which succeeds for
+   * root whatever the size) would fault in every page and wake the OOM
+   * killer instead of panicking. */
+  long phys_pages = sysconf(_SC_PHYS_PAGES);
+  if (phys_pages > 0 && data_pages > (size_t)phys_pages) {
+    asthra_panic_cstr("out of memory: secure buffer larger than the machine's memory", loc);
+  }
   size_t data_len = data_pages * page;
   size_t map_len = data_len + 2 * page;
 

@@ -34,12 +34,28 @@
 /* The address of every zero-length allocation. */
 static uint64_t zerobase;
 
-static _Noreturn void bounds_panic(int64_t lo, int64_t hi, size_t len,
+/* Whether 0 <= lo <= hi <= len, each bound signed or (its bit in
+ * unsigned_bounds: 1 lo, 2 hi) unsigned. */
+static bool bounds_fit(int64_t lo, int64_t hi, size_t len, unsigned unsigned_bounds) {
+  if ((lo < 0 && !(unsigned_bounds & 1)) || (hi < 0 && !(unsigned_bounds & 2))) return false;
+  return (uint64_t)lo <= (uint64_t)hi && (uint64_t)hi <= (uint64_t)len;
+}
+
+static void format_bound(char *buf, size_t size, int64_t v, bool is_unsigned) {
+  if (is_unsigned) {
+    snprintf(buf, size, "%" PRIu64, (uint64_t)v);
+  } else {
+    snprintf(buf, size, "%" PRId64, v);
+  }
+}
+
+static _Noreturn void bounds_panic(int64_t lo, int64_t hi, unsigned unsigned_bounds, size_t len,
                                    const char *what, const asthra_loc *loc) {
-  char buf[160];
-  snprintf(buf, sizeof buf,
-           "slice bounds [%" PRId64 ":%" PRId64 "] out of range for %s of length %zu",
-           lo, hi, what, len);
+  char lo_text[24], hi_text[24], buf[160];
+  format_bound(lo_text, sizeof lo_text, lo, unsigned_bounds & 1);
+  format_bound(hi_text, sizeof hi_text, hi, unsigned_bounds & 2);
+  snprintf(buf, sizeof buf, "slice bounds [%s:%s] out of range for %s of length %zu", lo_text,
+           hi_text, what, len);
   asthra_panic_cstr(buf, loc);
 }
 
@@ -57,18 +73,19 @@ static size_t checked_bytes(size_t count, size_t elem_size, const char *what,
 }
 
 asthra_slice asthra_subslice(asthra_slice s, size_t elem_size, int64_t lo,
-                             int64_t hi, const asthra_loc *loc) {
-  if (lo < 0 || hi < lo || (uint64_t)hi > (uint64_t)s.len) {
-    bounds_panic(lo, hi, s.len, "slice", loc);
+                             int64_t hi, unsigned unsigned_bounds,
+                             const asthra_loc *loc) {
+  if (!bounds_fit(lo, hi, s.len, unsigned_bounds)) {
+    bounds_panic(lo, hi, unsigned_bounds, s.len, "slice", loc);
   }
   void *p = lo == 0 ? s.ptr : (void *)((char *)s.ptr + (size_t)lo * elem_size);
   return (asthra_slice){p, (size_t)(hi - lo)};
 }
 
 asthra_string asthra_substring(asthra_string s, int64_t lo, int64_t hi,
-                               const asthra_loc *loc) {
-  if (lo < 0 || hi < lo || (uint64_t)hi > (uint64_t)s.len) {
-    bounds_panic(lo, hi, s.len, "string", loc);
+                               unsigned unsigned_bounds, const asthra_loc *loc) {
+  if (!bounds_fit(lo, hi, s.len, unsigned_bounds)) {
+    bounds_panic(lo, hi, unsigned_bounds, s.len, "string", loc);
   }
   const uint8_t *p = lo == 0 ? s.ptr : s.ptr + lo;
   return (asthra_string){p, (size_t)(hi - lo)};
