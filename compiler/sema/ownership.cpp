@@ -15,7 +15,8 @@
 //
 // Checks: use after transfer and transfer twice (E0301/E0302, "may have
 // been" after a join), wrong-zone transfer (E0303), a loan that escapes
-// (E0304), GC references stored in C memory (E0305), C memory owned by the
+// (E0304; passing it to a `spawn`ed task is an escape, otherwise a spawned
+// call is checked like the direct call), GC references stored in C memory (E0305), C memory owned by the
 // function that reaches the end of its scope, a `return` or an overwrite on
 // some path without being freed, returned or stored (W0301, at the
 // allocation, with a note where the leaking path ends).
@@ -478,8 +479,15 @@ class OwnershipChecker {
         }
         st_.reachable = false;
         return;
-      case StmtKind::Spawn:
+      case StmtKind::Spawn: {
+        // Checked like the same direct call, and the arguments are handed to
+        // a task that may outlive this function: a loan must not be one.
+        auto* sp = static_cast<SpawnStmt*>(s);
+        spawning_ = sp->call->kind == ExprKind::Call;
+        value(sp->call);
+        spawning_ = false;
         return;
+      }
     }
   }
 
@@ -835,6 +843,13 @@ class OwnershipChecker {
   }
 
   int call(CallExpr* e) {
+    // `spawn f(args)`: each argument goes to another thread (nested calls
+    // inside the arguments are ordinary calls).
+    bool spawned = spawning_;
+    spawning_ = false;
+    auto to_task = [&](int id, Expr* arg) {
+      if (spawned) escape(id, arg->span, "is passed to a spawned task, which may outlive the call");
+    };
     Expr* callee = e->callee;
     const FnDecl* f = nullptr;
     std::vector<Expr*> args = e->args;
@@ -867,7 +882,11 @@ class OwnershipChecker {
     }
     if (!f) {  // a call through a function value: its parameters are untagged
       value(callee);
-      for (Expr* a : e->args) handed(value(a));
+      for (Expr* a : e->args) {
+        int id = value(a);
+        to_task(id, a);
+        handed(id);
+      }
       after_call(e);
       return -1;
     }
@@ -881,6 +900,7 @@ class OwnershipChecker {
       int id = value(args[i]);
       evaluating_transfer_ = false;
       arg_ids.push_back(id);
+      to_task(id, args[i]);
       if (find_tag(tags, "transfer_full")) {
         transfer(id, args[i]->span, fmt::format("the `#[transfer_full]` parameter `{}` of `{}`", f->params[i].name, f->name));
         consumed = id;
@@ -969,6 +989,7 @@ class OwnershipChecker {
   FnDecl* fn_ = nullptr;
   bool allow_leaks_ = false;
   bool evaluating_transfer_ = false;
+  bool spawning_ = false;  // the next call is a `spawn`'s
   State st_;
   std::vector<std::vector<const Symbol*>> scopes_;
   std::vector<Loop> loops_;
