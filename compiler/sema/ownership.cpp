@@ -23,8 +23,11 @@
 //
 // Deliberately conservative, so correct code never gets a diagnostic: an
 // allocation handed to an untagged foreign parameter, stored in a container
-// or returned stops being tracked; bindings whose allocation differs between
-// branches become untracked at the join; results of Asthra functions are
+// or returned stops being tracked; a binding whose allocation differs between
+// branches holds a join (zone Mixed) of them: what it held on each path
+// stops being tracked for ownership (use, double free, leak), but a fact of
+// one path still counts for the loan, zone and GC-store checks (E0303-E0305:
+// `if c { q = p; } return q;` returns the loan on some path); results of Asthra functions are
 // untracked unless their return is `#[transfer_full]`.
 #include <fmt/format.h>
 
@@ -39,7 +42,8 @@
 namespace asthra {
 namespace {
 
-enum class MemZone : uint8_t { Gc, C, Pinned, Borrowed };
+// Mixed: a join, one of `Alloc::alts` (what a binding held on each path).
+enum class MemZone : uint8_t { Gc, C, Pinned, Borrowed, Mixed };
 enum class Status : uint8_t { Live, Transferred, MaybeTransferred, Handed, Null };
 
 struct Alloc {
@@ -55,6 +59,7 @@ struct Alloc {
   // `let b = realloc(a, n);`: when `b` is null the call failed and kept
   // nothing, so `a` is owned again.
   int restore_on_null = -1;
+  std::vector<int> alts;  // a join (zone Mixed): the allocations it may be
   bool operator==(const Alloc& o) const { return status == o.status && owned == o.owned && zone == o.zone; }
 };
 
@@ -73,40 +78,6 @@ Status merge_status(Status a, Status b) {
   if (a == Status::Null) return b;
   if (b == Status::Null) return a;
   return Status::MaybeTransferred;  // Live/Transferred/Maybe mixed
-}
-
-State merge(const State& a, const State& b) {
-  if (!a.reachable) return b;
-  if (!b.reachable) return a;
-  State out;
-  std::set<int> lost;  // held by a binding on one path only: may be freed through it later
-  for (const auto& [sym, id] : a.vars) {
-    auto it = b.vars.find(sym);
-    if (it != b.vars.end() && it->second == id) {
-      out.vars[sym] = id;
-    } else {
-      lost.insert(id);
-      if (it != b.vars.end()) lost.insert(it->second);
-    }
-  }
-  for (const auto& [sym, id] : b.vars)
-    if (!a.vars.count(sym)) lost.insert(id);
-  out.allocs = a.allocs;
-  for (const auto& [id, alloc] : b.allocs) {
-    auto it = out.allocs.find(id);
-    if (it == out.allocs.end()) {
-      out.allocs[id] = alloc;
-    } else {
-      it->second.status = merge_status(it->second.status, alloc.status);
-      if (it->second.transferred.end == 0) it->second.transferred = alloc.transferred;
-    }
-  }
-  for (int id : lost) {
-    auto it = out.allocs.find(id);
-    if (it != out.allocs.end() && (it->second.status == Status::Live || it->second.status == Status::MaybeTransferred))
-      it->second.status = Status::Handed;
-  }
-  return out;
 }
 
 bool is_null_literal(const Expr* e) {
@@ -250,6 +221,96 @@ class OwnershipChecker {
     return reported_.insert({static_cast<int>(code), span.file, span.begin}).second;
   }
 
+  // The state where two paths meet. An allocation a binding holds on one
+  // path only may be freed through it later: it is no longer tracked. The
+  // binding holds a join of what it held on each path, so what holds on one
+  // path (a loan, a zone) still counts for the escape and zone checks.
+  State merge(const State& a, const State& b) {
+    if (!a.reachable) return b;
+    if (!b.reachable) return a;
+    State out;
+    std::set<int> lost;
+    std::map<const Symbol*, std::vector<int>> differ;
+    for (const auto& [sym, id] : a.vars) {
+      auto it = b.vars.find(sym);
+      if (it != b.vars.end() && it->second == id) {
+        out.vars[sym] = id;
+        continue;
+      }
+      lost.insert(id);
+      differ[sym].push_back(id);
+      if (it != b.vars.end()) {
+        lost.insert(it->second);
+        differ[sym].push_back(it->second);
+      }
+    }
+    for (const auto& [sym, id] : b.vars)
+      if (!a.vars.count(sym)) {
+        lost.insert(id);
+        differ[sym].push_back(id);
+      }
+    out.allocs = a.allocs;
+    for (const auto& [id, alloc] : b.allocs) {
+      auto it = out.allocs.find(id);
+      if (it == out.allocs.end()) {
+        out.allocs[id] = alloc;
+      } else {
+        it->second.status = merge_status(it->second.status, alloc.status);
+        if (it->second.transferred.end == 0) it->second.transferred = alloc.transferred;
+      }
+    }
+    for (int id : lost) {
+      auto it = out.allocs.find(id);
+      if (it != out.allocs.end() && (it->second.status == Status::Live || it->second.status == Status::MaybeTransferred))
+        it->second.status = Status::Handed;
+    }
+    for (const auto& [sym, ids] : differ)
+      if (int j = join(out, ids); j >= 0) out.vars[sym] = j;
+    return out;
+  }
+
+  // An allocation of `s` standing for one of `ids` (joins flattened; the
+  // same set always gives the same id, so loops reach their fixpoint).
+  int join(State& s, const std::vector<int>& ids) {
+    std::vector<int> alts;
+    for (int id : ids) {
+      auto it = s.allocs.find(id);
+      if (it == s.allocs.end()) continue;
+      if (it->second.zone == MemZone::Mixed) alts.insert(alts.end(), it->second.alts.begin(), it->second.alts.end());
+      else alts.push_back(id);
+    }
+    std::sort(alts.begin(), alts.end());
+    alts.erase(std::unique(alts.begin(), alts.end()), alts.end());
+    if (alts.empty()) return -1;
+    int id = id_for(&*join_sets_.insert(alts).first);
+    Alloc j;
+    j.zone = MemZone::Mixed;
+    j.status = Status::Handed;
+    j.created = s.allocs[alts[0]].created;
+    j.alts = alts;
+    s.allocs[id] = j;
+    return id;
+  }
+
+  // What `id` stands for that satisfies `pred`: itself, or for a join the
+  // first alternative that does (a fact that holds on some path).
+  template <class Pred>
+  Alloc* find_alt(int id, Pred pred) {
+    Alloc* a = alloc(id);
+    if (!a) return nullptr;
+    if (a->zone != MemZone::Mixed) return pred(*a) ? a : nullptr;
+    for (int alt : a->alts)
+      if (Alloc* x = alloc(alt); x && pred(*x)) return x;
+    return nullptr;
+  }
+  Alloc* loan_in(int id) {
+    return find_alt(id, [](const Alloc& a) { return a.is_loan; });
+  }
+  bool is_join(int id) {
+    Alloc* a = alloc(id);
+    return a && a->zone == MemZone::Mixed;
+  }
+
   // ------------------------------------------------------------ the checks
   void use(int id, Span span) {
     Alloc* a = alloc(id);
@@ -267,9 +328,11 @@ class OwnershipChecker {
 
   // Passing the value `id` to a `#[transfer_full]` parameter.
   void transfer(int id, Span span, const std::string& to) {
-    Alloc* a = alloc(id);
-    if (!a) return;
-    if (a->zone != MemZone::C) {
+    bool joined = is_join(id);
+    Alloc* a = find_alt(id, [](const Alloc& x) { return x.zone != MemZone::C; });
+    // C memory on every path: freed through a join, it is no longer tracked.
+    if (joined) handed(id);
+    if (a) {
       if (!report_once(DiagCode::E0303, span)) return;
       std::string why;
       std::string help = "copy GC data into C memory first with `Asthra_runtime.to_c(...)` or `Asthra_runtime.string_to_cstr(...)`";
@@ -282,12 +345,15 @@ class OwnershipChecker {
           help = a->is_loan ? "tag the parameter `#[transfer_full]` if this function is meant to take ownership"
                             : "do not free memory another component owns";
       }
-      diags_.report(DiagCode::E0303, span, fmt::format("{} cannot be passed to {}: {}", describe(a), to, why))
+      diags_.report(DiagCode::E0303, span,
+                    fmt::format("{} cannot be passed to {}: {}",
+                                joined ? "on some path this value is " + describe(a) + ", which" : describe(a), to, why))
           .note(a->created, fmt::format("{} comes from {} here", describe(a), a->origin))
           .help(help);
       return;
     }
-    if (!a->owned) return;
+    a = alloc(id);
+    if (!a || joined || !a->owned) return;
     switch (a->status) {
       case Status::Live:
         a->status = Status::Transferred;
@@ -315,12 +381,17 @@ class OwnershipChecker {
 
   void handed(int id) {
     Alloc* a = alloc(id);
-    if (a && (a->status == Status::Live || a->status == Status::MaybeTransferred)) a->status = Status::Handed;
+    if (!a) return;
+    if (a->zone == MemZone::Mixed) {
+      for (int alt : std::vector<int>(a->alts)) handed(alt);
+      return;
+    }
+    if (a->status == Status::Live || a->status == Status::MaybeTransferred) a->status = Status::Handed;
   }
 
   void escape(int id, Span span, const char* how) {
-    Alloc* a = alloc(id);
-    if (!a || !a->is_loan || !report_once(DiagCode::E0304, span)) return;
+    Alloc* a = loan_in(id);
+    if (!a || !report_once(DiagCode::E0304, span)) return;
     diags_.report(DiagCode::E0304, span, fmt::format("borrowed parameter {} {}", describe(a), how))
         .note(a->created, "borrowed here: the loan lasts only for the call")
         .help("copy the data, or tag the parameter `#[transfer_full]` to take ownership");
@@ -499,7 +570,7 @@ class OwnershipChecker {
     std::string z = tag;
     if (z != "gc" && z != "c" && z != "pinned") return id;  // E0501 already
     MemZone want = z == "c" ? MemZone::C : z == "pinned" ? MemZone::Pinned : MemZone::Gc;
-    Alloc* a = alloc(id);
+    Alloc* a = is_join(id) ? nullptr : alloc(id);
     if (a && a->zone != MemZone::Borrowed && a->zone != want) {
       const char* have = a->zone == MemZone::C ? "c" : a->zone == MemZone::Pinned ? "pinned" : "gc";
       diags_.report(DiagCode::E0507, let->name_span,
@@ -535,27 +606,28 @@ class OwnershipChecker {
       return;
     }
     // A store into a field, element or pointee: the container owns it now.
-    Alloc* target_zone = alloc(place_base(t));
+    int base = place_base(t);
+    Alloc* target_zone = find_alt(base, [](const Alloc& a) { return a.zone == MemZone::C; });
     bool through = false;
     const Symbol* root = place_root(t, &through);
     Alloc* v = alloc(id);
     if (root && !through) {
       // Into a local struct or array: the value goes where the local goes.
-      if (v && v->is_loan) bind(root, id);
+      if (loan_in(id)) bind(root, id);
     } else {
       escape(id, s->value->span, "is stored where it outlives the call");
     }
     std::set<const Type*> seen;
     // Untracked slices may be C copies (`to_c`): only tracked GC memory, or
     // types that always hold GC references, count.
-    bool gc_value = (v && v->zone == MemZone::Gc) ||
+    bool gc_value = find_alt(id, [](const Alloc& a) { return a.zone == MemZone::Gc; }) ||
                     (!v && s->value->type && holds_gc_refs(s->value->type, prog_.types, seen, false));
-    if (target_zone && target_zone->zone == MemZone::C && gc_value && report_once(DiagCode::E0305, s->span)) {
+    if (target_zone && gc_value && report_once(DiagCode::E0305, s->span)) {
       diags_.report(DiagCode::E0305, s->span, "a GC reference is stored into C memory")
           .note(target_zone->created, "this memory is C-managed: the collector never scans it")
           .help("store C data there (copy with `Asthra_runtime.to_c(...)` or `string_to_cstr(...)`), or keep the reference in GC memory");
     }
-    if (!(v && v->is_loan)) handed(id);
+    if (!loan_in(id)) handed(id);
   }
 
   // The allocation whose memory a place writes into (through `*p`, `p[i]`).
@@ -729,8 +801,7 @@ class OwnershipChecker {
         for (Symbol* cap : c->captures) {
           auto it = st_.vars.find(cap);
           if (it == st_.vars.end()) continue;
-          Alloc* a = alloc(it->second);
-          if (a && a->is_loan) escape(it->second, e->span, "is captured by a closure, which may outlive the call");
+          if (loan_in(it->second)) escape(it->second, e->span, "is captured by a closure, which may outlive the call");
           else handed(it->second);
         }
         return -1;
@@ -771,7 +842,7 @@ class OwnershipChecker {
     int loan = -1;
     for (Expr* p : parts) {
       int id = value(p);
-      if (Alloc* a = alloc(id); a && a->is_loan) loan = id;
+      if (loan_in(id)) loan = id;
       else handed(id);
     }
     return loan;
@@ -792,7 +863,7 @@ class OwnershipChecker {
     bool then_live = then_state.reachable, else_live = st_.reachable;
     State else_state = st_;
     st_ = merge(then_state, else_state);
-    if (then_live && else_live) return join_values(a, b);
+    if (then_live && else_live) return join_values({a, b});
     return then_live ? a : b;
   }
 
@@ -804,30 +875,30 @@ class OwnershipChecker {
     State before = st_;
     State out;
     out.reachable = false;
-    int result = -2;
+    std::vector<int> results;  // of the arms that reach the end
     for (MatchArm& arm : m->arms) {
       st_ = before;
       if (tested && arm.pattern->kind == PatternKind::Literal && arm.pattern->literal->kind == ExprKind::BoolLit &&
           static_cast<BoolLit*>(arm.pattern->literal)->value == is_eq)
         null_fact(sym);
       int id = value(arm.body);
-      if (st_.reachable) result = result == -2 ? id : join_values(result, id);
+      if (st_.reachable) results.push_back(id);
       out = merge(out, st_);
     }
     st_ = out;
-    return result < 0 ? -1 : result;
+    return results.empty() ? -1 : join_values(results);
   }
 
-  // The value of a join: a loan from either side (it may escape); else one
-  // allocation when both sides agree, or share an unowned zone.
-  int join_values(int a, int b) {
-    if (a == b) return a;
-    Alloc* x = alloc(a);
-    Alloc* y = alloc(b);
-    if (x && x->is_loan) return a;
-    if (y && y->is_loan) return b;
-    if (x && y && !x->owned && !y->owned && x->zone == y->zone) return a;
-    return -1;
+  // The value where paths meet: the allocation every path gives, one of
+  // them when all are unowned and of one zone, else a join of them.
+  int join_values(const std::vector<int>& ids) {
+    if (std::all_of(ids.begin(), ids.end(), [&](int id) { return id == ids[0]; })) return ids[0];
+    Alloc* first = alloc(ids[0]);
+    bool one_zone = std::all_of(ids.begin(), ids.end(), [&](int id) {
+      Alloc* x = alloc(id);
+      return first && x && !x->owned && !x->is_loan && x->zone != MemZone::Mixed && x->zone == first->zone;
+    });
+    return one_zone ? ids[0] : join(st_, ids);
   }
 
   // On this path the pointer held by `sym` is null: it owns nothing.
@@ -907,7 +978,7 @@ class OwnershipChecker {
       } else if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
         // Untagged: a gc value is lent for the call; a c value may have been
         // released by the callee, so it is no longer tracked.
-        if (Alloc* a = alloc(id); a && a->zone == MemZone::C) handed(id);
+        if (find_alt(id, [](const Alloc& a) { return a.zone == MemZone::C; })) handed(id);
       }
     }
     // An owned temporary lent to the call and held by nothing leaks here.
@@ -994,6 +1065,7 @@ class OwnershipChecker {
   std::vector<std::vector<const Symbol*>> scopes_;
   std::vector<Loop> loops_;
   std::map<const void*, int> site_ids_;
+  std::set<std::vector<int>> join_sets_;  // the sites of joins
   std::set<int> temps_;
   std::map<int, PendingLeak> pending_leaks_;
   std::set<int> ever_transferred_;  // allocations some path transfers
