@@ -6,6 +6,8 @@
 // zone (gc, c, pinned, or borrowed from a `#[transfer_none]` return or a
 // `#[borrowed]` parameter), whether this function owns it, and its status
 // (live, transferred, maybe transferred, handed to another owner, null).
+// Views are the memory they view: `p + n`, `s[a:b]` and a two-argument
+// `slice_from_raw_parts(p, n)` hold `p`'s (or `s`'s) allocation.
 // Structured control flow makes this a CFG walk: `if`/`match` branches run
 // on copies that are merged at the join (live + transferred = maybe
 // transferred); loops iterate to a fixpoint (merging the entry, `continue`
@@ -16,19 +18,21 @@
 // Checks: use after transfer and transfer twice (E0301/E0302, "may have
 // been" after a join), wrong-zone transfer (E0303), a loan that escapes
 // (E0304; passing it to a `spawn`ed task is an escape, otherwise a spawned
-// call is checked like the direct call), GC references stored in C memory (E0305), C memory owned by the
+// call is checked like the direct call), GC references stored in C memory
+// (E0305), a pointer into the middle of an allocation (a sub-slice not
+// starting at 0) passed to `#[transfer_full]` (E0306), C memory owned by the
 // function that reaches the end of its scope, a `return` or an overwrite on
 // some path without being freed, returned or stored (W0301, at the
 // allocation, with a note where the leaking path ends).
 //
 // Deliberately conservative, so correct code never gets a diagnostic: an
 // allocation handed to an untagged foreign parameter, stored in a container
-// or returned stops being tracked; a binding whose allocation differs between
-// branches holds a join (zone Mixed) of them: what it held on each path
-// stops being tracked for ownership (use, double free, leak), but a fact of
-// one path still counts for the loan, zone and GC-store checks (E0303-E0305:
-// `if c { q = p; } return q;` returns the loan on some path); results of Asthra functions are
-// untracked unless their return is `#[transfer_full]`.
+// or returned stops being tracked; results of Asthra functions are untracked
+// unless their return is `#[transfer_full]`. A binding whose allocation
+// differs between branches holds a join (zone Mixed) of them: what it held
+// on each path stops being tracked for use, double free and leaks, but a
+// fact of one path still counts for the loan, zone and GC-store checks
+// (E0303-E0305: `if c { q = p; } return q;` returns the loan on some path).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -60,6 +64,9 @@ struct Alloc {
   // nothing, so `a` is owned again.
   int restore_on_null = -1;
   std::vector<int> alts;  // a join (zone Mixed): the allocations it may be
+  // A sub-slice that does not start at element 0: the memory of `parent`,
+  // but not the start of it (alloc() answers with the parent).
+  int parent = -1;
   bool operator==(const Alloc& o) const { return status == o.status && owned == o.owned && zone == o.zone; }
 };
 
@@ -80,7 +87,8 @@ Status merge_status(Status a, Status b) {
   return Status::MaybeTransferred;  // Live/Transferred/Maybe mixed
 }
 
-bool is_null_literal(const Expr* e) {
+// `0`, or null written `0 as *mut T`.
+bool is_zero_literal(const Expr* e) {
   while (e->kind == ExprKind::Cast) e = static_cast<const CastExpr*>(e)->operand;
   return e->kind == ExprKind::IntLit && static_cast<const IntLit*>(e)->value == 0;
 }
@@ -99,8 +107,8 @@ bool null_test(const Expr* e, const Symbol** sym, bool* is_eq) {
   auto* b = static_cast<const BinaryExpr*>(e);
   if (b->op != Tok::EqEq && b->op != Tok::BangEq) return false;
   const Expr* other = nullptr;
-  if (is_null_literal(b->rhs)) other = b->lhs;
-  else if (is_null_literal(b->lhs)) other = b->rhs;
+  if (is_zero_literal(b->rhs)) other = b->lhs;
+  else if (is_zero_literal(b->lhs)) other = b->rhs;
   if (!other || !(*sym = local_of(other))) return false;
   *is_eq = b->op == Tok::EqEq;
   return true;
@@ -197,7 +205,13 @@ class OwnershipChecker {
     st_.allocs[id] = a;
     return id;
   }
+  // The allocation `id` is (a sub-slice's parent).
   Alloc* alloc(int id) {
+    Alloc* a = entry(id);
+    while (a && a->parent >= 0) a = entry(a->parent);
+    return a;
+  }
+  Alloc* entry(int id) {
     if (id < 0) return nullptr;
     auto it = st_.allocs.find(id);
     return it == st_.allocs.end() ? nullptr : &it->second;
@@ -354,6 +368,17 @@ class OwnershipChecker {
     }
     a = alloc(id);
     if (!a || joined || !a->owned) return;
+    if (Alloc* inner = entry(id); inner->parent >= 0) {
+      handed(id);  // meant to be freed: no leak report on top
+      if (!report_once(DiagCode::E0306, span)) return;
+      diags_.report(DiagCode::E0306, span,
+                    fmt::format("this points into the middle of {}, not at its start: it cannot be passed to {}",
+                                describe(a), to))
+          .note(inner->created, "the sub-slice starts after element 0 here")
+          .note(a->created, fmt::format("{} comes from {} here", describe(a), a->origin))
+          .help(fmt::format("pass the whole allocation (e.g. {}'s `.ptr`)", describe(a)));
+      return;
+    }
     switch (a->status) {
       case Status::Live:
         a->status = Status::Transferred;
@@ -585,7 +610,7 @@ class OwnershipChecker {
     }
     int made = fresh(let, want, want == MemZone::C, let->init->span,
                      fmt::format("a value tagged `#[ownership({})]`", z));
-    if (is_null_literal(let->init)) st_.allocs[made].status = Status::Null;  // owns nothing yet
+    if (is_zero_literal(let->init)) st_.allocs[made].status = Status::Null;  // owns nothing yet
     return made;
   }
 
@@ -763,7 +788,12 @@ class OwnershipChecker {
         int id = value(s->object);
         if (s->lo) value(s->lo);
         if (s->hi) value(s->hi);
-        return s->object->type->kind == TypeKind::Array ? -1 : id;  // a sub-slice is the same memory
+        if (s->object->type->kind == TypeKind::Array || id < 0) return -1;
+        // A sub-slice is the same memory; one that starts later is inside it.
+        if (!s->lo || is_zero_literal(s->lo)) return id;
+        int inner = fresh(e, MemZone::Gc, false, e->span, "a sub-slice");
+        st_.allocs[inner].parent = id;
+        return inner;
       }
       case ExprKind::StringLit:
         return fresh(e, MemZone::Gc, false, e->span, "a string literal");
@@ -1034,7 +1064,7 @@ class OwnershipChecker {
       case Builtin::CstrToString:
         return fresh(e, MemZone::Gc, false, e->span, "`Asthra_runtime.cstr_to_string`");
       case Builtin::SliceFromRawParts: {
-        if (e->args.size() != 4) return -1;  // a borrowed view
+        if (e->args.size() != 4) return ids[0];  // a borrowed view of the pointer's memory
         const Symbol* own = local_or_const(e->args[3]);
         int zone = own && own->kind == SymbolKind::OwnershipConst ? own->ownership_value : -1;
         if (zone == 1) {  // ownership_c: the slice takes over the pointer's memory
