@@ -20,7 +20,9 @@
 // (E0304; passing it to a `spawn`ed task is an escape, otherwise a spawned
 // call is checked like the direct call), GC references stored in C memory
 // (E0305), a pointer into the middle of an allocation (a sub-slice not
-// starting at 0) passed to `#[transfer_full]` (E0306), C memory owned by the
+// starting at 0) passed to `#[transfer_full]` (E0306), a write through a
+// slice made with `slice_from_raw_parts(..., false, ...)` or a view or alias
+// of it (E0307, memory-model.md §4), C memory owned by the
 // function that reaches the end of its scope, a `return` or an overwrite on
 // some path without being freed, returned or stored (W0301, at the
 // allocation, with a note where the leaking path ends).
@@ -67,6 +69,7 @@ struct Alloc {
   // A sub-slice that does not start at element 0: the memory of `parent`,
   // but not the start of it (alloc() answers with the parent).
   int parent = -1;
+  bool read_only = false;  // `slice_from_raw_parts(..., false, ...)`: never written through
   bool operator==(const Alloc& o) const { return status == o.status && owned == o.owned && zone == o.zone; }
 };
 
@@ -404,6 +407,17 @@ class OwnershipChecker {
     }
   }
 
+  // A write into the memory of `id` (`s[i] = v`, `*p = v`, `fill_random(s)`).
+  void check_write(int id, Span span) {
+    Alloc* a = find_alt(id, [](const Alloc& x) { return x.read_only; });
+    if (!a || !report_once(DiagCode::E0307, span)) return;
+    diags_.report(DiagCode::E0307, span,
+                  fmt::format("this writes into read-only memory: the slice {} was made with `mutable = false`",
+                              describe(a)))
+        .note(a->created, "made read-only by `slice_from_raw_parts(..., false, ...)` here")
+        .help("make a mutable slice (`slice_from_raw_parts(p, n, true, ...)`) to write through it, or write to a copy");
+  }
+
   void handed(int id) {
     Alloc* a = alloc(id);
     if (!a) return;
@@ -618,7 +632,7 @@ class OwnershipChecker {
     int id = value(s->value);
     Expr* t = s->target;
     if (s->op != Tok::Eq) {
-      value(t);
+      check_write(place_base(t), t->span);
       return;
     }
     if (t->kind == ExprKind::Name) {
@@ -632,6 +646,7 @@ class OwnershipChecker {
     }
     // A store into a field, element or pointee: the container owns it now.
     int base = place_base(t);
+    check_write(base, t->span);
     Alloc* target_zone = find_alt(base, [](const Alloc& a) { return a.zone == MemZone::C; });
     bool through = false;
     const Symbol* root = place_root(t, &through);
@@ -1067,15 +1082,23 @@ class OwnershipChecker {
         if (e->args.size() != 4) return ids[0];  // a borrowed view of the pointer's memory
         const Symbol* own = local_or_const(e->args[3]);
         int zone = own && own->kind == SymbolKind::OwnershipConst ? own->ownership_value : -1;
+        int made = -1;
         if (zone == 1) {  // ownership_c: the slice takes over the pointer's memory
           transfer(ids[0], e->args[0]->span, "`slice_from_raw_parts(..., ownership_c)`");
           if (Alloc* a = alloc(ids[0]); a && a->status == Status::Transferred) a->transferred = e->span;
-          return fresh(e, MemZone::C, true, e->span, "`slice_from_raw_parts(..., ownership_c)`");
+          made = fresh(e, MemZone::C, true, e->span, "`slice_from_raw_parts(..., ownership_c)`");
         }
-        if (zone == 2) return fresh(e, MemZone::Pinned, false, e->span, "`slice_from_raw_parts(..., ownership_pinned)`");
-        if (zone == 0) return fresh(e, MemZone::Gc, false, e->span, "`slice_from_raw_parts(..., ownership_gc)`");
-        return -1;
+        if (zone == 2) made = fresh(e, MemZone::Pinned, false, e->span, "`slice_from_raw_parts(..., ownership_pinned)`");
+        if (zone == 0) made = fresh(e, MemZone::Gc, false, e->span, "`slice_from_raw_parts(..., ownership_gc)`");
+        Expr* mut = e->args[2];
+        if (made >= 0 && mut->kind == ExprKind::BoolLit && !static_cast<BoolLit*>(mut)->value)
+          st_.allocs[made].read_only = true;
+        return made;
       }
+      case Builtin::FillRandom:
+      case Builtin::SecureZero:
+        check_write(ids.empty() ? -1 : ids[0], e->span);
+        return -1;
       default:
         return -1;
     }
