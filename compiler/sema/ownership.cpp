@@ -1016,11 +1016,13 @@ class OwnershipChecker {
       int id = value(args[i]);
       evaluating_transfer_ = false;
       arg_ids.push_back(id);
-      to_task(id, args[i]);
-      if (find_tag(tags, "transfer_full")) {
+      if (find_tag(tags, "transfer_full")) {  // (a loan given here is E0303 already)
         transfer(id, args[i]->span, fmt::format("the `#[transfer_full]` parameter `{}` of `{}`", f->params[i].name, f->name));
         consumed = id;
-      } else if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
+        continue;
+      }
+      to_task(id, args[i]);
+      if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
         // Untagged: a gc value is lent for the call; a c value may have been
         // released by the callee, so it is no longer tracked.
         if (find_alt(id, [](const Alloc& a) { return a.zone == MemZone::C; })) handed(id);
