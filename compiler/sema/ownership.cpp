@@ -6,6 +6,8 @@
 // zone (gc, c, pinned, or borrowed from a `#[transfer_none]` return or a
 // `#[borrowed]` parameter), whether this function owns it, and its status
 // (live, transferred, maybe transferred, handed to another owner, null).
+// Views are the memory they view: `p + n`, `s[a:b]` and a two-argument
+// `slice_from_raw_parts(p, n)` hold `p`'s (or `s`'s) allocation.
 // Structured control flow makes this a CFG walk: `if`/`match` branches run
 // on copies that are merged at the join (live + transferred = maybe
 // transferred); loops iterate to a fixpoint (merging the entry, `continue`
@@ -15,16 +17,24 @@
 //
 // Checks: use after transfer and transfer twice (E0301/E0302, "may have
 // been" after a join), wrong-zone transfer (E0303), a loan that escapes
-// (E0304), GC references stored in C memory (E0305), C memory owned by the
+// (E0304; passing it to a `spawn`ed task is an escape, otherwise a spawned
+// call is checked like the direct call), GC references stored in C memory
+// (E0305), a pointer into the middle of an allocation (a sub-slice not
+// starting at 0) passed to `#[transfer_full]` (E0306), a write through a
+// slice made with `slice_from_raw_parts(..., false, ...)` or a view or alias
+// of it (E0307, memory-model.md §4), C memory owned by the
 // function that reaches the end of its scope, a `return` or an overwrite on
 // some path without being freed, returned or stored (W0301, at the
 // allocation, with a note where the leaking path ends).
 //
 // Deliberately conservative, so correct code never gets a diagnostic: an
 // allocation handed to an untagged foreign parameter, stored in a container
-// or returned stops being tracked; bindings whose allocation differs between
-// branches become untracked at the join; results of Asthra functions are
-// untracked unless their return is `#[transfer_full]`.
+// or returned stops being tracked; results of Asthra functions are untracked
+// unless their return is `#[transfer_full]`. A binding whose allocation
+// differs between branches holds a join (zone Mixed) of them: what it held
+// on each path stops being tracked for use, double free and leaks, but a
+// fact of one path still counts for the loan, zone and GC-store checks
+// (E0303-E0305: `if c { q = p; } return q;` returns the loan on some path).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -38,7 +48,8 @@
 namespace asthra {
 namespace {
 
-enum class MemZone : uint8_t { Gc, C, Pinned, Borrowed };
+// Mixed: a join, one of `Alloc::alts` (what a binding held on each path).
+enum class MemZone : uint8_t { Gc, C, Pinned, Borrowed, Mixed };
 enum class Status : uint8_t { Live, Transferred, MaybeTransferred, Handed, Null };
 
 struct Alloc {
@@ -54,6 +65,11 @@ struct Alloc {
   // `let b = realloc(a, n);`: when `b` is null the call failed and kept
   // nothing, so `a` is owned again.
   int restore_on_null = -1;
+  std::vector<int> alts;  // a join (zone Mixed): the allocations it may be
+  // A sub-slice that does not start at element 0: the memory of `parent`,
+  // but not the start of it (alloc() answers with the parent).
+  int parent = -1;
+  bool read_only = false;  // `slice_from_raw_parts(..., false, ...)`: never written through
   bool operator==(const Alloc& o) const { return status == o.status && owned == o.owned && zone == o.zone; }
 };
 
@@ -74,41 +90,8 @@ Status merge_status(Status a, Status b) {
   return Status::MaybeTransferred;  // Live/Transferred/Maybe mixed
 }
 
-State merge(const State& a, const State& b) {
-  if (!a.reachable) return b;
-  if (!b.reachable) return a;
-  State out;
-  std::set<int> lost;  // held by a binding on one path only: may be freed through it later
-  for (const auto& [sym, id] : a.vars) {
-    auto it = b.vars.find(sym);
-    if (it != b.vars.end() && it->second == id) {
-      out.vars[sym] = id;
-    } else {
-      lost.insert(id);
-      if (it != b.vars.end()) lost.insert(it->second);
-    }
-  }
-  for (const auto& [sym, id] : b.vars)
-    if (!a.vars.count(sym)) lost.insert(id);
-  out.allocs = a.allocs;
-  for (const auto& [id, alloc] : b.allocs) {
-    auto it = out.allocs.find(id);
-    if (it == out.allocs.end()) {
-      out.allocs[id] = alloc;
-    } else {
-      it->second.status = merge_status(it->second.status, alloc.status);
-      if (it->second.transferred.end == 0) it->second.transferred = alloc.transferred;
-    }
-  }
-  for (int id : lost) {
-    auto it = out.allocs.find(id);
-    if (it != out.allocs.end() && (it->second.status == Status::Live || it->second.status == Status::MaybeTransferred))
-      it->second.status = Status::Handed;
-  }
-  return out;
-}
-
-bool is_null_literal(const Expr* e) {
+// `0`, or null written `0 as *mut T`.
+bool is_zero_literal(const Expr* e) {
   while (e->kind == ExprKind::Cast) e = static_cast<const CastExpr*>(e)->operand;
   return e->kind == ExprKind::IntLit && static_cast<const IntLit*>(e)->value == 0;
 }
@@ -127,8 +110,8 @@ bool null_test(const Expr* e, const Symbol** sym, bool* is_eq) {
   auto* b = static_cast<const BinaryExpr*>(e);
   if (b->op != Tok::EqEq && b->op != Tok::BangEq) return false;
   const Expr* other = nullptr;
-  if (is_null_literal(b->rhs)) other = b->lhs;
-  else if (is_null_literal(b->lhs)) other = b->rhs;
+  if (is_zero_literal(b->rhs)) other = b->lhs;
+  else if (is_zero_literal(b->lhs)) other = b->rhs;
   if (!other || !(*sym = local_of(other))) return false;
   *is_eq = b->op == Tok::EqEq;
   return true;
@@ -224,7 +207,13 @@ class OwnershipChecker {
     st_.allocs[id] = a;
     return id;
   }
+  // The allocation `id` is (a sub-slice's parent).
   Alloc* alloc(int id) {
+    Alloc* a = entry(id);
+    while (a && a->parent >= 0) a = entry(a->parent);
+    return a;
+  }
+  Alloc* entry(int id) {
     if (id < 0) return nullptr;
     auto it = st_.allocs.find(id);
     return it == st_.allocs.end() ? nullptr : &it->second;
@@ -248,6 +237,96 @@ class OwnershipChecker {
     return reported_.insert({static_cast<int>(code), span.file, span.begin}).second;
   }
 
+  // The state where two paths meet. An allocation a binding holds on one
+  // path only may be freed through it later: it is no longer tracked. The
+  // binding holds a join of what it held on each path, so what holds on one
+  // path (a loan, a zone) still counts for the escape and zone checks.
+  State merge(const State& a, const State& b) {
+    if (!a.reachable) return b;
+    if (!b.reachable) return a;
+    State out;
+    std::set<int> lost;
+    std::map<const Symbol*, std::vector<int>> differ;
+    for (const auto& [sym, id] : a.vars) {
+      auto it = b.vars.find(sym);
+      if (it != b.vars.end() && it->second == id) {
+        out.vars[sym] = id;
+        continue;
+      }
+      lost.insert(id);
+      differ[sym].push_back(id);
+      if (it != b.vars.end()) {
+        lost.insert(it->second);
+        differ[sym].push_back(it->second);
+      }
+    }
+    for (const auto& [sym, id] : b.vars)
+      if (!a.vars.count(sym)) {
+        lost.insert(id);
+        differ[sym].push_back(id);
+      }
+    out.allocs = a.allocs;
+    for (const auto& [id, alloc] : b.allocs) {
+      auto it = out.allocs.find(id);
+      if (it == out.allocs.end()) {
+        out.allocs[id] = alloc;
+      } else {
+        it->second.status = merge_status(it->second.status, alloc.status);
+        if (it->second.transferred.end == 0) it->second.transferred = alloc.transferred;
+      }
+    }
+    for (int id : lost) {
+      auto it = out.allocs.find(id);
+      if (it != out.allocs.end() && (it->second.status == Status::Live || it->second.status == Status::MaybeTransferred))
+        it->second.status = Status::Handed;
+    }
+    for (const auto& [sym, ids] : differ)
+      if (int j = join(out, ids); j >= 0) out.vars[sym] = j;
+    return out;
+  }
+
+  // An allocation of `s` standing for one of `ids` (joins flattened; the
+  // same set always gives the same id, so loops reach their fixpoint).
+  int join(State& s, const std::vector<int>& ids) {
+    std::vector<int> alts;
+    for (int id : ids) {
+      auto it = s.allocs.find(id);
+      if (it == s.allocs.end()) continue;
+      if (it->second.zone == MemZone::Mixed) alts.insert(alts.end(), it->second.alts.begin(), it->second.alts.end());
+      else alts.push_back(id);
+    }
+    std::sort(alts.begin(), alts.end());
+    alts.erase(std::unique(alts.begin(), alts.end()), alts.end());
+    if (alts.empty()) return -1;
+    int id = id_for(&*join_sets_.insert(alts).first);
+    Alloc j;
+    j.zone = MemZone::Mixed;
+    j.status = Status::Handed;
+    j.created = s.allocs[alts[0]].created;
+    j.alts = alts;
+    s.allocs[id] = j;
+    return id;
+  }
+
+  // What `id` stands for that satisfies `pred`: itself, or for a join the
+  // first alternative that does (a fact that holds on some path).
+  template <class Pred>
+  Alloc* find_alt(int id, Pred pred) {
+    Alloc* a = alloc(id);
+    if (!a) return nullptr;
+    if (a->zone != MemZone::Mixed) return pred(*a) ? a : nullptr;
+    for (int alt : a->alts)
+      if (Alloc* x = alloc(alt); x && pred(*x)) return x;
+    return nullptr;
+  }
+  Alloc* loan_in(int id) {
+    return find_alt(id, [](const Alloc& a) { return a.is_loan; });
+  }
+  bool is_join(int id) {
+    Alloc* a = alloc(id);
+    return a && a->zone == MemZone::Mixed;
+  }
+
   // ------------------------------------------------------------ the checks
   void use(int id, Span span) {
     Alloc* a = alloc(id);
@@ -265,9 +344,11 @@ class OwnershipChecker {
 
   // Passing the value `id` to a `#[transfer_full]` parameter.
   void transfer(int id, Span span, const std::string& to) {
-    Alloc* a = alloc(id);
-    if (!a) return;
-    if (a->zone != MemZone::C) {
+    bool joined = is_join(id);
+    Alloc* a = find_alt(id, [](const Alloc& x) { return x.zone != MemZone::C; });
+    // C memory on every path: freed through a join, it is no longer tracked.
+    if (joined) handed(id);
+    if (a) {
       if (!report_once(DiagCode::E0303, span)) return;
       std::string why;
       std::string help = "copy GC data into C memory first with `Asthra_runtime.to_c(...)` or `Asthra_runtime.string_to_cstr(...)`";
@@ -280,12 +361,26 @@ class OwnershipChecker {
           help = a->is_loan ? "tag the parameter `#[transfer_full]` if this function is meant to take ownership"
                             : "do not free memory another component owns";
       }
-      diags_.report(DiagCode::E0303, span, fmt::format("{} cannot be passed to {}: {}", describe(a), to, why))
+      diags_.report(DiagCode::E0303, span,
+                    fmt::format("{} cannot be passed to {}: {}",
+                                joined ? "on some path this value is " + describe(a) + ", which" : describe(a), to, why))
           .note(a->created, fmt::format("{} comes from {} here", describe(a), a->origin))
           .help(help);
       return;
     }
-    if (!a->owned) return;
+    a = alloc(id);
+    if (!a || joined || !a->owned) return;
+    if (Alloc* inner = entry(id); inner->parent >= 0) {
+      handed(id);  // meant to be freed: no leak report on top
+      if (!report_once(DiagCode::E0306, span)) return;
+      diags_.report(DiagCode::E0306, span,
+                    fmt::format("this points into the middle of {}, not at its start: it cannot be passed to {}",
+                                describe(a), to))
+          .note(inner->created, "the sub-slice starts after element 0 here")
+          .note(a->created, fmt::format("{} comes from {} here", describe(a), a->origin))
+          .help(fmt::format("pass the whole allocation (e.g. {}'s `.ptr`)", describe(a)));
+      return;
+    }
     switch (a->status) {
       case Status::Live:
         a->status = Status::Transferred;
@@ -311,14 +406,30 @@ class OwnershipChecker {
     }
   }
 
+  // A write into the memory of `id` (`s[i] = v`, `*p = v`, `fill_random(s)`).
+  void check_write(int id, Span span) {
+    Alloc* a = find_alt(id, [](const Alloc& x) { return x.read_only; });
+    if (!a || !report_once(DiagCode::E0307, span)) return;
+    diags_.report(DiagCode::E0307, span,
+                  fmt::format("this writes into read-only memory: the slice {} was made with `mutable = false`",
+                              describe(a)))
+        .note(a->created, "made read-only by `slice_from_raw_parts(..., false, ...)` here")
+        .help("make a mutable slice (`slice_from_raw_parts(p, n, true, ...)`) to write through it, or write to a copy");
+  }
+
   void handed(int id) {
     Alloc* a = alloc(id);
-    if (a && (a->status == Status::Live || a->status == Status::MaybeTransferred)) a->status = Status::Handed;
+    if (!a) return;
+    if (a->zone == MemZone::Mixed) {
+      for (int alt : std::vector<int>(a->alts)) handed(alt);
+      return;
+    }
+    if (a->status == Status::Live || a->status == Status::MaybeTransferred) a->status = Status::Handed;
   }
 
   void escape(int id, Span span, const char* how) {
-    Alloc* a = alloc(id);
-    if (!a || !a->is_loan || !report_once(DiagCode::E0304, span)) return;
+    Alloc* a = loan_in(id);
+    if (!a || !report_once(DiagCode::E0304, span)) return;
     diags_.report(DiagCode::E0304, span, fmt::format("borrowed parameter {} {}", describe(a), how))
         .note(a->created, "borrowed here: the loan lasts only for the call")
         .help("copy the data, or tag the parameter `#[transfer_full]` to take ownership");
@@ -477,8 +588,15 @@ class OwnershipChecker {
         }
         st_.reachable = false;
         return;
-      case StmtKind::Spawn:
+      case StmtKind::Spawn: {
+        // Checked like the same direct call, and the arguments are handed to
+        // a task that may outlive this function: a loan must not be one.
+        auto* sp = static_cast<SpawnStmt*>(s);
+        spawning_ = sp->call->kind == ExprKind::Call;
+        value(sp->call);
+        spawning_ = false;
         return;
+      }
     }
   }
 
@@ -490,7 +608,7 @@ class OwnershipChecker {
     std::string z = tag;
     if (z != "gc" && z != "c" && z != "pinned") return id;  // E0501 already
     MemZone want = z == "c" ? MemZone::C : z == "pinned" ? MemZone::Pinned : MemZone::Gc;
-    Alloc* a = alloc(id);
+    Alloc* a = is_join(id) ? nullptr : alloc(id);
     if (a && a->zone != MemZone::Borrowed && a->zone != want) {
       const char* have = a->zone == MemZone::C ? "c" : a->zone == MemZone::Pinned ? "pinned" : "gc";
       diags_.report(DiagCode::E0507, let->name_span,
@@ -505,7 +623,7 @@ class OwnershipChecker {
     }
     int made = fresh(let, want, want == MemZone::C, let->init->span,
                      fmt::format("a value tagged `#[ownership({})]`", z));
-    if (is_null_literal(let->init)) st_.allocs[made].status = Status::Null;  // owns nothing yet
+    if (is_zero_literal(let->init)) st_.allocs[made].status = Status::Null;  // owns nothing yet
     return made;
   }
 
@@ -513,7 +631,7 @@ class OwnershipChecker {
     int id = value(s->value);
     Expr* t = s->target;
     if (s->op != Tok::Eq) {
-      value(t);
+      check_write(place_base(t), t->span);
       return;
     }
     if (t->kind == ExprKind::Name) {
@@ -526,27 +644,29 @@ class OwnershipChecker {
       return;
     }
     // A store into a field, element or pointee: the container owns it now.
-    Alloc* target_zone = alloc(place_base(t));
+    int base = place_base(t);
+    check_write(base, t->span);
+    Alloc* target_zone = find_alt(base, [](const Alloc& a) { return a.zone == MemZone::C; });
     bool through = false;
     const Symbol* root = place_root(t, &through);
     Alloc* v = alloc(id);
     if (root && !through) {
       // Into a local struct or array: the value goes where the local goes.
-      if (v && v->is_loan) bind(root, id);
+      if (loan_in(id)) bind(root, id);
     } else {
       escape(id, s->value->span, "is stored where it outlives the call");
     }
     std::set<const Type*> seen;
     // Untracked slices may be C copies (`to_c`): only tracked GC memory, or
     // types that always hold GC references, count.
-    bool gc_value = (v && v->zone == MemZone::Gc) ||
+    bool gc_value = find_alt(id, [](const Alloc& a) { return a.zone == MemZone::Gc; }) ||
                     (!v && s->value->type && holds_gc_refs(s->value->type, prog_.types, seen, false));
-    if (target_zone && target_zone->zone == MemZone::C && gc_value && report_once(DiagCode::E0305, s->span)) {
+    if (target_zone && gc_value && report_once(DiagCode::E0305, s->span)) {
       diags_.report(DiagCode::E0305, s->span, "a GC reference is stored into C memory")
           .note(target_zone->created, "this memory is C-managed: the collector never scans it")
           .help("store C data there (copy with `Asthra_runtime.to_c(...)` or `string_to_cstr(...)`), or keep the reference in GC memory");
     }
-    if (!(v && v->is_loan)) handed(id);
+    if (!loan_in(id)) handed(id);
   }
 
   // The allocation whose memory a place writes into (through `*p`, `p[i]`).
@@ -682,7 +802,12 @@ class OwnershipChecker {
         int id = value(s->object);
         if (s->lo) value(s->lo);
         if (s->hi) value(s->hi);
-        return s->object->type->kind == TypeKind::Array ? -1 : id;  // a sub-slice is the same memory
+        if (s->object->type->kind == TypeKind::Array || id < 0) return -1;
+        // A sub-slice is the same memory; one that starts later is inside it.
+        if (!s->lo || is_zero_literal(s->lo)) return id;
+        int inner = fresh(e, MemZone::Gc, false, e->span, "a sub-slice");
+        st_.allocs[inner].parent = id;
+        return inner;
       }
       case ExprKind::StringLit:
         return fresh(e, MemZone::Gc, false, e->span, "a string literal");
@@ -720,8 +845,7 @@ class OwnershipChecker {
         for (Symbol* cap : c->captures) {
           auto it = st_.vars.find(cap);
           if (it == st_.vars.end()) continue;
-          Alloc* a = alloc(it->second);
-          if (a && a->is_loan) escape(it->second, e->span, "is captured by a closure, which may outlive the call");
+          if (loan_in(it->second)) escape(it->second, e->span, "is captured by a closure, which may outlive the call");
           else handed(it->second);
         }
         return -1;
@@ -762,7 +886,7 @@ class OwnershipChecker {
     int loan = -1;
     for (Expr* p : parts) {
       int id = value(p);
-      if (Alloc* a = alloc(id); a && a->is_loan) loan = id;
+      if (loan_in(id)) loan = id;
       else handed(id);
     }
     return loan;
@@ -783,7 +907,7 @@ class OwnershipChecker {
     bool then_live = then_state.reachable, else_live = st_.reachable;
     State else_state = st_;
     st_ = merge(then_state, else_state);
-    if (then_live && else_live) return join_values(a, b);
+    if (then_live && else_live) return join_values({a, b});
     return then_live ? a : b;
   }
 
@@ -795,30 +919,30 @@ class OwnershipChecker {
     State before = st_;
     State out;
     out.reachable = false;
-    int result = -2;
+    std::vector<int> results;  // of the arms that reach the end
     for (MatchArm& arm : m->arms) {
       st_ = before;
       if (tested && arm.pattern->kind == PatternKind::Literal && arm.pattern->literal->kind == ExprKind::BoolLit &&
           static_cast<BoolLit*>(arm.pattern->literal)->value == is_eq)
         null_fact(sym);
       int id = value(arm.body);
-      if (st_.reachable) result = result == -2 ? id : join_values(result, id);
+      if (st_.reachable) results.push_back(id);
       out = merge(out, st_);
     }
     st_ = out;
-    return result < 0 ? -1 : result;
+    return results.empty() ? -1 : join_values(results);
   }
 
-  // The value of a join: a loan from either side (it may escape); else one
-  // allocation when both sides agree, or share an unowned zone.
-  int join_values(int a, int b) {
-    if (a == b) return a;
-    Alloc* x = alloc(a);
-    Alloc* y = alloc(b);
-    if (x && x->is_loan) return a;
-    if (y && y->is_loan) return b;
-    if (x && y && !x->owned && !y->owned && x->zone == y->zone) return a;
-    return -1;
+  // The value where paths meet: the allocation every path gives, one of
+  // them when all are unowned and of one zone, else a join of them.
+  int join_values(const std::vector<int>& ids) {
+    if (std::all_of(ids.begin(), ids.end(), [&](int id) { return id == ids[0]; })) return ids[0];
+    Alloc* first = alloc(ids[0]);
+    bool one_zone = std::all_of(ids.begin(), ids.end(), [&](int id) {
+      Alloc* x = alloc(id);
+      return first && x && !x->owned && !x->is_loan && x->zone != MemZone::Mixed && x->zone == first->zone;
+    });
+    return one_zone ? ids[0] : join(st_, ids);
   }
 
   // On this path the pointer held by `sym` is null: it owns nothing.
@@ -834,6 +958,13 @@ class OwnershipChecker {
   }
 
   int call(CallExpr* e) {
+    // `spawn f(args)`: each argument goes to another thread (nested calls
+    // inside the arguments are ordinary calls).
+    bool spawned = spawning_;
+    spawning_ = false;
+    auto to_task = [&](int id, Expr* arg) {
+      if (spawned) escape(id, arg->span, "is passed to a spawned task, which may outlive the call");
+    };
     Expr* callee = e->callee;
     const FnDecl* f = nullptr;
     std::vector<Expr*> args = e->args;
@@ -866,7 +997,11 @@ class OwnershipChecker {
     }
     if (!f) {  // a call through a function value: its parameters are untagged
       value(callee);
-      for (Expr* a : e->args) handed(value(a));
+      for (Expr* a : e->args) {
+        int id = value(a);
+        to_task(id, a);
+        handed(id);
+      }
       after_call(e);
       return -1;
     }
@@ -880,13 +1015,16 @@ class OwnershipChecker {
       int id = value(args[i]);
       evaluating_transfer_ = false;
       arg_ids.push_back(id);
-      if (find_tag(tags, "transfer_full")) {
+      if (find_tag(tags, "transfer_full")) {  // (a loan given here is E0303 already)
         transfer(id, args[i]->span, fmt::format("the `#[transfer_full]` parameter `{}` of `{}`", f->params[i].name, f->name));
         consumed = id;
-      } else if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
+        continue;
+      }
+      to_task(id, args[i]);
+      if (!find_tag(tags, "borrowed") && !find_tag(tags, "transfer_none")) {
         // Untagged: a gc value is lent for the call; a c value may have been
         // released by the callee, so it is no longer tracked.
-        if (Alloc* a = alloc(id); a && a->zone == MemZone::C) handed(id);
+        if (find_alt(id, [](const Alloc& a) { return a.zone == MemZone::C; })) handed(id);
       }
     }
     // An owned temporary lent to the call and held by nothing leaks here.
@@ -957,18 +1095,26 @@ class OwnershipChecker {
       case Builtin::CstrToString:
         return fresh(e, MemZone::Gc, false, e->span, "`Asthra_runtime.cstr_to_string`");
       case Builtin::SliceFromRawParts: {
-        if (e->args.size() != 4) return -1;  // a borrowed view
+        if (e->args.size() != 4) return ids[0];  // a borrowed view of the pointer's memory
         const Symbol* own = local_or_const(e->args[3]);
         int zone = own && own->kind == SymbolKind::OwnershipConst ? own->ownership_value : -1;
+        int made = -1;
         if (zone == 1) {  // ownership_c: the slice takes over the pointer's memory
           transfer(ids[0], e->args[0]->span, "`slice_from_raw_parts(..., ownership_c)`");
           if (Alloc* a = alloc(ids[0]); a && a->status == Status::Transferred) a->transferred = e->span;
-          return fresh(e, MemZone::C, true, e->span, "`slice_from_raw_parts(..., ownership_c)`");
+          made = fresh(e, MemZone::C, true, e->span, "`slice_from_raw_parts(..., ownership_c)`");
         }
-        if (zone == 2) return fresh(e, MemZone::Pinned, false, e->span, "`slice_from_raw_parts(..., ownership_pinned)`");
-        if (zone == 0) return fresh(e, MemZone::Gc, false, e->span, "`slice_from_raw_parts(..., ownership_gc)`");
-        return -1;
+        if (zone == 2) made = fresh(e, MemZone::Pinned, false, e->span, "`slice_from_raw_parts(..., ownership_pinned)`");
+        if (zone == 0) made = fresh(e, MemZone::Gc, false, e->span, "`slice_from_raw_parts(..., ownership_gc)`");
+        Expr* mut = e->args[2];
+        if (made >= 0 && mut->kind == ExprKind::BoolLit && !static_cast<BoolLit*>(mut)->value)
+          st_.allocs[made].read_only = true;
+        return made;
       }
+      case Builtin::FillRandom:
+      case Builtin::SecureZero:
+        check_write(ids.empty() ? -1 : ids[0], e->span);
+        return -1;
       default:
         return -1;
     }
@@ -983,10 +1129,12 @@ class OwnershipChecker {
   FnDecl* fn_ = nullptr;
   bool allow_leaks_ = false;
   bool evaluating_transfer_ = false;
+  bool spawning_ = false;  // the next call is a `spawn`'s
   State st_;
   std::vector<std::vector<const Symbol*>> scopes_;
   std::vector<Loop> loops_;
   std::map<const void*, int> site_ids_;
+  std::set<std::vector<int>> join_sets_;  // the sites of joins
   std::set<int> temps_;
   std::map<int, PendingLeak> pending_leaks_;
   std::set<int> ever_transferred_;  // allocations some path transfers
