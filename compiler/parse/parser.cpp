@@ -406,7 +406,7 @@ class Parser {
   }
 
   // StructDecl <- 'struct' Ident TypeParams? '{' ('none' / Field (',' Field)* ','?) '}'
-  // Field <- ('pub' / 'priv')? Ident ':' Type
+  // Field <- Annotation* ('pub' / 'priv')? Ident ':' Type
   Decl* parse_struct() {
     Span begin = next().span;
     auto* s = module_->arena.make<StructDecl>();
@@ -421,8 +421,8 @@ class Parser {
     expect(Tok::LBrace, "`{` to start the struct's fields");
     if (at(Tok::KwNone) && peek().kind == Tok::RBrace) next();
     while (!at(Tok::RBrace)) {
-      parse_annotations();
       FieldDecl f;
+      f.annotations = parse_annotations();
       f.span = cur().span;
       if (accept(Tok::KwPub)) f.is_pub = true;
       else accept(Tok::KwPriv);
@@ -443,7 +443,7 @@ class Parser {
   }
 
   // EnumDecl <- 'enum' Ident TypeParams? '{' ('none' / Variant (',' Variant)* ','?) '}'
-  // Variant <- ('pub' / 'priv')? Ident ('(' Type (',' Type)* ')')?
+  // Variant <- Annotation* ('pub' / 'priv')? Ident ('(' Type (',' Type)* ')')?
   Decl* parse_enum() {
     Span begin = next().span;
     auto* e = module_->arena.make<EnumDecl>();
@@ -454,8 +454,8 @@ class Parser {
     expect(Tok::LBrace, "`{` to start the enum's variants");
     if (at(Tok::KwNone) && peek().kind == Tok::RBrace) next();
     while (!at(Tok::RBrace)) {
-      parse_annotations();
       VariantDecl v;
+      v.annotations = parse_annotations();
       v.span = cur().span;
       if (!accept(Tok::KwPub)) accept(Tok::KwPriv);
       v.name = expect(Tok::Ident, "a variant name").text;
@@ -531,9 +531,11 @@ class Parser {
     d->name_span = name.span;
     expect(Tok::LBrace, "`{` to start the trait's methods");
     while (!at(Tok::RBrace) && !at(Tok::Eof)) {
-      parse_annotations();
+      Annotations annotations = parse_annotations();
       if (!accept(Tok::KwPub)) accept(Tok::KwPriv);
-      d->methods.push_back(parse_fn(true));
+      FnDecl* m = parse_fn(true);
+      m->annotations = std::move(annotations);
+      d->methods.push_back(m);
     }
     expect(Tok::RBrace);
     d->span = span_from(begin);
@@ -1423,14 +1425,16 @@ class Parser {
     return p;
   }
 
-  // Closure <- 'fn' '(' ParamList ')' ('->' Type)? Block
+  // Closure <- 'fn' '(' ParamList ')' ('->' Annotation* Type Annotation*)? Block
   Expr* parse_closure() {
     Span begin = next().span;
     auto* c = module_->arena.make<ClosureExpr>();
     c->params = parse_params();
     if (accept(Tok::Arrow)) {
-      parse_annotations();
+      c->ret_annotations = parse_annotations();
       c->ret = parse_type();
+      Annotations after = parse_annotations(true);
+      c->ret_annotations.insert(c->ret_annotations.end(), after.begin(), after.end());
     }
     c->body = parse_block(false);
     c->span = span_from(begin);

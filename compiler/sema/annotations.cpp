@@ -1,9 +1,13 @@
 // Annotation checks (memory-model.md §1-§2, rule 6): every `#[...]` in the
-// program is either a memory tag in a place the tables allow, a security or
-// review tag, or a general `#[name(key = value)]` tag; anything else is an
-// error, and a near miss of a memory tag is named (`#[transfer_ful]`: did
-// you mean `#[transfer_full]`?).  Runs after type checking, so transfer tags
-// can be checked against the annotated types.
+// program, wherever it is written (declarations, struct fields, enum
+// variants, impl blocks, trait and impl methods, parameters and returns of
+// functions and closures, variables), goes through one function,
+// AnnotationChecker::check, with the place it was written.  It must be a
+// memory tag in a place the tables allow, a security or review tag, or a
+// general `#[name(key = value)]` tag; anything else is an error, and a near
+// miss of a memory tag is named (`#[transfer_ful]`: did you mean
+// `#[transfer_full]`?).  Runs after type checking, so transfer tags can be
+// checked against the annotated types.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,13 +17,16 @@
 namespace asthra {
 namespace {
 
-enum class Place { Function, Extern, TypeDecl, OtherDecl, Param, Return, Let };
+enum class Place { Function, Extern, TypeDecl, Field, Variant, Impl, OtherDecl, Param, Return, Let };
 
 const char* place_name(Place p) {
   switch (p) {
     case Place::Function: return "a function";
     case Place::Extern: return "an extern function";
     case Place::TypeDecl: return "a struct or enum";
+    case Place::Field: return "a struct field";
+    case Place::Variant: return "an enum variant";
+    case Place::Impl: return "an impl block";
     case Place::OtherDecl: return "this declaration";
     case Place::Param: return "a parameter";
     case Place::Return: return "a return type";
@@ -66,11 +73,11 @@ class AnnotationChecker {
     for (const Annotation& a : list) {
       if (!known(a)) continue;
       if (a.name == "ownership") {
-        check_zone(a);
         if (place != Place::TypeDecl && place != Place::Extern && place != Place::Let) {
           not_here(a, place, "`#[ownership(...)]` goes on a struct or enum, a variable or an extern function");
           continue;
         }
+        check_zone(a);
         if (ownership) {
           diags_.report(DiagCode::E0502, a.span, "more than one ownership annotation")
               .note(ownership->span, "the first one is here")
@@ -164,9 +171,10 @@ class AnnotationChecker {
 };
 
 void check_block_lets(AnnotationChecker& ac, BlockExpr* b);
+void check_closure(AnnotationChecker& ac, ClosureExpr* c);
 
 // Every expression may hold a block with `let`s (`return unsafe { ... }`,
-// arguments, closures): walk them all.
+// arguments) or a closure with annotated parameters: walk them all.
 void check_expr_lets(AnnotationChecker& ac, Expr* e) {
   if (!e) return;
   switch (e->kind) {
@@ -217,7 +225,7 @@ void check_expr_lets(AnnotationChecker& ac, Expr* e) {
     case ExprKind::TupleLit:
       for (Expr* x : static_cast<TupleLitExpr*>(e)->elements) check_expr_lets(ac, x);
       break;
-    case ExprKind::Closure: check_block_lets(ac, static_cast<ClosureExpr*>(e)->body); break;
+    case ExprKind::Closure: check_closure(ac, static_cast<ClosureExpr*>(e)); break;
     case ExprKind::Try: check_expr_lets(ac, static_cast<TryExpr*>(e)->operand); break;
     case ExprKind::Await: check_expr_lets(ac, static_cast<AwaitExpr*>(e)->operand); break;
     default:
@@ -256,6 +264,15 @@ void check_block_lets(AnnotationChecker& ac, BlockExpr* b) {
   check_expr_lets(ac, b->tail);
 }
 
+// A closure's parameters and return are parameters and a return type: the
+// transfer table (memory-model.md §2) allows the same tags there as on a
+// function's.
+void check_closure(AnnotationChecker& ac, ClosureExpr* c) {
+  for (Param& p : c->params) ac.check(p.annotations, Place::Param, p.symbol ? p.symbol->type : nullptr);
+  ac.check(c->ret_annotations, Place::Return, c->type && c->type->kind == TypeKind::Func ? c->type->elem : nullptr);
+  check_block_lets(ac, c->body);
+}
+
 void check_function(AnnotationChecker& ac, FnDecl* f) {
   ac.check(f->annotations, f->is_extern ? Place::Extern : Place::Function, nullptr);
   const Type* ft = f->symbol ? f->symbol->type : nullptr;
@@ -276,11 +293,20 @@ void check_annotations(Program& program, Diagnostics& diags) {
           check_function(ac, static_cast<FnDecl*>(d));
           break;
         case DeclKind::Struct:
+          ac.check(d->annotations, Place::TypeDecl, nullptr);
+          for (FieldDecl& f : static_cast<StructDecl*>(d)->fields) ac.check(f.annotations, Place::Field, nullptr);
+          break;
         case DeclKind::Enum:
           ac.check(d->annotations, Place::TypeDecl, nullptr);
+          for (VariantDecl& v : static_cast<EnumDecl*>(d)->variants) ac.check(v.annotations, Place::Variant, nullptr);
           break;
         case DeclKind::Impl:
+          ac.check(d->annotations, Place::Impl, nullptr);
           for (FnDecl* m2 : static_cast<ImplDecl*>(d)->methods) check_function(ac, m2);
+          break;
+        case DeclKind::Trait:
+          ac.check(d->annotations, Place::OtherDecl, nullptr);
+          for (FnDecl* m2 : static_cast<TraitDecl*>(d)->methods) check_function(ac, m2);
           break;
         default:
           ac.check(d->annotations, Place::OtherDecl, nullptr);
