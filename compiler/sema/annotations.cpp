@@ -151,14 +151,28 @@ class AnnotationChecker {
     return false;
   }
 
+  // `#[ownership(Z)]`: exactly one zone, written alone.
   void check_zone(const Annotation& a) {
-    if (a.args.size() == 1 && a.args[0].key.empty() &&
-        (a.args[0].value == "gc" || a.args[0].value == "c" || a.args[0].value == "pinned"))
+    if (a.args.empty()) {
+      diags_.report(DiagCode::E0501, a.span, "`#[ownership]` needs a zone")
+          .help("the zones are `gc`, `c` and `pinned`: `#[ownership(c)]`");
       return;
-    Span where = a.args.empty() ? a.span : a.args[0].span;
-    diags_.report(DiagCode::E0501, where,
-                  a.args.empty() ? std::string("`#[ownership]` needs a zone")
-                                 : fmt::format("unknown ownership zone `{}`", a.args[0].value))
+    }
+    if (a.args.size() > 1) {
+      diags_.report(DiagCode::E0502, a.args[1].span, "`#[ownership(...)]` takes exactly one zone")
+          .note(a.args[0].span, "the first zone is here")
+          .help("a value lives in one zone: keep one of them, e.g. `#[ownership(c)]`");
+      return;
+    }
+    const AnnotationArg& z = a.args[0];
+    bool is_zone = z.value == "gc" || z.value == "c" || z.value == "pinned";
+    if (!z.key.empty()) {
+      diags_.report(DiagCode::E0501, z.span, fmt::format("expected a zone name, found `{} = {}`", z.key, z.value))
+          .help(fmt::format("write the zone alone: `#[ownership({})]`", is_zone ? z.value : "c"));
+      return;
+    }
+    if (is_zone) return;
+    diags_.report(DiagCode::E0501, z.span, fmt::format("unknown ownership zone `{}`", z.value))
         .help("the zones are `gc`, `c` and `pinned`: `#[ownership(c)]`");
   }
 
