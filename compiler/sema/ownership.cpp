@@ -921,6 +921,22 @@ class OwnershipChecker {
       st_.allocs[made].restore_on_null = consumed;
       return made;
     }
+    return f->is_extern ? foreign_pointer(e, ret, origin) : -1;
+  }
+
+  // An untagged foreign function's pointer to a struct or enum declared
+  // `#[ownership(pinned)]` or `#[ownership(c)]` is in that zone
+  // (memory-model.md §1): pinned memory Asthra never frees, or C memory
+  // whose owner the signature does not say (so it is not leak-checked; a
+  // `#[ownership(c)]` tag on the binding claims it).  Other foreign pointers
+  // stay untracked.
+  int foreign_pointer(CallExpr* e, const Type* ret, const std::string& origin) {
+    if (ret->kind != TypeKind::Ptr) return -1;
+    const Type* to = ret->elem;
+    Zone z = to->kind == TypeKind::Struct ? to->strukt->zone : to->kind == TypeKind::Enum ? to->enm->zone : Zone::Gc;
+    std::string why = fmt::format("{} (`{}` is `#[ownership({})]`)", origin, to->name, z == Zone::Pinned ? "pinned" : "c");
+    if (z == Zone::Pinned) return fresh(e, MemZone::Pinned, false, e->span, why);
+    if (z == Zone::C) return fresh(e, MemZone::C, false, e->span, why);
     return -1;
   }
 
