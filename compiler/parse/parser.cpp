@@ -241,7 +241,7 @@ class Parser {
     annotations.insert(annotations.end(), more.begin(), more.end());
     Decl* d = nullptr;
     switch (cur().kind) {
-      case Tok::KwFn: d = parse_fn(false); break;
+      case Tok::KwFn: d = parse_top_fn(); break;
       case Tok::KwExtern: d = parse_extern(); break;
       case Tok::KwStruct: d = parse_struct(); break;
       case Tok::KwEnum: d = parse_enum(); break;
@@ -374,6 +374,20 @@ class Parser {
     f->body = parse_block(false);
     f->body_has_syntax_errors = diags_.error_count() != errors_before;
     f->span = span_from(begin);
+    return f;
+  }
+
+  // TopFnDecl <- 'fn' Ident TypeParams? '(' ParamList ')' ('->' Type)? (Block / ';')
+  // A top-level function written without a body (the seed's
+  // `pub fn process_data(...) -> #[transfer_full] *mut Result;`) is a foreign
+  // function of the C library: the same as `extern fn` (language.md).
+  FnDecl* parse_top_fn() {
+    FnDecl* f = parse_fn(/*signature_only_allowed=*/true);
+    if (f->body) return f;
+    if (!f->generics.empty())
+      fail(DiagCode::E0010, f->name_span, "a generic function needs a body",
+           "a function declared without a body is foreign, and foreign functions are not generic: write `{ ... }`");
+    f->is_extern = true;
     return f;
   }
 
