@@ -66,6 +66,10 @@ struct TypeExpr : Node {
   TypeExpr* inner = nullptr;      // Ptr, Slice, Array element; Func return (null: void)
   bool is_mut = false;            // Ptr: `*mut` (else `*const`)
   Expr* size = nullptr;           // Array: the length expression
+  // Func: the tags of each parameter and of the return (`fn(#[borrowed] *const u8) -> i32`),
+  // checked like a function's; they document a callback's contract.
+  std::vector<Annotations> param_annotations;
+  Annotations ret_annotations;
 };
 
 // ---------------------------------------------------------------- expressions

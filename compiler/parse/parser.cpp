@@ -558,7 +558,8 @@ class Parser {
 
   // ------------------------------------------------------------ types
   // Type <- '*' ('mut' / 'const') Type / '[' ']' Type / '[' Expr ']' Type
-  //       / '(' Type (',' Type)* ')' / 'fn' '(' Types? ')' ('->' Type)?
+  //       / '(' Type (',' Type)* ')'
+  //       / 'fn' '(' (Annotation* (Ident ':')? Annotation* Type Annotation*)* ')' ('->' Annotation* Type Annotation*)?
   //       / Name ('<' Type (',' Type)* '>')?
   TypeExpr* parse_type() {
     DepthGuard guard(*this);
@@ -606,18 +607,27 @@ class Parser {
         t->kind = TypeExprKind::Func;
         expect(Tok::LParen);
         while (!at(Tok::RParen)) {
-          parse_annotations();
+          Annotations tags = parse_annotations();
           // Parameter names are allowed and ignored: `fn(x: i32) -> i32`.
           if (at(Tok::Ident) && peek().kind == Tok::Colon) {
             next();
             next();
+            Annotations more = parse_annotations();
+            tags.insert(tags.end(), more.begin(), more.end());
           }
           t->args.push_back(parse_type());
-          parse_annotations(true);
+          Annotations after = parse_annotations(true);
+          tags.insert(tags.end(), after.begin(), after.end());
+          t->param_annotations.push_back(std::move(tags));
           if (!accept(Tok::Comma)) break;
         }
         expect(Tok::RParen, "`)` to close the function type's parameters");
-        if (accept(Tok::Arrow)) t->inner = parse_type();
+        if (accept(Tok::Arrow)) {
+          t->ret_annotations = parse_annotations();
+          t->inner = parse_type();
+          Annotations after = parse_annotations(true);
+          t->ret_annotations.insert(t->ret_annotations.end(), after.begin(), after.end());
+        }
         break;
       case Tok::Ident:
       case Tok::KwVoid:

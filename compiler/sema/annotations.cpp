@@ -1,11 +1,11 @@
 // Annotation checks (memory-model.md §1-§2, rule 6): every `#[...]` in the
 // program, wherever it is written (declarations, struct fields, enum
 // variants, impl blocks, trait and impl methods, parameters and returns of
-// functions and closures, variables), goes through one function,
-// AnnotationChecker::check, with the place it was written.  It must be a
-// memory tag in a place the tables allow, a security or review tag, or a
-// general `#[name(key = value)]` tag; anything else is an error, and a near
-// miss of a memory tag is named (`#[transfer_ful]`: did you mean
+// functions, closures and function types, variables), goes through one
+// function, AnnotationChecker::check, with the place it was written.  It must
+// be a memory tag in a place the tables allow, a security or review tag, or
+// a general `#[name(key = value)]` tag; anything else is an error, and a
+// near miss of a memory tag is named (`#[transfer_ful]`: did you mean
 // `#[transfer_full]`?).  Runs after type checking, so transfer tags can be
 // checked against the annotated types.
 #include <fmt/format.h>
@@ -187,6 +187,17 @@ class AnnotationChecker {
 void check_block_lets(AnnotationChecker& ac, BlockExpr* b);
 void check_closure(AnnotationChecker& ac, ClosureExpr* c);
 
+// A written type may hold function types whose parameters and return carry
+// tags (`fn(#[borrowed] *const u8) -> i32`): they are a parameter's and a
+// return's tags (only the type is not known here).
+void check_type(AnnotationChecker& ac, const TypeExpr* t) {
+  if (!t) return;
+  for (const Annotations& tags : t->param_annotations) ac.check(tags, Place::Param, nullptr);
+  ac.check(t->ret_annotations, Place::Return, nullptr);
+  for (const TypeExpr* a : t->args) check_type(ac, a);
+  check_type(ac, t->inner);
+}
+
 // Every expression may hold a block with `let`s (`return unsafe { ... }`,
 // arguments) or a closure with annotated parameters: walk them all.
 void check_expr_lets(AnnotationChecker& ac, Expr* e) {
@@ -225,7 +236,10 @@ void check_expr_lets(AnnotationChecker& ac, Expr* e) {
       check_expr_lets(ac, static_cast<SliceRangeExpr*>(e)->lo);
       check_expr_lets(ac, static_cast<SliceRangeExpr*>(e)->hi);
       break;
-    case ExprKind::Cast: check_expr_lets(ac, static_cast<CastExpr*>(e)->operand); break;
+    case ExprKind::Cast:
+      check_expr_lets(ac, static_cast<CastExpr*>(e)->operand);
+      check_type(ac, static_cast<CastExpr*>(e)->target);
+      break;
     case ExprKind::StructLit:
       for (FieldInit& f : static_cast<StructLitExpr*>(e)->fields) check_expr_lets(ac, f.value);
       break;
@@ -253,6 +267,7 @@ void check_block_lets(AnnotationChecker& ac, BlockExpr* b) {
       case StmtKind::Let: {
         auto* let = static_cast<LetStmt*>(s);
         ac.check(let->annotations, Place::Let, let->symbol ? let->symbol->type : nullptr);
+        check_type(ac, let->type);
         check_expr_lets(ac, let->init);
         break;
       }
@@ -282,17 +297,24 @@ void check_block_lets(AnnotationChecker& ac, BlockExpr* b) {
 // transfer table (memory-model.md §2) allows the same tags there as on a
 // function's.
 void check_closure(AnnotationChecker& ac, ClosureExpr* c) {
-  for (Param& p : c->params) ac.check(p.annotations, Place::Param, p.symbol ? p.symbol->type : nullptr);
+  for (Param& p : c->params) {
+    ac.check(p.annotations, Place::Param, p.symbol ? p.symbol->type : nullptr);
+    check_type(ac, p.type);
+  }
   ac.check(c->ret_annotations, Place::Return, c->type && c->type->kind == TypeKind::Func ? c->type->elem : nullptr);
+  check_type(ac, c->ret);
   check_block_lets(ac, c->body);
 }
 
 void check_function(AnnotationChecker& ac, FnDecl* f) {
   ac.check(f->annotations, f->is_extern ? Place::Extern : Place::Function, nullptr);
   const Type* ft = f->symbol ? f->symbol->type : nullptr;
-  for (size_t i = 0; i < f->params.size(); ++i)
+  for (size_t i = 0; i < f->params.size(); ++i) {
     ac.check(f->params[i].annotations, Place::Param, ft && i < ft->elems.size() ? ft->elems[i] : nullptr);
+    check_type(ac, f->params[i].type);
+  }
   ac.check(f->ret_annotations, Place::Return, ft ? ft->elem : nullptr);
+  check_type(ac, f->ret);
   if (f->body) check_block_lets(ac, f->body);
 }
 
@@ -308,11 +330,17 @@ void check_annotations(Program& program, Diagnostics& diags) {
           break;
         case DeclKind::Struct:
           ac.check(d->annotations, Place::TypeDecl, nullptr);
-          for (FieldDecl& f : static_cast<StructDecl*>(d)->fields) ac.check(f.annotations, Place::Field, nullptr);
+          for (FieldDecl& f : static_cast<StructDecl*>(d)->fields) {
+            ac.check(f.annotations, Place::Field, nullptr);
+            check_type(ac, f.type);
+          }
           break;
         case DeclKind::Enum:
           ac.check(d->annotations, Place::TypeDecl, nullptr);
-          for (VariantDecl& v : static_cast<EnumDecl*>(d)->variants) ac.check(v.annotations, Place::Variant, nullptr);
+          for (VariantDecl& v : static_cast<EnumDecl*>(d)->variants) {
+            ac.check(v.annotations, Place::Variant, nullptr);
+            for (TypeExpr* t : v.payload) check_type(ac, t);
+          }
           break;
         case DeclKind::Impl:
           ac.check(d->annotations, Place::Impl, nullptr);
@@ -321,6 +349,10 @@ void check_annotations(Program& program, Diagnostics& diags) {
         case DeclKind::Trait:
           ac.check(d->annotations, Place::OtherDecl, nullptr);
           for (FnDecl* m2 : static_cast<TraitDecl*>(d)->methods) check_function(ac, m2);
+          break;
+        case DeclKind::Const:
+          ac.check(d->annotations, Place::OtherDecl, nullptr);
+          check_type(ac, static_cast<ConstDecl*>(d)->type);
           break;
         default:
           ac.check(d->annotations, Place::OtherDecl, nullptr);
