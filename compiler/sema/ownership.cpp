@@ -221,7 +221,6 @@ class OwnershipChecker {
     report_leaks();
   }
 
- private:
   // ------------------------------------------------------------ allocations
   int id_for(const void* site) {
     auto [it, inserted] = site_ids_.emplace(site, static_cast<int>(site_ids_.size()));
