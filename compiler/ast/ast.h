@@ -66,6 +66,10 @@ struct TypeExpr : Node {
   TypeExpr* inner = nullptr;      // Ptr, Slice, Array element; Func return (null: void)
   bool is_mut = false;            // Ptr: `*mut` (else `*const`)
   Expr* size = nullptr;           // Array: the length expression
+  // Func: the tags of each parameter and of the return (`fn(#[borrowed] *const u8) -> i32`),
+  // checked like a function's; they document a callback's contract.
+  std::vector<Annotations> param_annotations;
+  Annotations ret_annotations;
 };
 
 // ---------------------------------------------------------------- expressions
@@ -230,6 +234,7 @@ struct ClosureExpr : Expr {  // `fn(x: i32) -> i32 { ... }`
   ClosureExpr() : Expr(ExprKind::Closure) {}
   std::vector<Param> params;
   TypeExpr* ret = nullptr;
+  Annotations ret_annotations;  // `-> #[transfer_full] *mut u8`
   BlockExpr* body = nullptr;
   std::vector<Symbol*> captures;  // set by sema: outer locals it copies
   uint32_t id = 0;                // set by sema: unique per program
@@ -355,6 +360,7 @@ struct FieldDecl {
   TypeExpr* type = nullptr;
   bool is_pub = false;
   Span span;
+  Annotations annotations;  // checked (no memory tag is allowed on a field)
 };
 struct StructDecl : Decl {
   StructDecl() : Decl(DeclKind::Struct) {}
@@ -367,6 +373,7 @@ struct VariantDecl {
   std::string name;
   std::vector<TypeExpr*> payload;
   Span span;
+  Annotations annotations;  // checked (no memory tag is allowed on a variant)
 };
 struct EnumDecl : Decl {
   EnumDecl() : Decl(DeclKind::Enum) {}

@@ -241,7 +241,7 @@ class Parser {
     annotations.insert(annotations.end(), more.begin(), more.end());
     Decl* d = nullptr;
     switch (cur().kind) {
-      case Tok::KwFn: d = parse_fn(false); break;
+      case Tok::KwFn: d = parse_top_fn(); break;
       case Tok::KwExtern: d = parse_extern(); break;
       case Tok::KwStruct: d = parse_struct(); break;
       case Tok::KwEnum: d = parse_enum(); break;
@@ -377,6 +377,20 @@ class Parser {
     return f;
   }
 
+  // TopFnDecl <- 'fn' Ident TypeParams? '(' ParamList ')' ('->' Type)? (Block / ';')
+  // A top-level function written without a body (the seed's
+  // `pub fn process_data(...) -> #[transfer_full] *mut Result;`) is a foreign
+  // function of the C library: the same as `extern fn` (language.md).
+  FnDecl* parse_top_fn() {
+    FnDecl* f = parse_fn(/*signature_only_allowed=*/true);
+    if (f->body) return f;
+    if (!f->generics.empty())
+      fail(DiagCode::E0010, f->name_span, "a generic function needs a body",
+           "a function declared without a body is foreign, and foreign functions are not generic: write `{ ... }`");
+    f->is_extern = true;
+    return f;
+  }
+
   // ExternDecl <- 'extern' String? 'fn' Ident '(' ParamList ')' ('->' Type)? ';'
   FnDecl* parse_extern() {
     Span begin = next().span;
@@ -406,7 +420,7 @@ class Parser {
   }
 
   // StructDecl <- 'struct' Ident TypeParams? '{' ('none' / Field (',' Field)* ','?) '}'
-  // Field <- ('pub' / 'priv')? Ident ':' Type
+  // Field <- Annotation* ('pub' / 'priv')? Ident ':' Type
   Decl* parse_struct() {
     Span begin = next().span;
     auto* s = module_->arena.make<StructDecl>();
@@ -421,8 +435,8 @@ class Parser {
     expect(Tok::LBrace, "`{` to start the struct's fields");
     if (at(Tok::KwNone) && peek().kind == Tok::RBrace) next();
     while (!at(Tok::RBrace)) {
-      parse_annotations();
       FieldDecl f;
+      f.annotations = parse_annotations();
       f.span = cur().span;
       if (accept(Tok::KwPub)) f.is_pub = true;
       else accept(Tok::KwPriv);
@@ -443,7 +457,7 @@ class Parser {
   }
 
   // EnumDecl <- 'enum' Ident TypeParams? '{' ('none' / Variant (',' Variant)* ','?) '}'
-  // Variant <- ('pub' / 'priv')? Ident ('(' Type (',' Type)* ')')?
+  // Variant <- Annotation* ('pub' / 'priv')? Ident ('(' Type (',' Type)* ')')?
   Decl* parse_enum() {
     Span begin = next().span;
     auto* e = module_->arena.make<EnumDecl>();
@@ -454,8 +468,8 @@ class Parser {
     expect(Tok::LBrace, "`{` to start the enum's variants");
     if (at(Tok::KwNone) && peek().kind == Tok::RBrace) next();
     while (!at(Tok::RBrace)) {
-      parse_annotations();
       VariantDecl v;
+      v.annotations = parse_annotations();
       v.span = cur().span;
       if (!accept(Tok::KwPub)) accept(Tok::KwPriv);
       v.name = expect(Tok::Ident, "a variant name").text;
@@ -531,9 +545,11 @@ class Parser {
     d->name_span = name.span;
     expect(Tok::LBrace, "`{` to start the trait's methods");
     while (!at(Tok::RBrace) && !at(Tok::Eof)) {
-      parse_annotations();
+      Annotations annotations = parse_annotations();
       if (!accept(Tok::KwPub)) accept(Tok::KwPriv);
-      d->methods.push_back(parse_fn(true));
+      FnDecl* m = parse_fn(true);
+      m->annotations = std::move(annotations);
+      d->methods.push_back(m);
     }
     expect(Tok::RBrace);
     d->span = span_from(begin);
@@ -542,7 +558,8 @@ class Parser {
 
   // ------------------------------------------------------------ types
   // Type <- '*' ('mut' / 'const') Type / '[' ']' Type / '[' Expr ']' Type
-  //       / '(' Type (',' Type)* ')' / 'fn' '(' Types? ')' ('->' Type)?
+  //       / '(' Type (',' Type)* ')'
+  //       / 'fn' '(' (Annotation* (Ident ':')? Annotation* Type Annotation*)* ')' ('->' Annotation* Type Annotation*)?
   //       / Name ('<' Type (',' Type)* '>')?
   TypeExpr* parse_type() {
     DepthGuard guard(*this);
@@ -590,18 +607,27 @@ class Parser {
         t->kind = TypeExprKind::Func;
         expect(Tok::LParen);
         while (!at(Tok::RParen)) {
-          parse_annotations();
+          Annotations tags = parse_annotations();
           // Parameter names are allowed and ignored: `fn(x: i32) -> i32`.
           if (at(Tok::Ident) && peek().kind == Tok::Colon) {
             next();
             next();
+            Annotations more = parse_annotations();
+            tags.insert(tags.end(), more.begin(), more.end());
           }
           t->args.push_back(parse_type());
-          parse_annotations(true);
+          Annotations after = parse_annotations(true);
+          tags.insert(tags.end(), after.begin(), after.end());
+          t->param_annotations.push_back(std::move(tags));
           if (!accept(Tok::Comma)) break;
         }
         expect(Tok::RParen, "`)` to close the function type's parameters");
-        if (accept(Tok::Arrow)) t->inner = parse_type();
+        if (accept(Tok::Arrow)) {
+          t->ret_annotations = parse_annotations();
+          t->inner = parse_type();
+          Annotations after = parse_annotations(true);
+          t->ret_annotations.insert(t->ret_annotations.end(), after.begin(), after.end());
+        }
         break;
       case Tok::Ident:
       case Tok::KwVoid:
@@ -1423,14 +1449,16 @@ class Parser {
     return p;
   }
 
-  // Closure <- 'fn' '(' ParamList ')' ('->' Type)? Block
+  // Closure <- 'fn' '(' ParamList ')' ('->' Annotation* Type Annotation*)? Block
   Expr* parse_closure() {
     Span begin = next().span;
     auto* c = module_->arena.make<ClosureExpr>();
     c->params = parse_params();
     if (accept(Tok::Arrow)) {
-      parse_annotations();
+      c->ret_annotations = parse_annotations();
       c->ret = parse_type();
+      Annotations after = parse_annotations(true);
+      c->ret_annotations.insert(c->ret_annotations.end(), after.begin(), after.end());
     }
     c->body = parse_block(false);
     c->span = span_from(begin);

@@ -1,9 +1,13 @@
 // Annotation checks (memory-model.md §1-§2, rule 6): every `#[...]` in the
-// program is either a memory tag in a place the tables allow, a security or
-// review tag, or a general `#[name(key = value)]` tag; anything else is an
-// error, and a near miss of a memory tag is named (`#[transfer_ful]`: did
-// you mean `#[transfer_full]`?).  Runs after type checking, so transfer tags
-// can be checked against the annotated types.
+// program, wherever it is written (declarations, struct fields, enum
+// variants, impl blocks, trait and impl methods, parameters and returns of
+// functions, closures and function types, variables), goes through one
+// function, AnnotationChecker::check, with the place it was written.  It must
+// be a memory tag in a place the tables allow, a security or review tag, or
+// a general `#[name(key = value)]` tag; anything else is an error, and a
+// near miss of a memory tag is named (`#[transfer_ful]`: did you mean
+// `#[transfer_full]`?).  Runs after type checking, so transfer tags can be
+// checked against the annotated types.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,13 +17,16 @@
 namespace asthra {
 namespace {
 
-enum class Place { Function, Extern, TypeDecl, OtherDecl, Param, Return, Let };
+enum class Place { Function, Extern, TypeDecl, Field, Variant, Impl, OtherDecl, Param, Return, Let };
 
 const char* place_name(Place p) {
   switch (p) {
     case Place::Function: return "a function";
     case Place::Extern: return "an extern function";
     case Place::TypeDecl: return "a struct or enum";
+    case Place::Field: return "a struct field";
+    case Place::Variant: return "an enum variant";
+    case Place::Impl: return "an impl block";
     case Place::OtherDecl: return "this declaration";
     case Place::Param: return "a parameter";
     case Place::Return: return "a return type";
@@ -66,11 +73,11 @@ class AnnotationChecker {
     for (const Annotation& a : list) {
       if (!known(a)) continue;
       if (a.name == "ownership") {
-        check_zone(a);
         if (place != Place::TypeDecl && place != Place::Extern && place != Place::Let) {
           not_here(a, place, "`#[ownership(...)]` goes on a struct or enum, a variable or an extern function");
           continue;
         }
+        check_zone(a);
         if (ownership) {
           diags_.report(DiagCode::E0502, a.span, "more than one ownership annotation")
               .note(ownership->span, "the first one is here")
@@ -144,14 +151,28 @@ class AnnotationChecker {
     return false;
   }
 
+  // `#[ownership(Z)]`: exactly one zone, written alone.
   void check_zone(const Annotation& a) {
-    if (a.args.size() == 1 && a.args[0].key.empty() &&
-        (a.args[0].value == "gc" || a.args[0].value == "c" || a.args[0].value == "pinned"))
+    if (a.args.empty()) {
+      diags_.report(DiagCode::E0501, a.span, "`#[ownership]` needs a zone")
+          .help("the zones are `gc`, `c` and `pinned`: `#[ownership(c)]`");
       return;
-    Span where = a.args.empty() ? a.span : a.args[0].span;
-    diags_.report(DiagCode::E0501, where,
-                  a.args.empty() ? std::string("`#[ownership]` needs a zone")
-                                 : fmt::format("unknown ownership zone `{}`", a.args[0].value))
+    }
+    if (a.args.size() > 1) {
+      diags_.report(DiagCode::E0502, a.args[1].span, "`#[ownership(...)]` takes exactly one zone")
+          .note(a.args[0].span, "the first zone is here")
+          .help("a value lives in one zone: keep one of them, e.g. `#[ownership(c)]`");
+      return;
+    }
+    const AnnotationArg& z = a.args[0];
+    bool is_zone = z.value == "gc" || z.value == "c" || z.value == "pinned";
+    if (!z.key.empty()) {
+      diags_.report(DiagCode::E0501, z.span, fmt::format("expected a zone name, found `{} = {}`", z.key, z.value))
+          .help(fmt::format("write the zone alone: `#[ownership({})]`", is_zone ? z.value : "c"));
+      return;
+    }
+    if (is_zone) return;
+    diags_.report(DiagCode::E0501, z.span, fmt::format("unknown ownership zone `{}`", z.value))
         .help("the zones are `gc`, `c` and `pinned`: `#[ownership(c)]`");
   }
 
@@ -164,9 +185,21 @@ class AnnotationChecker {
 };
 
 void check_block_lets(AnnotationChecker& ac, BlockExpr* b);
+void check_closure(AnnotationChecker& ac, ClosureExpr* c);
+
+// A written type may hold function types whose parameters and return carry
+// tags (`fn(#[borrowed] *const u8) -> i32`): they are a parameter's and a
+// return's tags (only the type is not known here).
+void check_type(AnnotationChecker& ac, const TypeExpr* t) {
+  if (!t) return;
+  for (const Annotations& tags : t->param_annotations) ac.check(tags, Place::Param, nullptr);
+  ac.check(t->ret_annotations, Place::Return, nullptr);
+  for (const TypeExpr* a : t->args) check_type(ac, a);
+  check_type(ac, t->inner);
+}
 
 // Every expression may hold a block with `let`s (`return unsafe { ... }`,
-// arguments, closures): walk them all.
+// arguments) or a closure with annotated parameters: walk them all.
 void check_expr_lets(AnnotationChecker& ac, Expr* e) {
   if (!e) return;
   switch (e->kind) {
@@ -203,7 +236,10 @@ void check_expr_lets(AnnotationChecker& ac, Expr* e) {
       check_expr_lets(ac, static_cast<SliceRangeExpr*>(e)->lo);
       check_expr_lets(ac, static_cast<SliceRangeExpr*>(e)->hi);
       break;
-    case ExprKind::Cast: check_expr_lets(ac, static_cast<CastExpr*>(e)->operand); break;
+    case ExprKind::Cast:
+      check_expr_lets(ac, static_cast<CastExpr*>(e)->operand);
+      check_type(ac, static_cast<CastExpr*>(e)->target);
+      break;
     case ExprKind::StructLit:
       for (FieldInit& f : static_cast<StructLitExpr*>(e)->fields) check_expr_lets(ac, f.value);
       break;
@@ -217,7 +253,7 @@ void check_expr_lets(AnnotationChecker& ac, Expr* e) {
     case ExprKind::TupleLit:
       for (Expr* x : static_cast<TupleLitExpr*>(e)->elements) check_expr_lets(ac, x);
       break;
-    case ExprKind::Closure: check_block_lets(ac, static_cast<ClosureExpr*>(e)->body); break;
+    case ExprKind::Closure: check_closure(ac, static_cast<ClosureExpr*>(e)); break;
     case ExprKind::Try: check_expr_lets(ac, static_cast<TryExpr*>(e)->operand); break;
     case ExprKind::Await: check_expr_lets(ac, static_cast<AwaitExpr*>(e)->operand); break;
     default:
@@ -231,6 +267,7 @@ void check_block_lets(AnnotationChecker& ac, BlockExpr* b) {
       case StmtKind::Let: {
         auto* let = static_cast<LetStmt*>(s);
         ac.check(let->annotations, Place::Let, let->symbol ? let->symbol->type : nullptr);
+        check_type(ac, let->type);
         check_expr_lets(ac, let->init);
         break;
       }
@@ -256,12 +293,28 @@ void check_block_lets(AnnotationChecker& ac, BlockExpr* b) {
   check_expr_lets(ac, b->tail);
 }
 
+// A closure's parameters and return are parameters and a return type: the
+// transfer table (memory-model.md §2) allows the same tags there as on a
+// function's.
+void check_closure(AnnotationChecker& ac, ClosureExpr* c) {
+  for (Param& p : c->params) {
+    ac.check(p.annotations, Place::Param, p.symbol ? p.symbol->type : nullptr);
+    check_type(ac, p.type);
+  }
+  ac.check(c->ret_annotations, Place::Return, c->type && c->type->kind == TypeKind::Func ? c->type->elem : nullptr);
+  check_type(ac, c->ret);
+  check_block_lets(ac, c->body);
+}
+
 void check_function(AnnotationChecker& ac, FnDecl* f) {
   ac.check(f->annotations, f->is_extern ? Place::Extern : Place::Function, nullptr);
   const Type* ft = f->symbol ? f->symbol->type : nullptr;
-  for (size_t i = 0; i < f->params.size(); ++i)
+  for (size_t i = 0; i < f->params.size(); ++i) {
     ac.check(f->params[i].annotations, Place::Param, ft && i < ft->elems.size() ? ft->elems[i] : nullptr);
+    check_type(ac, f->params[i].type);
+  }
   ac.check(f->ret_annotations, Place::Return, ft ? ft->elem : nullptr);
+  check_type(ac, f->ret);
   if (f->body) check_block_lets(ac, f->body);
 }
 
@@ -276,11 +329,30 @@ void check_annotations(Program& program, Diagnostics& diags) {
           check_function(ac, static_cast<FnDecl*>(d));
           break;
         case DeclKind::Struct:
+          ac.check(d->annotations, Place::TypeDecl, nullptr);
+          for (FieldDecl& f : static_cast<StructDecl*>(d)->fields) {
+            ac.check(f.annotations, Place::Field, nullptr);
+            check_type(ac, f.type);
+          }
+          break;
         case DeclKind::Enum:
           ac.check(d->annotations, Place::TypeDecl, nullptr);
+          for (VariantDecl& v : static_cast<EnumDecl*>(d)->variants) {
+            ac.check(v.annotations, Place::Variant, nullptr);
+            for (TypeExpr* t : v.payload) check_type(ac, t);
+          }
           break;
         case DeclKind::Impl:
+          ac.check(d->annotations, Place::Impl, nullptr);
           for (FnDecl* m2 : static_cast<ImplDecl*>(d)->methods) check_function(ac, m2);
+          break;
+        case DeclKind::Trait:
+          ac.check(d->annotations, Place::OtherDecl, nullptr);
+          for (FnDecl* m2 : static_cast<TraitDecl*>(d)->methods) check_function(ac, m2);
+          break;
+        case DeclKind::Const:
+          ac.check(d->annotations, Place::OtherDecl, nullptr);
+          check_type(ac, static_cast<ConstDecl*>(d)->type);
           break;
         default:
           ac.check(d->annotations, Place::OtherDecl, nullptr);

@@ -362,6 +362,11 @@ void Checker::resolve_nominal_bodies() {
 const Type* Checker::resolve_type(TypeExpr* t) {
   switch (t->kind) {
     case TypeExprKind::Ptr: {
+      // `*mut Result` without type arguments (the seed's foreign signature
+      // `-> #[transfer_full] *mut Result`) points to an opaque foreign value:
+      // the same type as `*mut void`.
+      if (t->inner->kind == TypeExprKind::Named && t->inner->name == "Result" && t->inner->args.empty())
+        return types_.ptr(types_.void_(), t->is_mut);
       const Type* inner = resolve_type(t->inner);
       if (inner->kind == TypeKind::Never) inner = types_.void_();
       return types_.ptr(inner, t->is_mut);
@@ -423,7 +428,7 @@ const Type* Checker::resolve_type(TypeExpr* t) {
     if (t->args.size() != want) {
       diags_.report(DiagCode::E0104, t->span,
                     fmt::format("`{}` needs {} type argument{}", t->name, want, want == 1 ? "" : "s"))
-          .help(t->name == "Result" ? "write `Result<T, E>`" : "write `Option<T>`");
+          .help(t->name == "Result" ? "write `Result<T, E>` (a bare `*mut Result` is a pointer to an opaque foreign value)" : "write `Option<T>`");
       return types_.error();
     }
     const Type* a = resolve_type(t->args[0]);

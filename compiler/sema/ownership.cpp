@@ -1,10 +1,11 @@
 // The ownership pass (memory-model.md §1-§2): what the annotations mean.
 //
-// For each function it interprets the checked tree abstractly, in source
-// order, carrying a State: which allocation each binding holds (bindings
-// alias: `let q = p;` holds the same allocation) and, per allocation, its
-// zone (gc, c, pinned, or borrowed from a `#[transfer_none]` return or a
-// `#[borrowed]` parameter), whether this function owns it, and its status
+// For each function, and each closure as a function of its own, it
+// interprets the checked tree abstractly, in source order, carrying a
+// State: which allocation each binding holds (bindings alias: `let q = p;`
+// holds the same allocation) and, per allocation, its zone (gc, c, pinned,
+// or borrowed from a `#[transfer_none]` return or a `#[borrowed]`
+// parameter), whether this function owns it, and its status
 // (live, transferred, maybe transferred, handed to another owner, null).
 // Views are the memory they view: `p + n`, `s[a:b]` and a two-argument
 // `slice_from_raw_parts(p, n)` hold `p`'s (or `s`'s) allocation.
@@ -38,6 +39,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <tuple>
 #include <set>
@@ -164,14 +166,25 @@ class OwnershipChecker {
   OwnershipChecker(Program& program, Diagnostics& diags) : prog_(program), diags_(diags) {}
 
   void check_function(FnDecl* f) {
-    fn_ = f;
-    allow_leaks_ = has_allow_leak(f->annotations);
+    check_body(f->params, f->body, has_allow_leak(f->annotations));
+    // The closures it makes, each a function of its own (their parameters
+    // take the same tags), and the closures those make.
+    while (!closures_.empty()) {
+      auto [c, allow] = closures_.front();
+      closures_.pop_front();
+      check_body(c->params, c->body, allow);
+    }
+  }
+
+ private:
+  // A function's or closure's body, its parameters bound by their tags.
+  void check_body(std::vector<Param>& params, BlockExpr* body, bool allow_leaks) {
+    allow_leaks_ = allow_leaks;
     st_ = State{};
     scopes_.assign(1, {});
-    const Type* ft = f->symbol->type;
-    for (size_t i = 0; i < f->params.size(); ++i) {
-      Param& p = f->params[i];
-      if (!p.symbol || !carries_memory(ft->elems[i])) continue;
+    loops_.clear();
+    for (Param& p : params) {
+      if (!p.symbol || !p.symbol->type || !carries_memory(p.symbol->type)) continue;
       if (find_tag(p.annotations, "transfer_full")) {
         int id = fresh(p.symbol, MemZone::C, true, p.span, "a `#[transfer_full]` parameter");
         bind(p.symbol, id);
@@ -182,16 +195,14 @@ class OwnershipChecker {
         bind(p.symbol, id);
       }
     }
-    int tail = block(f->body, /*own_scope=*/false);
+    int tail = block(body, /*own_scope=*/false);
     if (st_.reachable) {
       handed(tail);
-      end_scope(f->body->close_span, "the function ends here");
+      end_scope(body->close_span, "the function ends here");
     }
     report_leaks();
-    fn_ = nullptr;
   }
 
- private:
   // ------------------------------------------------------------ allocations
   int id_for(const void* site) {
     auto [it, inserted] = site_ids_.emplace(site, static_cast<int>(site_ids_.size()));
@@ -842,6 +853,7 @@ class OwnershipChecker {
         // Captured values are copied into the closure, which may outlive the
         // call or free what it captured.
         auto* c = static_cast<ClosureExpr*>(e);
+        if (closures_seen_.insert(c).second) closures_.emplace_back(c, allow_leaks_);
         for (Symbol* cap : c->captures) {
           auto it = st_.vars.find(cap);
           if (it == st_.vars.end()) continue;
@@ -1045,6 +1057,22 @@ class OwnershipChecker {
       st_.allocs[made].restore_on_null = consumed;
       return made;
     }
+    return f->is_extern ? foreign_pointer(e, ret, origin) : -1;
+  }
+
+  // An untagged foreign function's pointer to a struct or enum declared
+  // `#[ownership(pinned)]` or `#[ownership(c)]` is in that zone
+  // (memory-model.md §1): pinned memory Asthra never frees, or C memory
+  // whose owner the signature does not say (so it is not leak-checked; a
+  // `#[ownership(c)]` tag on the binding claims it).  Other foreign pointers
+  // stay untracked.
+  int foreign_pointer(CallExpr* e, const Type* ret, const std::string& origin) {
+    if (ret->kind != TypeKind::Ptr) return -1;
+    const Type* to = ret->elem;
+    Zone z = to->kind == TypeKind::Struct ? to->strukt->zone : to->kind == TypeKind::Enum ? to->enm->zone : Zone::Gc;
+    std::string why = fmt::format("{} (`{}` is `#[ownership({})]`)", origin, to->name, z == Zone::Pinned ? "pinned" : "c");
+    if (z == Zone::Pinned) return fresh(e, MemZone::Pinned, false, e->span, why);
+    if (z == Zone::C) return fresh(e, MemZone::C, false, e->span, why);
     return -1;
   }
 
@@ -1126,7 +1154,8 @@ class OwnershipChecker {
 
   Program& prog_;
   Diagnostics& diags_;
-  FnDecl* fn_ = nullptr;
+  std::deque<std::pair<ClosureExpr*, bool>> closures_;  // to check after the function, with its allow(leak)
+  std::set<const ClosureExpr*> closures_seen_;
   bool allow_leaks_ = false;
   bool evaluating_transfer_ = false;
   bool spawning_ = false;  // the next call is a `spawn`'s
