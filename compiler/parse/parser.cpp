@@ -1071,7 +1071,10 @@ class Parser {
           return v;
         }
         Expr* first = parse_expr();
-        if (accept(Tok::RParen)) return first;  // parenthesised
+        if (accept(Tok::RParen)) {  // parenthesised
+          if (first->kind == ExprKind::Field) static_cast<FieldExpr*>(first)->parenthesized = true;
+          return first;
+        }
         auto* t = module_->arena.make<TupleLitExpr>();
         t->elements.push_back(first);
         while (accept(Tok::Comma)) {
