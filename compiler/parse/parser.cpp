@@ -542,7 +542,8 @@ class Parser {
 
   // ------------------------------------------------------------ types
   // Type <- '*' ('mut' / 'const') Type / '[' ']' Type / '[' Expr ']' Type
-  //       / '(' Type (',' Type)* ')' / 'fn' '(' Types? ')' ('->' Type)?
+  //       / '(' ')' / '(' Type ')' / '(' Type ',' ')' / '(' Type (',' Type)+ ','? ')'
+  //       / 'fn' '(' Types? ')' ('->' Type)?
   //       / Name ('<' Type (',' Type)* '>')?
   TypeExpr* parse_type() {
     DepthGuard guard(*this);
@@ -569,22 +570,25 @@ class Parser {
         }
         t->inner = parse_type();
         break;
-      case Tok::LParen:
+      case Tok::LParen: {
         next();
         t->kind = TypeExprKind::Tuple;
+        bool trailing_comma = false;
         while (!at(Tok::RParen)) {
           t->args.push_back(parse_type());
-          if (!accept(Tok::Comma)) break;
+          trailing_comma = accept(Tok::Comma);
+          if (!trailing_comma) break;
         }
         expect(Tok::RParen, "`)` to close the tuple type");
         if (t->args.empty()) {  // `()` is the unit type
           t->kind = TypeExprKind::Named;
           t->name = "void";
-        } else if (t->args.size() == 1) {
+        } else if (t->args.size() == 1 && !trailing_comma) {
           TypeExpr* inner = t->args[0];
-          return inner;  // parenthesised type
+          return inner;  // parenthesised type; `(T,)` is a 1-tuple
         }
         break;
+      }
       case Tok::KwFn:
         next();
         t->kind = TypeExprKind::Func;
@@ -1339,7 +1343,8 @@ class Parser {
   }
 
   // Pattern <- '_' / Literal / '-' Int / Name '.' Ident ('(' Patterns ')')?
-  //          / Name '{' Ident ':' Pattern ... '}' / '(' Pattern (',' Pattern)+ ')' / Ident
+  //          / Name '{' Ident ':' Pattern ... '}' / '(' Pattern ')' (parenthesised)
+  //          / '(' Pattern ',' ')' / '(' Pattern (',' Pattern)+ ','? ')' / Ident
   Pattern* parse_pattern() {
     DepthGuard guard(*this);
     Span begin = cur().span;
@@ -1350,15 +1355,19 @@ class Parser {
         p->kind = PatternKind::Literal;
         p->literal = parse_unary();
         break;
-      case Tok::LParen:
+      case Tok::LParen: {
         next();
         p->kind = PatternKind::Tuple;
+        bool trailing_comma = false;
         while (!at(Tok::RParen)) {
           p->subs.push_back(parse_pattern());
-          if (!accept(Tok::Comma)) break;
+          trailing_comma = accept(Tok::Comma);
+          if (!trailing_comma) break;
         }
         expect(Tok::RParen, "`)` to close the tuple pattern");
+        if (p->subs.size() == 1 && !trailing_comma) return p->subs[0];  // parenthesised; `(p,)` is a 1-tuple
         break;
+      }
       case Tok::Ident: case Tok::KwResult: case Tok::KwOption: {
         std::string name(tok_text(next()));
         if (name == "_" ) {
