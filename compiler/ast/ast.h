@@ -155,6 +155,7 @@ struct FieldExpr : Expr {  // `e.name`, `e.0`
   std::string field;
   Span field_span;
   Symbol* symbol = nullptr;  // set by sema when `object` is a package (`libc.malloc`)
+  bool parenthesized = false;  // `(e.name)`: a call of it calls the field's value, never a method
 };
 struct IndexExpr : Expr {
   IndexExpr() : Expr(ExprKind::Index) {}

@@ -452,6 +452,12 @@ class FunctionEmitter {
     }
   }
 
+  // `for x in e`: the range's bounds and the iterable are evaluated once,
+  // before the first pass, as in Go and Rust: the loop sees neither a bound
+  // nor a slice or string binding that its body reassigns. A slice's
+  // elements stay shared (a slice is a view), but an array is a value: the
+  // loop walks a copy, unless the array is a plain local that the body
+  // never names (checked on the emitted C), where the copy could not differ.
   void emit_for(ForStmt* s) {
     Symbol* var = s->symbol;
     const Type* vt = var->type;
@@ -470,34 +476,74 @@ class FunctionEmitter {
     bool is_range = it->kind == ExprKind::Call && static_cast<CallExpr*>(it)->callee->kind == ExprKind::Name &&
                     static_cast<NameExpr*>(static_cast<CallExpr*>(it)->callee)->symbol &&
                     static_cast<NameExpr*>(static_cast<CallExpr*>(it)->callee)->symbol->builtin == Builtin::Range;
+    // An array copy that may be dropped after the body: its line and names.
+    size_t copy_begin = 0, copy_end = 0;
+    std::string copy_name, live_name;
     if (is_range) {
       auto* call = static_cast<CallExpr*>(it);
-      std::string lo = call->args.size() == 2 ? expr(call->args[0]) : "0";
-      std::string hi = pure(vt, expr(call->args.back()));
+      std::string lo = call->args.size() == 2 ? once(vt, expr(call->args[0])) : "0";
+      std::string hi = once(vt, expr(call->args.back()));
       line(fmt::format("for ({} {} = {}; {} < {}; {}++) {{", T.name(vt), k, lo, k, hi, k));
       ++indent_;
       bind(k);
     } else if (it->type->kind == TypeKind::String) {
-      std::string str = pure(it->type, expr(it));
+      std::string str = hoist(it->type, expr(it));
       std::string next = temp();
       line(fmt::format("for (size_t {0} = 0, {1} = 0; {0} < {2}.len; {0} = {1}) {{", k, next, str));
       ++indent_;
       bind(fmt::format("asthra_str_decode({}, {}, &{})", str, k, next));
     } else {
       const Type* et = it->type->elem;
-      std::string coll = pure(it->type, expr(it));
+      std::string coll = expr(it);
       bool is_array = it->type->kind == TypeKind::Array;
+      if (is_array && is_identifier(coll)) {
+        live_name = coll;
+        copy_begin = out_.size();
+        coll = copy_name = hoist(it->type, coll);
+        copy_end = out_.size();
+      } else {
+        coll = hoist(it->type, coll);  // a slice's header, or a copy of the array
+      }
       line(fmt::format("for (size_t {0} = 0; {0} < {1}; {0}++) {{", k,
                        is_array ? std::to_string(it->type->count) : coll + ".len"));
       ++indent_;
       bind(is_array ? fmt::format("{}.a[{}]", coll, k) : fmt::format("(({}*){}.ptr)[{}]", T.name(et), coll, k));
     }
     emit_scoped_block(s->body);
+    if (!copy_name.empty() && !mentions(out_, body, live_name)) {
+      // The body never names the array: iterate over it in place.
+      std::string rest = out_.substr(copy_end);
+      out_.erase(copy_begin);
+      out_ += std::regex_replace(rest, std::regex("\\b" + copy_name + "\\b"), live_name);
+      poll -= copy_end - copy_begin;
+      body -= copy_end - copy_begin;
+    }
     drop_safepoint_of_leaf_loop(poll, body);
     --indent_;
     line("}");
     --indent_;
     line("}");
+  }
+  // `value` evaluated once: a temporary unless it is a literal.
+  std::string once(const Type* t, const std::string& value) {
+    static const std::regex kLiteral(R"(\(*(\(\w+\))?-?(U?INT64_C\()?\d+\)*)");
+    return std::regex_match(value, kLiteral) ? value : hoist(t, value);
+  }
+  static bool is_identifier(const std::string& v) {
+    if (v.empty() || std::isdigit(static_cast<unsigned char>(v[0]))) return false;
+    for (char c : v)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    return true;
+  }
+  // Whether the C text from offset `from` names the identifier `name`.
+  static bool mentions(const std::string& text, size_t from, const std::string& name) {
+    auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    for (size_t at = text.find(name, from); at != std::string::npos; at = text.find(name, at + 1)) {
+      bool starts = at == 0 || !is_word(text[at - 1]);
+      bool ends = at + name.size() == text.size() || !is_word(text[at + name.size()]);
+      if (starts && ends) return true;
+    }
+    return false;
   }
 
   // An innermost loop whose body calls nothing (no function, no foreign

@@ -558,7 +558,7 @@ class Parser {
 
   // ------------------------------------------------------------ types
   // Type <- '*' ('mut' / 'const') Type / '[' ']' Type / '[' Expr ']' Type
-  //       / '(' Type (',' Type)* ')'
+  //       / '(' ')' / '(' Type ')' / '(' Type ',' ')' / '(' Type (',' Type)+ ','? ')'
   //       / 'fn' '(' (Annotation* (Ident ':')? Annotation* Type Annotation*)* ')' ('->' Annotation* Type Annotation*)?
   //       / Name ('<' Type (',' Type)* '>')?
   TypeExpr* parse_type() {
@@ -586,22 +586,25 @@ class Parser {
         }
         t->inner = parse_type();
         break;
-      case Tok::LParen:
+      case Tok::LParen: {
         next();
         t->kind = TypeExprKind::Tuple;
+        bool trailing_comma = false;
         while (!at(Tok::RParen)) {
           t->args.push_back(parse_type());
-          if (!accept(Tok::Comma)) break;
+          trailing_comma = accept(Tok::Comma);
+          if (!trailing_comma) break;
         }
         expect(Tok::RParen, "`)` to close the tuple type");
         if (t->args.empty()) {  // `()` is the unit type
           t->kind = TypeExprKind::Named;
           t->name = "void";
-        } else if (t->args.size() == 1) {
+        } else if (t->args.size() == 1 && !trailing_comma) {
           TypeExpr* inner = t->args[0];
-          return inner;  // parenthesised type
+          return inner;  // parenthesised type; `(T,)` is a 1-tuple
         }
         break;
+      }
       case Tok::KwFn:
         next();
         t->kind = TypeExprKind::Func;
@@ -1097,7 +1100,10 @@ class Parser {
           return v;
         }
         Expr* first = parse_expr();
-        if (accept(Tok::RParen)) return first;  // parenthesised
+        if (accept(Tok::RParen)) {  // parenthesised
+          if (first->kind == ExprKind::Field) static_cast<FieldExpr*>(first)->parenthesized = true;
+          return first;
+        }
         auto* t = module_->arena.make<TupleLitExpr>();
         t->elements.push_back(first);
         while (accept(Tok::Comma)) {
@@ -1362,7 +1368,8 @@ class Parser {
   }
 
   // Pattern <- '_' / Literal / '-' Int / Name '.' Ident ('(' Patterns ')')?
-  //          / Name '{' Ident ':' Pattern ... '}' / '(' Pattern (',' Pattern)+ ')' / Ident
+  //          / Name '{' Ident ':' Pattern ... '}' / '(' Pattern ')' (parenthesised)
+  //          / '(' Pattern ',' ')' / '(' Pattern (',' Pattern)+ ','? ')' / Ident
   Pattern* parse_pattern() {
     DepthGuard guard(*this);
     Span begin = cur().span;
@@ -1373,15 +1380,19 @@ class Parser {
         p->kind = PatternKind::Literal;
         p->literal = parse_unary();
         break;
-      case Tok::LParen:
+      case Tok::LParen: {
         next();
         p->kind = PatternKind::Tuple;
+        bool trailing_comma = false;
         while (!at(Tok::RParen)) {
           p->subs.push_back(parse_pattern());
-          if (!accept(Tok::Comma)) break;
+          trailing_comma = accept(Tok::Comma);
+          if (!trailing_comma) break;
         }
         expect(Tok::RParen, "`)` to close the tuple pattern");
+        if (p->subs.size() == 1 && !trailing_comma) return p->subs[0];  // parenthesised; `(p,)` is a 1-tuple
         break;
+      }
       case Tok::Ident: case Tok::KwResult: case Tok::KwOption: {
         std::string name(tok_text(next()));
         if (name == "_" ) {

@@ -677,7 +677,11 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
         return check_variant_ctor(e, os, sum, f->field, f->field_span, &e->args);
       }
     }
-    // `value.name(...)`: a field holding a function, or a method.
+  }
+  // `(value.name)(...)` calls the field's value (below); `value.name(...)`
+  // calls a field holding a function, or a method.
+  if (callee->kind == ExprKind::Field && !static_cast<FieldExpr*>(callee)->parenthesized) {
+    auto* f = static_cast<FieldExpr*>(callee);
     const Type* ot = check(f->object, nullptr);
     if (ot->is_error()) {
       for (Expr* a : e->args) check(a, nullptr);
@@ -755,7 +759,10 @@ const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot
   Symbol* m = lookup_method(ot, f->field);
   if (!m) {
     auto d = diags_.report(DiagCode::E0126, f->field_span, fmt::format("type `{}` has no method `{}`", ot->name, f->field));
+    bool is_index = !f->field.empty() && std::all_of(f->field.begin(), f->field.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (ot->kind == TypeKind::Ptr) d.help("methods are called on values: dereference the pointer first (in `unsafe`)");
+    else if (ot->kind == TypeKind::Tuple && is_index) d.help(fmt::format("to call the tuple's element, write `({}.{})(...)`",
+                          f->object->kind == ExprKind::Name ? static_cast<NameExpr*>(f->object)->name : "value", f->field));
     else d.help(fmt::format("define it in an `impl {} {{ ... }}` block", ot->name));
     for (Expr* a : e->args) check(a, nullptr);
     return types_.error();

@@ -106,7 +106,7 @@ static std::string join_names(const std::vector<const Type*>& ts) {
 const Type* TypeContext::tuple(std::vector<const Type*> elems) {
   Type t;
   t.kind = TypeKind::Tuple;
-  t.name = "(" + join_names(elems) + ")";
+  t.name = "(" + join_names(elems) + (elems.size() == 1 ? ",)" : ")");  // `(T,)`: `(T)` is T
   t.elems = std::move(elems);
   return intern(t);
 }

@@ -93,6 +93,26 @@ TEST(Parser, NestedGenericsCloseWithShift) {
   EXPECT_EQ(y->op, Tok::Shr);
 }
 
+TEST(Parser, ParenthesesGroupAndATrailingCommaMakesATuple) {
+  // `(T)`, `(e)` and `(p)` are T, e and p; `(T,)` and `(p,)` are 1-tuples;
+  // a parenthesised field is marked so that sema calls its value.
+  auto c = compile("fn f(a: (i32), b: (i32,)) { (t.0)(1); t.m(2); let z = match b { (x,) => 1, (y) => 2 }; }", false);
+  ASSERT_TRUE(c->ok);
+  auto* f = static_cast<FnDecl*>(c->module->decls[0]);
+  EXPECT_EQ(f->params[0].type->kind, TypeExprKind::Named);
+  EXPECT_EQ(f->params[1].type->kind, TypeExprKind::Tuple);
+  EXPECT_EQ(f->params[1].type->args.size(), 1u);
+  auto* paren = static_cast<CallExpr*>(static_cast<ExprStmt*>(f->body->stmts[0])->expr);
+  EXPECT_TRUE(static_cast<FieldExpr*>(paren->callee)->parenthesized);
+  auto* method = static_cast<CallExpr*>(static_cast<ExprStmt*>(f->body->stmts[1])->expr);
+  EXPECT_FALSE(static_cast<FieldExpr*>(method->callee)->parenthesized);
+  ASSERT_EQ(f->body->stmts.size(), 3u);
+  auto* m = static_cast<MatchExpr*>(static_cast<LetStmt*>(f->body->stmts[2])->init);
+  ASSERT_EQ(m->arms.size(), 2u);
+  EXPECT_EQ(m->arms[0].pattern->kind, PatternKind::Tuple);
+  EXPECT_EQ(m->arms[1].pattern->kind, PatternKind::Binding);
+}
+
 TEST(Parser, StructLiteralsAreNotParsedInConditions) {
   auto c = compile("fn f() { if x == y { log(1); } let p = Point { x: 1, y: 2 }; }", false);
   ASSERT_TRUE(c->ok);
