@@ -85,7 +85,10 @@ class Checker {
   void push_scope() { scopes_.emplace_back(); }
   void pop_scope() { scopes_.pop_back(); }
   Symbol* lookup(const std::string& name) const;
-  Symbol* declare_local(const std::string& name, Span span, const Type* type, bool is_mut);
+  Symbol* declare_local(const std::string& name, Span span, const Type* type, bool is_mut,
+                        Symbol::Binding binding = Symbol::Binding::Let);
+  // The help for assigning to (or through) the immutable local `s`.
+  std::string make_mutable_help(const Symbol* s) const;
 
   // ---- expr.cpp
   const Type* check(Expr* e, const Type* expected, bool want_value = true);

@@ -119,9 +119,11 @@ void Checker::check_visible_field(const Type* t, const std::string& field, Span 
   }
 }
 
-Symbol* Checker::declare_local(const std::string& name, Span span, const Type* type, bool is_mut) {
+Symbol* Checker::declare_local(const std::string& name, Span span, const Type* type, bool is_mut,
+                               Symbol::Binding binding) {
   Symbol* s = new_symbol(SymbolKind::Local, name, span, type);
   s->is_mut = is_mut;
+  s->binding = binding;
   s->owner = cur_owner_;
   if (name != "_") scopes_.back()[name] = s;
   return s;

@@ -154,14 +154,16 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
   e->symbol = s;
   if (!s) {
     auto d = diags_.report(DiagCode::E0101, e->span, fmt::format("cannot find `{}` in this scope", e->name));
-    // Suggest a visible name one or two edits away.
+    // Suggest a visible value (not a type or package) a few edits away:
+    // one for names of one or two characters, two for longer ones.
     std::string best;
-    size_t best_dist = 3;
+    size_t best_dist = e->name.size() <= 2 ? 2 : 3;
     std::vector<const Scope*> visible;
     for (const auto& scope : scopes_) visible.push_back(&scope);
     if (package_scope_) visible.push_back(package_scope_);
     for (const Scope* scope : visible) {
       for (const auto& [name, sym] : *scope) {
+        if (sym->kind == SymbolKind::Type || sym->kind == SymbolKind::Package || sym->kind == SymbolKind::Trait) continue;
         size_t n = name.size(), m = e->name.size();
         if ((n > m ? n - m : m - n) >= best_dist) continue;
         std::vector<size_t> row(m + 1);

@@ -21,7 +21,7 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
     case PatternKind::Wildcard:
       return;
     case PatternKind::Binding:
-      p->symbol = declare_local(p->name, p->span, t, false);
+      p->symbol = declare_local(p->name, p->span, t, false, Symbol::Binding::Pattern);
       return;
     case PatternKind::Literal: {
       const Type* lt = check(p->literal, t->is_error() ? nullptr : t);

@@ -29,7 +29,8 @@ void Checker::check_body(std::vector<Param>& params, const Type* ft, BlockExpr* 
       diags_.report(DiagCode::E0102, p.span, fmt::format("parameter `{}` is declared more than once", p.name))
           .note(prev->span, "first declared here");
     }
-    p.symbol = declare_local(p.name, p.span, ft->elems[i], false);
+    p.symbol = declare_local(p.name, p.span, ft->elems[i], false,
+                             p.is_self ? Symbol::Binding::Self : Symbol::Binding::Param);
   }
   bool want_value = cur_ret_->kind != TypeKind::Void && cur_ret_->kind != TypeKind::Never;
   // A final `if` whose chain has no `else` is a statement, never the
@@ -180,7 +181,7 @@ bool Checker::check_stmt(Stmt* s) {
       }
       if (!sp->handle.empty()) {
         const Type* ht = r->is_error() ? r : types_.handle(r->kind == TypeKind::Never ? types_.void_() : r);
-        sp->symbol = declare_local(sp->handle, sp->handle_span, ht, false);
+        sp->symbol = declare_local(sp->handle, sp->handle_span, ht, false, Symbol::Binding::Handle);
       }
       return false;
     }
@@ -206,7 +207,7 @@ void Checker::check_assign(AssignStmt* s) {
       } else if (sym && !sym->is_mut) {
         diags_.report(DiagCode::E0108, t->span, fmt::format("cannot assign twice to immutable variable `{}`", sym->name))
             .note(sym->span, "declared here")
-            .help(fmt::format("make it mutable: `let mut {}`", sym->name));
+            .help(make_mutable_help(sym));
       }
       break;
     }
@@ -239,7 +240,7 @@ void Checker::check_assign(AssignStmt* s) {
         } else if (!root->is_mut) {
           diags_.report(DiagCode::E0108, t->span, fmt::format("cannot assign through immutable variable `{}`", root->name))
               .note(root->span, "declared here")
-              .help(fmt::format("make it mutable: `let mut {}`", root->name));
+              .help(make_mutable_help(root));
         }
       }
       break;
@@ -326,10 +327,27 @@ void Checker::check_for(ForStmt* s) {
   }
   ++loop_depth_;
   push_scope();
-  s->symbol = declare_local(s->var, s->var_span, var_type, false);
+  s->symbol = declare_local(s->var, s->var_span, var_type, false, Symbol::Binding::Loop);
   check_block(s->body, nullptr, false);
   pop_scope();
   --loop_depth_;
+}
+
+std::string Checker::make_mutable_help(const Symbol* s) const {
+  switch (s->binding) {
+    case Symbol::Binding::Let:
+      return fmt::format("make it mutable: `let mut {}`", s->name);
+    case Symbol::Binding::Self:
+      return "`self` is a copy of the receiver and cannot be changed: return the new value, or work on a "
+             "`let mut` copy of it";
+    case Symbol::Binding::Loop:
+      return "a `for` variable takes each element in turn: copy it into a `let mut` variable to change it";
+    case Symbol::Binding::Param:
+    case Symbol::Binding::Pattern:
+    case Symbol::Binding::Handle:
+      break;
+  }
+  return fmt::format("copy it into a mutable variable first: `let mut {0} = {0};`", s->name);
 }
 
 }  // namespace asthra

@@ -34,6 +34,9 @@ struct Symbol {
   Span span;
   const Type* type = nullptr;   // value type (Local, Fn, Extern, Const) or the named type (Type)
   bool is_mut = false;          // Local
+  // Local: what declared it (`let`, a parameter, `self`, a `for` variable,
+  // a pattern, a spawn handle): what to suggest when it is assigned.
+  enum class Binding : uint8_t { Let, Param, Self, Loop, Pattern, Handle } binding = Binding::Let;
   bool address_taken = false;   // Local: lives in a GC box (see codegen)
   uint32_t id = 0;              // unique per compilation: C names of locals
   FnDecl* fn = nullptr;         // Fn, Extern
