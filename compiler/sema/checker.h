@@ -46,7 +46,11 @@ class Checker {
   void fill(StructInfo& info);
   void fill(EnumInfo& info);
   void resolve_signature(FnDecl* f);
-  void check_const(ConstDecl* c);
+  void check_const(ConstDecl* c, Span use = {});
+  // The type of constant `s` named at `use`: checks the constant first if
+  // it was not yet (a constant may name one declared later), and reports a
+  // constant defined in terms of itself (E0118).
+  const Type* const_type(Symbol* s, Span use);
   void check_infinite_size();
   void compute_boxing();
   void check_main();
@@ -192,7 +196,15 @@ class Checker {
   int loop_depth_ = 0;
   std::vector<bool> unsafe_used_;  // one flag per enclosing unsafe block
   uint32_t next_id_ = 1;
-  std::vector<ConstDecl*> const_stack_;  // for cycles between constants
+  std::vector<ConstDecl*> const_stack_;  // const_int's: for cycles between constants
+  // Constants being checked, outermost first, each with the name in the
+  // previous one's value that led to it; and those checked already.
+  struct ConstInProgress {
+    ConstDecl* decl;
+    Span use;
+  };
+  std::vector<ConstInProgress> consts_in_progress_;
+  std::set<const ConstDecl*> consts_checked_;
 
   // Generics: type parameters in scope (innermost last), instances made.
   std::vector<Bindings> type_params_;

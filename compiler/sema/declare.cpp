@@ -534,7 +534,35 @@ void Checker::resolve_signature(FnDecl* f) {
   f->symbol->type = types_.func(std::move(params), ret);
 }
 
-void Checker::check_const(ConstDecl* c) {
+const Type* Checker::const_type(Symbol* s, Span use) {
+  ConstDecl* c = s->const_decl;
+  auto open = std::find_if(consts_in_progress_.begin(), consts_in_progress_.end(),
+                           [&](const ConstInProgress& p) { return p.decl == c; });
+  if (open != consts_in_progress_.end()) {
+    // `use` closes a cycle: the constants from `open` on each use the next.
+    std::string chain;
+    for (auto it = open + 1; it != consts_in_progress_.end(); ++it)
+      chain += fmt::format("{}`{}`", it == open + 1 ? ": `" + c->name + "` uses " : ", which uses ", it->decl->name);
+    if (!chain.empty()) chain += fmt::format(", which uses `{}`", c->name);
+    auto d = diags_.report(DiagCode::E0118, use,
+                           fmt::format("constant `{}` is defined in terms of itself{}", c->name, chain));
+    for (auto it = open + 1; it != consts_in_progress_.end(); ++it)
+      d.note(it->use, fmt::format("`{}` uses `{}` here", (it - 1)->decl->name, it->decl->name));
+    d.help(chain.empty() ? fmt::format("give `{}` a value that does not name `{}`", c->name, c->name)
+                         : "give one of these constants a value that does not depend on the others");
+    return types_.error();
+  }
+  if (!consts_checked_.count(c)) check_const(c, use);
+  return s->type ? s->type : types_.error();
+}
+
+void Checker::check_const(ConstDecl* c, Span use) {
+  if (!consts_checked_.insert(c).second) return;
+  consts_in_progress_.push_back({c, use});
+  struct Pop {
+    std::vector<ConstInProgress>& v;
+    ~Pop() { v.pop_back(); }
+  } pop{consts_in_progress_};
   InPackage in(*this, c);
   const Type* declared = c->type ? resolve_type(c->type) : nullptr;
   const Type* t = declared ? expect_type(c->value, declared, "constant") : check(c->value, nullptr);

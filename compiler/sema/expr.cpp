@@ -203,8 +203,9 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
     case SymbolKind::Extern:
       if (e != callee_) check_function_value(s, e, e->name);
       return s->type ? s->type : types_.error();
-    case SymbolKind::Local:
     case SymbolKind::Const:
+      return const_type(s, e->span);
+    case SymbolKind::Local:
     case SymbolKind::OwnershipConst:
       return s->type ? s->type : types_.error();
     case SymbolKind::Type:
@@ -1118,6 +1119,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
         }
         if (m->kind != SymbolKind::Const) check_function_value(m, e, e->field);
         e->symbol = m;
+        if (m->kind == SymbolKind::Const) return const_type(m, e->span);
         return m->type ? m->type : types_.error();
       default:
         diags_.report(DiagCode::E0123, e->span, fmt::format("`{}` is a type, not a value", e->field));
