@@ -70,8 +70,9 @@ class Checker {
   template <typename DeclT, typename InfoT>
   const Type* instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, std::vector<const Type*> args, Span span);
   Symbol* instantiate_fn(Symbol* generic, const Bindings& bindings, Span span);
-  Symbol* instantiate_method(const MethodTemplate& t, const Type* self);
-  Symbol* lookup_method(const Type* t, const std::string& name);
+  Symbol* instantiate_method(const MethodTemplate& t, const Type* self, Span use = {});
+  // `use`: the call, for the instantiation limits (E0903).
+  Symbol* lookup_method(const Type* t, const std::string& name, Span use = {});
   const Decl* generic_decl_of(const Type* t) const;
   bool implements(const Type* t, const TraitDecl* trait) const;
   // A trait named in source (`Show`, `pkg.Show`), or null after reporting.
@@ -83,6 +84,11 @@ class Checker {
   bool mentions(const TypeExpr* t, const std::vector<std::string>& generics) const;
   const Type* resolve_with(TypeExpr* t, const Bindings& b);
   void check_pending_bodies();
+  // The instantiation limits (E0903): reports, once per generic declaration,
+  // an instance `name` of `generic` whose chain of instances is `depth` long
+  // or whose type arguments have grown too large, and returns true.
+  bool instance_over_limit(const Decl* generic, const char* what, const std::string& name,
+                           const std::vector<const Type*>& args, int depth, Span use, Span root);
   std::string mangle(const std::string& base);
 
   // ---- scopes
@@ -221,6 +227,23 @@ class Checker {
     Bindings bindings;
   };
   std::vector<PendingBody> pending_;
+  // Instances beget instances: a generic function's body, or a generic
+  // type's fields, name more of them.  Each instance records how long the
+  // chain that led to it is and where it started (the use outside generic
+  // code); recursion whose type arguments keep growing (`f((x, x))` in `f`)
+  // would otherwise never end.  The limits are like rustc's recursion_limit
+  // and type_length_limit: a chain of 128 instances, and type arguments of
+  // 4096 characters (`(x, x)` doubles a type's written form at each step).
+  static constexpr int kMaxInstanceDepth = 128;
+  static constexpr size_t kMaxTypeArgLength = 4096;
+  struct InstanceChain {
+    int depth = 0;  // 0 outside generic code
+    Span root;
+  };
+  std::unordered_map<const FnDecl*, InstanceChain> instance_chain_;
+  InstanceChain cur_chain_;                      // of the body being checked
+  std::vector<InstanceChain> nominal_chain_;     // of the generic types being filled
+  std::set<const Decl*> instance_limit_reported_;
   std::vector<ClosureExpr*> closures_;  // enclosing closures, innermost last
   const Expr* callee_ = nullptr;         // the name a call being checked calls
   const CallExpr* foreign_call_ = nullptr;  // a call of a foreign function whose arguments are checked

@@ -753,7 +753,7 @@ void Checker::check_callbacks(CallExpr* e, const Type* ft) {
 }
 
 const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot) {
-  Symbol* m = lookup_method(ot, f->field);
+  Symbol* m = lookup_method(ot, f->field, e->span);
   if (!m) {
     auto d = diags_.report(DiagCode::E0126, f->field_span, fmt::format("type `{}` has no method `{}`", ot->name, f->field));
     if (ot->kind == TypeKind::Ptr) d.help("methods are called on values: dereference the pointer first (in `unsafe`)");
@@ -819,7 +819,7 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
     }
     self = instantiate_nominal(owner, targs, p->owner->span);
     if (self->is_error()) return self;
-    Symbol* inst = lookup_method(self, p->member);
+    Symbol* inst = lookup_method(self, p->member, e->span);
     e->method = p->symbol = inst;
     p->type = inst->type;
     for (size_t i = 0; i < e->args.size() && i < inst->type->elems.size(); ++i)
@@ -832,7 +832,7 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
     for (Expr* a : e->args) check(a, nullptr);
     return self;
   }
-  Symbol* m = lookup_method(self, p->member);
+  Symbol* m = lookup_method(self, p->member, e->span);
   if (!m) {
     diags_.report(DiagCode::E0126, p->member_span, fmt::format("`{}` has no associated function `{}`", self->name, p->member))
         .help(fmt::format("define it in an `impl {} {{ ... }}` block", self->name));
