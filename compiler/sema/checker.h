@@ -55,7 +55,17 @@ class Checker {
   void compute_boxing();
   void check_main();
   const Type* resolve_type(TypeExpr* t);
-  std::optional<int64_t> const_int(Expr* e);
+  // An integer array length or repeat count; nullopt when `e` is not a
+  // constant or *failed is set: its evaluation failed (E0132, reported).
+  std::optional<int64_t> const_int(Expr* e, bool* failed = nullptr);
+  // Evaluates a type-checked constant expression as the generated code
+  // would; with `report`, overflow and division by zero are E0132.
+  struct ConstValue {
+    enum Status { Ok, NotConst, Failed } status = NotConst;
+    __int128 value = 0;
+  };
+  ConstValue eval_const(Expr* e, bool report);
+  ConstValue eval_const_op(Expr* e, Tok op, ConstValue l, ConstValue r, bool report);
   Symbol* new_symbol(SymbolKind kind, std::string name, Span span, const Type* type);
 
   // ---- generics.cpp: generic types and functions, impls, traits
@@ -211,6 +221,8 @@ class Checker {
   };
   std::vector<ConstInProgress> consts_in_progress_;
   std::set<const ConstDecl*> consts_checked_;
+  std::unordered_map<const ConstDecl*, ConstValue> const_values_;  // integer constants checked
+  std::set<std::pair<uint32_t, uint32_t>> const_eval_reported_;     // (file, offset) of E0132s
 
   // Generics: type parameters in scope (innermost last), instances made.
   std::vector<Bindings> type_params_;

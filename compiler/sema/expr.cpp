@@ -1383,7 +1383,9 @@ const Type* Checker::check_array_repeat(ArrayRepeatExpr* e, const Type* expected
   expect_type(e->count, types_.int_(IntKind::USize), "the repeat count");
   if (elem->is_error()) return elem;
   if (expected && expected->kind == TypeKind::Slice) return expected;  // count may be dynamic
-  std::optional<int64_t> n = const_int(e->count);
+  bool failed = false;
+  std::optional<int64_t> n = const_int(e->count, &failed);
+  if (failed) return types_.error();
   if (!n || *n < 0) {
     diags_.report(DiagCode::E0118, e->count->span, "the length of an array must be a constant")
         .help("for a length known only at run time, make a slice: `let s: []T = [v; n];`");
