@@ -690,7 +690,10 @@ void Checker::check_const(ConstDecl* c, Span use) {
         .help("constants are built from literals, other constants, operators, casts and `sizeof`");
     const_values_[c] = {ConstValue::Failed, 0};
   } else {
-    const_values_[c] = eval_const(c->value, /*report=*/true);
+    ConstValue v = eval_const(c->value, /*report=*/true);
+    const_values_[c] = v;
+    if (v.status == ConstValue::Ok && c->symbol->type->is_integer())
+      c->int_value = static_cast<int64_t>(static_cast<uint64_t>(static_cast<unsigned __int128>(v.value)));
   }
 }
 
