@@ -220,6 +220,12 @@ class Checker {
     Span use;
   };
   std::vector<ConstInProgress> consts_in_progress_;
+  std::unordered_map<const ConstDecl*, size_t> const_open_index_;  // into consts_in_progress_
+  // Checking a constant first checks those it names that come later, so a
+  // chain of forward references nests; past this depth it is an error
+  // (E0118), not a stack overflow.
+  static constexpr size_t kMaxConstNesting = 10'000;
+  bool const_nesting_reported_ = false;
   std::set<const ConstDecl*> consts_checked_;
   std::unordered_map<const ConstDecl*, ConstValue> const_values_;  // integer constants checked
   std::set<std::pair<uint32_t, uint32_t>> const_eval_reported_;     // (file, offset) of E0132s

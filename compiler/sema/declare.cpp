@@ -629,9 +629,9 @@ void Checker::resolve_signature(FnDecl* f) {
 
 const Type* Checker::const_type(Symbol* s, Span use) {
   ConstDecl* c = s->const_decl;
-  auto open = std::find_if(consts_in_progress_.begin(), consts_in_progress_.end(),
-                           [&](const ConstInProgress& p) { return p.decl == c; });
-  if (open != consts_in_progress_.end()) {
+  auto index = const_open_index_.find(c);
+  if (index != const_open_index_.end()) {
+    auto open = consts_in_progress_.begin() + static_cast<std::ptrdiff_t>(index->second);
     // `use` closes a cycle: the constants from `open` on each use the next.
     std::string chain;
     for (auto it = open + 1; it != consts_in_progress_.end(); ++it)
@@ -645,17 +645,33 @@ const Type* Checker::const_type(Symbol* s, Span use) {
                          : "give one of these constants a value that does not depend on the others");
     return types_.error();
   }
-  if (!consts_checked_.count(c)) check_const(c, use);
+  if (!consts_checked_.count(c)) {
+    if (consts_in_progress_.size() >= kMaxConstNesting) {
+      if (!const_nesting_reported_)
+        diags_.report(DiagCode::E0118, use,
+                      fmt::format("constant `{}` is named at the end of a chain of more than {} constants, each "
+                                  "naming one declared after it",
+                                  c->name, kMaxConstNesting))
+            .help("declare constants before the constants that use them");
+      const_nesting_reported_ = true;
+      return types_.error();
+    }
+    check_const(c, use);
+  }
   return s->type ? s->type : types_.error();
 }
 
 void Checker::check_const(ConstDecl* c, Span use) {
   if (!consts_checked_.insert(c).second) return;
+  const_open_index_[c] = consts_in_progress_.size();
   consts_in_progress_.push_back({c, use});
   struct Pop {
-    std::vector<ConstInProgress>& v;
-    ~Pop() { v.pop_back(); }
-  } pop{consts_in_progress_};
+    Checker& c;
+    ~Pop() {
+      c.const_open_index_.erase(c.consts_in_progress_.back().decl);
+      c.consts_in_progress_.pop_back();
+    }
+  } pop{*this};
   InPackage in(*this, c);
   const Type* declared = c->type ? resolve_type(c->type) : nullptr;
   const Type* t = declared ? expect_type(c->value, declared, "constant") : check(c->value, nullptr);
