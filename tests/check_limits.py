@@ -12,8 +12,8 @@ the outcome docs/design/compiler.md and language.md promise:
   files over 64 MiB                                   -> a "64 MiB limit" error
   NUL bytes, bytes that are not UTF-8                 -> E0007
   CRLF line ends and a UTF-8 BOM                      -> accepted
-  a chain of 100,000 constants each naming a later one  -> E0118
-  generic recursion that grows its type arguments      -> E0903
+  100,000 constants, each naming a later one          -> E0118
+  generic recursion that grows its type arguments     -> E0903
   long identifiers, long literals, long else-if and postfix chains,
   many diagnostics, many declarations                 -> an answer (any exit 0
                                                          or 1, no signal, no

@@ -493,6 +493,7 @@ const char* op_text(Tok op) {
 Checker::ConstValue Checker::eval_const(Expr* e, bool report) {
   using S = ConstValue::Status;
   const Type* t = e->type;
+  if (t && t->is_error()) return {S::Failed, 0};  // reported already
   bool integer = t && t->is_integer();
   switch (e->kind) {
     case ExprKind::IntLit: {
@@ -507,8 +508,9 @@ Checker::ConstValue Checker::eval_const(Expr* e, bool report) {
     case ExprKind::Name:
     case ExprKind::Field: {
       Symbol* s = e->kind == ExprKind::Name ? static_cast<NameExpr*>(e)->symbol : static_cast<FieldExpr*>(e)->symbol;
-      if (!s || s->kind != SymbolKind::Const || !integer) return {};
-      if (auto it = const_values_.find(s->const_decl); it != const_values_.end()) return it->second;
+      if (!s || s->kind != SymbolKind::Const) return {};
+      if (auto it = const_values_.find(s->const_decl); it != const_values_.end())
+        return it->second.status == S::Failed || integer ? it->second : ConstValue{};
       // Being checked: a cycle, reported by const_type.
       return consts_checked_.count(s->const_decl) ? ConstValue{S::Failed, 0} : ConstValue{};
     }
