@@ -12,6 +12,8 @@ the outcome docs/design/compiler.md and language.md promise:
   files over 64 MiB                                   -> a "64 MiB limit" error
   NUL bytes, bytes that are not UTF-8                 -> E0007
   CRLF line ends and a UTF-8 BOM                      -> accepted
+  100,000 constants, each naming a later one          -> E0118
+  generic recursion that grows its type arguments     -> E0903
   long identifiers, long literals, long else-if and postfix chains,
   many diagnostics, many declarations                 -> an answer (any exit 0
                                                          or 1, no signal, no
@@ -86,6 +88,15 @@ def cases():
     yield 'many_parameters', 'check', lambda: 'fn f(' + ', '.join(f'a{i}: i64' for i in range(N)) + ') {}\n' + main_fn(''), 'ok'
     yield 'struct_chain', 'check', lambda: ''.join(f'struct S{i} {{ a: S{i + 1} }}\n' for i in range(30_000)) + \
         'struct S30000 { a: i64 }\n' + main_fn(''), 'ok'
+    # constants and generics whose checking or code would nest or grow without bound
+    yield 'const_forward_chain', 'check', lambda: ''.join(f'const C{i}: i64 = C{i + 1} + 1;\n' for i in range(N)) + \
+        f'const C{N}: i64 = 1;\n' + main_fn('log(C0);'), 'E0118'
+    yield 'const_doubling_chain', 'run', lambda: 'const C0: i64 = 1;\n' + \
+        ''.join(f'const C{i}: i64 = C{i - 1} + C{i - 1};\n' for i in range(1, 63)) + main_fn('log(C62);'), \
+        r'^4611686018427387904$'
+    yield 'generic_tuple_growth', 'check', lambda: 'fn f<T>(x: T) { f((x, x)); }\n' + main_fn('f(1);'), 'E0903'
+    yield 'generic_type_growth', 'check', lambda: 'enum L<T> { Nil, Cons(T, L<Option<T>>) }\n' + \
+        main_fn('let l: L<i32> = L.Nil;'), 'E0903'
     yield 'nested_comments', 'check', lambda: '/*' * N + '*/' * N + main_fn(''), 'ok'
     # encodings
     yield 'nul_byte', 'check', lambda: main_fn('let x: i64 = 1;\0'), 'E0007'

@@ -11,6 +11,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -388,6 +389,10 @@ struct ConstDecl : Decl {
   TypeExpr* type = nullptr;
   Expr* value = nullptr;
   Symbol* symbol = nullptr;
+  // Set by sema for an integer constant: its value, two's complement in 64
+  // bits (codegen writes it instead of the expression, which may name other
+  // constants many times over).
+  std::optional<int64_t> int_value;
 };
 
 struct ImplDecl : Decl {  // `impl Type { ... }`, `impl Trait for Type { ... }`

@@ -871,6 +871,17 @@ class FunctionEmitter {
     return fmt::format("(({})UINT64_C({}))", T.name(t), v);
   }
 
+  // A constant: an integer's value as sema computed it, else its expression.
+  std::string const_value(const Symbol* s) {
+    const ConstDecl* c = s->const_decl;
+    if (c->int_value) {
+      bool negative = s->type->is_signed() && *c->int_value < 0;
+      uint64_t bits = static_cast<uint64_t>(*c->int_value);
+      return int_literal(s->type, negative ? 0 - bits : bits, negative);
+    }
+    return "(" + expr(c->value) + ")";
+  }
+
   std::string float_literal(const Type* t, double v) {
     if (std::isinf(v)) return t->float_bits == 32 ? "__builtin_inff()" : "__builtin_inf()";
     std::string s = fmt::format("{:.17g}", v);
@@ -991,7 +1002,7 @@ class FunctionEmitter {
         auto* f = static_cast<FieldExpr*>(e);
         if (f->symbol) {  // `libc.name`, `pkg.name` as a value
           Symbol* s = f->symbol;
-          if (s->kind == SymbolKind::Const) return "(" + expr(s->const_decl->value) + ")";
+          if (s->kind == SymbolKind::Const) return const_value(s);
           if (u_.libc_decls.count(s->fn)) u_.used_libc.emplace(s->fn->name, s->fn);
           return u_.function_value(s->fn, s->type, T);
         }
@@ -1139,7 +1150,7 @@ class FunctionEmitter {
       case SymbolKind::Extern:
         return u_.function_value(s->fn, s->type, T);
       case SymbolKind::Const:
-        return "(" + expr(s->const_decl->value) + ")";
+        return const_value(s);
       case SymbolKind::OwnershipConst:
         return fmt::format("((int32_t){})", s->ownership_value);
       default:

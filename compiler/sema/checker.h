@@ -46,12 +46,26 @@ class Checker {
   void fill(StructInfo& info);
   void fill(EnumInfo& info);
   void resolve_signature(FnDecl* f);
-  void check_const(ConstDecl* c);
+  void check_const(ConstDecl* c, Span use = {});
+  // The type of constant `s` named at `use`: checks the constant first if
+  // it was not yet (a constant may name one declared later), and reports a
+  // constant defined in terms of itself (E0118).
+  const Type* const_type(Symbol* s, Span use);
   void check_infinite_size();
   void compute_boxing();
   void check_main();
   const Type* resolve_type(TypeExpr* t);
-  std::optional<int64_t> const_int(Expr* e);
+  // An integer array length or repeat count; nullopt when `e` is not a
+  // constant or *failed is set: its evaluation failed (E0132, reported).
+  std::optional<int64_t> const_int(Expr* e, bool* failed = nullptr);
+  // Evaluates a type-checked constant expression as the generated code
+  // would; with `report`, overflow and division by zero are E0132.
+  struct ConstValue {
+    enum Status { Ok, NotConst, Failed } status = NotConst;
+    __int128 value = 0;
+  };
+  ConstValue eval_const(Expr* e, bool report);
+  ConstValue eval_const_op(Expr* e, Tok op, ConstValue l, ConstValue r, bool report);
   Symbol* new_symbol(SymbolKind kind, std::string name, Span span, const Type* type);
 
   // ---- generics.cpp: generic types and functions, impls, traits
@@ -66,8 +80,9 @@ class Checker {
   template <typename DeclT, typename InfoT>
   const Type* instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, std::vector<const Type*> args, Span span);
   Symbol* instantiate_fn(Symbol* generic, const Bindings& bindings, Span span);
-  Symbol* instantiate_method(const MethodTemplate& t, const Type* self);
-  Symbol* lookup_method(const Type* t, const std::string& name);
+  Symbol* instantiate_method(const MethodTemplate& t, const Type* self, Span use = {});
+  // `use`: the call, for the instantiation limits (E0903).
+  Symbol* lookup_method(const Type* t, const std::string& name, Span use = {});
   const Decl* generic_decl_of(const Type* t) const;
   bool implements(const Type* t, const TraitDecl* trait) const;
   // A trait named in source (`Show`, `pkg.Show`), or null after reporting.
@@ -79,6 +94,11 @@ class Checker {
   bool mentions(const TypeExpr* t, const std::vector<std::string>& generics) const;
   const Type* resolve_with(TypeExpr* t, const Bindings& b);
   void check_pending_bodies();
+  // The instantiation limits (E0903): reports, once per generic declaration,
+  // an instance `name` of `generic` whose chain of instances is `depth` long
+  // or whose type arguments have grown too large, and returns true.
+  bool instance_over_limit(const Decl* generic, const char* what, const std::string& name,
+                           const std::vector<const Type*>& args, int depth, Span use, Span root);
   std::string mangle(const std::string& base);
 
   // ---- scopes
@@ -195,7 +215,23 @@ class Checker {
   int loop_depth_ = 0;
   std::vector<bool> unsafe_used_;  // one flag per enclosing unsafe block
   uint32_t next_id_ = 1;
-  std::vector<ConstDecl*> const_stack_;  // for cycles between constants
+  std::vector<ConstDecl*> const_stack_;  // const_int's: for cycles between constants
+  // Constants being checked, outermost first, each with the name in the
+  // previous one's value that led to it; and those checked already.
+  struct ConstInProgress {
+    ConstDecl* decl;
+    Span use;
+  };
+  std::vector<ConstInProgress> consts_in_progress_;
+  std::unordered_map<const ConstDecl*, size_t> const_open_index_;  // into consts_in_progress_
+  // Checking a constant first checks those it names that come later, so a
+  // chain of forward references nests; past this depth it is an error
+  // (E0118), not a stack overflow.
+  static constexpr size_t kMaxConstNesting = 10'000;
+  bool const_nesting_reported_ = false;
+  std::set<const ConstDecl*> consts_checked_;
+  std::unordered_map<const ConstDecl*, ConstValue> const_values_;  // integer constants checked
+  std::set<std::pair<uint32_t, uint32_t>> const_eval_reported_;     // (file, offset) of E0132s
 
   // Generics: type parameters in scope (innermost last), instances made.
   std::vector<Bindings> type_params_;
@@ -212,6 +248,23 @@ class Checker {
     Bindings bindings;
   };
   std::vector<PendingBody> pending_;
+  // Instances beget instances: a generic function's body, or a generic
+  // type's fields, name more of them.  Each instance records how long the
+  // chain that led to it is and where it started (the use outside generic
+  // code); recursion whose type arguments keep growing (`f((x, x))` in `f`)
+  // would otherwise never end.  The limits are like rustc's recursion_limit
+  // and type_length_limit: a chain of 128 instances, and type arguments of
+  // 4096 characters (`(x, x)` doubles a type's written form at each step).
+  static constexpr int kMaxInstanceDepth = 128;
+  static constexpr size_t kMaxTypeArgLength = 4096;
+  struct InstanceChain {
+    int depth = 0;  // 0 outside generic code
+    Span root;
+  };
+  std::unordered_map<const FnDecl*, InstanceChain> instance_chain_;
+  InstanceChain cur_chain_;                      // of the body being checked
+  std::vector<InstanceChain> nominal_chain_;     // of the generic types being filled
+  std::set<const Decl*> instance_limit_reported_;
   std::vector<ClosureExpr*> closures_;  // enclosing closures, innermost last
   const Expr* callee_ = nullptr;         // the name a call being checked calls
   const CallExpr* foreign_call_ = nullptr;  // a call of a foreign function whose arguments are checked

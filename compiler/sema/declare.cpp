@@ -384,7 +384,9 @@ const Type* Checker::resolve_type(TypeExpr* t) {
     case TypeExprKind::Array: {
       const Type* inner = resolve_type(t->inner);
       check(t->size, types_.int_(IntKind::USize));
-      std::optional<int64_t> n = const_int(t->size);
+      bool failed = false;
+      std::optional<int64_t> n = const_int(t->size, &failed);
+      if (failed) return types_.error();
       if (!n) {
         diags_.report(DiagCode::E0118, t->size->span, "array length must be a constant integer")
             .help("use a literal or a `const`, or a slice (`[]T`) for a length known at run time");
@@ -462,57 +464,150 @@ const Type* Checker::resolve_type(TypeExpr* t) {
   return s->type;
 }
 
-// Folds an integer constant expression (already type-checked), or nullopt.
-std::optional<int64_t> Checker::const_int(Expr* e) {
+namespace {
+
+std::string int128_str(__int128 v) {
+  if (v == 0) return "0";
+  bool neg = v < 0;
+  unsigned __int128 u = neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string out;
+  for (; u; u /= 10) out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+  return neg ? "-" + out : out;
+}
+
+__int128 int_min(const Type* t) { return t->is_signed() ? -(static_cast<__int128>(1) << (t->int_bits() - 1)) : 0; }
+__int128 int_max(const Type* t) {
+  return t->is_signed() ? (static_cast<__int128>(1) << (t->int_bits() - 1)) - 1
+                        : (static_cast<__int128>(1) << t->int_bits()) - 1;
+}
+// Two's complement truncation to `t`, as a C cast or a wrapping operation does.
+__int128 wrap_to(const Type* t, __int128 v) {
+  int bits = t->int_bits();
+  auto u = static_cast<unsigned __int128>(v) & ((static_cast<unsigned __int128>(1) << bits) - 1);
+  if (t->is_signed() && (u >> (bits - 1)) != 0) return static_cast<__int128>(u) - (static_cast<__int128>(1) << bits);
+  return static_cast<__int128>(u);
+}
+const char* op_text(Tok op) {
+  switch (op) {
+    case Tok::Plus: return "+"; case Tok::Minus: return "-"; case Tok::Star: return "*";
+    case Tok::Slash: return "/"; case Tok::Percent: return "%"; case Tok::Shl: return "<<";
+    case Tok::Shr: return ">>"; default: return "?";
+  }
+}
+
+}  // namespace
+
+Checker::ConstValue Checker::eval_const(Expr* e, bool report) {
+  using S = ConstValue::Status;
+  const Type* t = e->type;
+  if (t && t->is_error()) return {S::Failed, 0};  // reported already
+  bool integer = t && t->is_integer();
   switch (e->kind) {
-    case ExprKind::IntLit:
-      return static_cast<int64_t>(static_cast<IntLit*>(e)->value);
-    case ExprKind::Name: {
-      Symbol* s = static_cast<NameExpr*>(e)->symbol;
-      if (s && s->kind == SymbolKind::Const && s->const_decl->value) {
-        for (ConstDecl* c : const_stack_)
-          if (c == s->const_decl) return std::nullopt;
-        const_stack_.push_back(s->const_decl);
-        auto v = const_int(s->const_decl->value);
-        const_stack_.pop_back();
-        return v;
-      }
-      return std::nullopt;
+    case ExprKind::IntLit: {
+      auto* lit = static_cast<IntLit*>(e);
+      if (lit->overflowed) return {S::Failed, 0};
+      return integer ? ConstValue{S::Ok, static_cast<__int128>(lit->value)} : ConstValue{};
+    }
+    case ExprKind::BoolLit:
+      return {S::Ok, static_cast<BoolLit*>(e)->value ? 1 : 0};
+    case ExprKind::CharLit:
+      return {S::Ok, static_cast<CharLit*>(e)->value};
+    case ExprKind::Name:
+    case ExprKind::Field: {
+      Symbol* s = e->kind == ExprKind::Name ? static_cast<NameExpr*>(e)->symbol : static_cast<FieldExpr*>(e)->symbol;
+      if (!s || s->kind != SymbolKind::Const) return {};
+      if (auto it = const_values_.find(s->const_decl); it != const_values_.end())
+        return it->second.status == S::Failed || integer ? it->second : ConstValue{};
+      // Being checked: a cycle, reported by const_type.
+      return consts_checked_.count(s->const_decl) ? ConstValue{S::Failed, 0} : ConstValue{};
     }
     case ExprKind::Unary: {
       auto* u = static_cast<UnaryExpr*>(e);
-      auto v = const_int(u->operand);
-      if (!v) return v;
-      if (u->op == Tok::Minus) return static_cast<int64_t>(0ULL - static_cast<uint64_t>(*v));
-      if (u->op == Tok::Tilde) return ~*v;
-      return std::nullopt;
+      if (u->op != Tok::Minus && u->op != Tok::Tilde) return {};
+      ConstValue v = eval_const(u->operand, report);
+      if (v.status != S::Ok || !integer) return v.status == S::Failed ? v : ConstValue{};
+      if (u->op == Tok::Tilde) return {S::Ok, wrap_to(t, ~v.value)};
+      __int128 r = -v.value;
+      if (r < int_min(t) || r > int_max(t)) {
+        if (report && const_eval_reported_.insert({e->span.file, e->span.begin}).second)
+          diags_.report(DiagCode::E0132, e->span,
+                        fmt::format("this negation will overflow: -({}) is {}, outside the range of `{}` ({} to {})",
+                                    int128_str(v.value), int128_str(r), t->name, int128_str(int_min(t)),
+                                    int128_str(int_max(t))))
+              .help("constants are computed at compile time, where overflow and division by zero are errors");
+        return {S::Failed, 0};
+      }
+      return {S::Ok, r};
     }
-    case ExprKind::Cast:
-      return const_int(static_cast<CastExpr*>(e)->operand);
-    case ExprKind::Sizeof:
-      return std::nullopt;
+    case ExprKind::Cast: {
+      ConstValue v = eval_const(static_cast<CastExpr*>(e)->operand, report);
+      if (v.status != S::Ok || !integer) return v.status == S::Failed ? v : ConstValue{};
+      return {S::Ok, wrap_to(t, v.value)};
+    }
     case ExprKind::Binary: {
       auto* b = static_cast<BinaryExpr*>(e);
-      auto l = const_int(b->lhs), r = const_int(b->rhs);
-      if (!l || !r) return std::nullopt;
-      auto ul = static_cast<uint64_t>(*l), ur = static_cast<uint64_t>(*r);
-      switch (b->op) {
-        case Tok::Plus: return static_cast<int64_t>(ul + ur);
-        case Tok::Minus: return static_cast<int64_t>(ul - ur);
-        case Tok::Star: return static_cast<int64_t>(ul * ur);
-        case Tok::Slash: return *r == 0 || (*r == -1 && *l == INT64_MIN) ? std::nullopt : std::optional(*l / *r);
-        case Tok::Percent: return *r == 0 || *r == -1 ? std::nullopt : std::optional(*l % *r);
-        case Tok::Amp: return *l & *r;
-        case Tok::Pipe: return *l | *r;
-        case Tok::Caret: return *l ^ *r;
-        case Tok::Shl: return *r < 0 || *r > 63 ? std::nullopt : std::optional(static_cast<int64_t>(ul << *r));
-        case Tok::Shr: return *r < 0 || *r > 63 ? std::nullopt : std::optional(*l >> *r);
-        default: return std::nullopt;
-      }
+      ConstValue l = eval_const(b->lhs, report), r = eval_const(b->rhs, report);
+      if (l.status == S::Failed || r.status == S::Failed) return {S::Failed, 0};
+      if (l.status != S::Ok || r.status != S::Ok || !integer) return {};
+      return eval_const_op(e, b->op, l, r, report);
     }
     default:
-      return std::nullopt;
+      return {};
   }
+}
+
+Checker::ConstValue Checker::eval_const_op(Expr* e, Tok op, ConstValue lv, ConstValue rv, bool report) {
+  using S = ConstValue::Status;
+  const Type* t = e->type;
+  __int128 l = lv.value, r = rv.value, out = 0;
+  auto fail = [&](std::string message) -> ConstValue {
+    // Once per expression: a generic instance resolves its array types again.
+    if (report && const_eval_reported_.insert({e->span.file, e->span.begin}).second)
+      diags_.report(DiagCode::E0132, e->span, std::move(message))
+          .help("constants are computed at compile time, where overflow and division by zero are errors");
+    return {S::Failed, 0};
+  };
+  std::string expr = fmt::format("{} {} {}", int128_str(l), op_text(op), int128_str(r));
+  switch (op) {
+    case Tok::Plus: out = l + r; break;
+    case Tok::Minus: out = l - r; break;
+    case Tok::Star:
+      if (__builtin_mul_overflow(l, r, &out))  // beyond even 128 bits
+        return fail(fmt::format("this arithmetic operation will overflow: {} does not fit in `{}` ({} to {})", expr,
+                                t->name, int128_str(int_min(t)), int128_str(int_max(t))));
+      break;
+    case Tok::Slash: case Tok::Percent:
+      if (r == 0)
+        return fail(fmt::format("this {} divides by zero: {}", op == Tok::Slash ? "division" : "remainder", expr));
+      if (t->is_signed() && l == int_min(t) && r == -1)
+        return fail(fmt::format("this {} will overflow: {} in `{}`", op == Tok::Slash ? "division" : "remainder",
+                                expr, t->name));
+      out = op == Tok::Slash ? l / r : l % r;
+      break;
+    case Tok::Amp: return {S::Ok, l & r};
+    case Tok::Pipe: return {S::Ok, l | r};
+    case Tok::Caret: return {S::Ok, l ^ r};
+    case Tok::Shl: case Tok::Shr:
+      if (r < 0 || r >= t->int_bits())
+        return fail(fmt::format("this shift will overflow: {}, but a `{}` can only be shifted by 0 to {} bits", expr,
+                                t->name, t->int_bits() - 1));
+      // `<<` drops the bits shifted out (as at run time); `>>` of a negative
+      // value is arithmetic.
+      return {S::Ok, op == Tok::Shl ? wrap_to(t, static_cast<__int128>(static_cast<unsigned __int128>(l) << r)) : l >> r};
+    default:
+      return {};
+  }
+  if (out < int_min(t) || out > int_max(t))
+    return fail(fmt::format("this arithmetic operation will overflow: {} is {}, outside the range of `{}` ({} to {})",
+                            expr, int128_str(out), t->name, int128_str(int_min(t)), int128_str(int_max(t))));
+  return {S::Ok, out};
+}
+
+std::optional<int64_t> Checker::const_int(Expr* e, bool* failed) {
+  ConstValue v = eval_const(e, /*report=*/true);
+  if (failed) *failed = v.status == ConstValue::Failed;
+  if (v.status != ConstValue::Ok || v.value < INT64_MIN || v.value > INT64_MAX) return std::nullopt;
+  return static_cast<int64_t>(v.value);
 }
 
 void Checker::resolve_signature(FnDecl* f) {
@@ -541,7 +636,51 @@ void Checker::resolve_signature(FnDecl* f) {
   f->symbol->type = types_.func(std::move(params), ret);
 }
 
-void Checker::check_const(ConstDecl* c) {
+const Type* Checker::const_type(Symbol* s, Span use) {
+  ConstDecl* c = s->const_decl;
+  auto index = const_open_index_.find(c);
+  if (index != const_open_index_.end()) {
+    auto open = consts_in_progress_.begin() + static_cast<std::ptrdiff_t>(index->second);
+    // `use` closes a cycle: the constants from `open` on each use the next.
+    std::string chain;
+    for (auto it = open + 1; it != consts_in_progress_.end(); ++it)
+      chain += fmt::format("{}`{}`", it == open + 1 ? ": `" + c->name + "` uses " : ", which uses ", it->decl->name);
+    if (!chain.empty()) chain += fmt::format(", which uses `{}`", c->name);
+    auto d = diags_.report(DiagCode::E0118, use,
+                           fmt::format("constant `{}` is defined in terms of itself{}", c->name, chain));
+    for (auto it = open + 1; it != consts_in_progress_.end(); ++it)
+      d.note(it->use, fmt::format("`{}` uses `{}` here", (it - 1)->decl->name, it->decl->name));
+    d.help(chain.empty() ? fmt::format("give `{}` a value that does not name `{}`", c->name, c->name)
+                         : "give one of these constants a value that does not depend on the others");
+    return types_.error();
+  }
+  if (!consts_checked_.count(c)) {
+    if (consts_in_progress_.size() >= kMaxConstNesting) {
+      if (!const_nesting_reported_)
+        diags_.report(DiagCode::E0118, use,
+                      fmt::format("constant `{}` is named at the end of a chain of more than {} constants, each "
+                                  "naming one declared after it",
+                                  c->name, kMaxConstNesting))
+            .help("declare constants before the constants that use them");
+      const_nesting_reported_ = true;
+      return types_.error();
+    }
+    check_const(c, use);
+  }
+  return s->type ? s->type : types_.error();
+}
+
+void Checker::check_const(ConstDecl* c, Span use) {
+  if (!consts_checked_.insert(c).second) return;
+  const_open_index_[c] = consts_in_progress_.size();
+  consts_in_progress_.push_back({c, use});
+  struct Pop {
+    Checker& c;
+    ~Pop() {
+      c.const_open_index_.erase(c.consts_in_progress_.back().decl);
+      c.consts_in_progress_.pop_back();
+    }
+  } pop{*this};
   InPackage in(*this, c);
   const Type* declared = c->type ? resolve_type(c->type) : nullptr;
   const Type* t = declared ? expect_type(c->value, declared, "constant") : check(c->value, nullptr);
@@ -568,10 +707,18 @@ void Checker::check_const(ConstDecl* c) {
         return false;
     }
   };
-  if (!t->is_error() && !is_const(c->value)) {
+  if (t->is_error()) {
+    const_values_[c] = {ConstValue::Failed, 0};
+  } else if (!is_const(c->value)) {
     diags_.report(DiagCode::E0118, c->value->span,
                   fmt::format("the value of constant `{}` is not a constant expression", c->name))
         .help("constants are built from literals, other constants, operators, casts and `sizeof`");
+    const_values_[c] = {ConstValue::Failed, 0};
+  } else {
+    ConstValue v = eval_const(c->value, /*report=*/true);
+    const_values_[c] = v;
+    if (v.status == ConstValue::Ok && c->symbol->type->is_integer())
+      c->int_value = static_cast<int64_t>(static_cast<uint64_t>(static_cast<unsigned __int128>(v.value)));
   }
 }
 

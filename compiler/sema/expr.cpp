@@ -205,8 +205,9 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
     case SymbolKind::Extern:
       if (e != callee_) check_function_value(s, e, e->name);
       return s->type ? s->type : types_.error();
-    case SymbolKind::Local:
     case SymbolKind::Const:
+      return const_type(s, e->span);
+    case SymbolKind::Local:
     case SymbolKind::OwnershipConst:
       return s->type ? s->type : types_.error();
     case SymbolKind::Type:
@@ -758,7 +759,7 @@ void Checker::check_callbacks(CallExpr* e, const Type* ft) {
 }
 
 const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot) {
-  Symbol* m = lookup_method(ot, f->field);
+  Symbol* m = lookup_method(ot, f->field, e->span);
   if (!m) {
     auto d = diags_.report(DiagCode::E0126, f->field_span, fmt::format("type `{}` has no method `{}`", ot->name, f->field));
     bool is_index = !f->field.empty() && std::all_of(f->field.begin(), f->field.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -827,7 +828,7 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
     }
     self = instantiate_nominal(owner, targs, p->owner->span);
     if (self->is_error()) return self;
-    Symbol* inst = lookup_method(self, p->member);
+    Symbol* inst = lookup_method(self, p->member, e->span);
     e->method = p->symbol = inst;
     p->type = inst->type;
     for (size_t i = 0; i < e->args.size() && i < inst->type->elems.size(); ++i)
@@ -840,7 +841,7 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
     for (Expr* a : e->args) check(a, nullptr);
     return self;
   }
-  Symbol* m = lookup_method(self, p->member);
+  Symbol* m = lookup_method(self, p->member, e->span);
   if (!m) {
     diags_.report(DiagCode::E0126, p->member_span, fmt::format("`{}` has no associated function `{}`", self->name, p->member))
         .help(fmt::format("define it in an `impl {} {{ ... }}` block", self->name));
@@ -1127,6 +1128,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
         }
         if (m->kind != SymbolKind::Const) check_function_value(m, e, e->field);
         e->symbol = m;
+        if (m->kind == SymbolKind::Const) return const_type(m, e->span);
         return m->type ? m->type : types_.error();
       default:
         diags_.report(DiagCode::E0123, e->span, fmt::format("`{}` is a type, not a value", e->field));
@@ -1390,7 +1392,9 @@ const Type* Checker::check_array_repeat(ArrayRepeatExpr* e, const Type* expected
   expect_type(e->count, types_.int_(IntKind::USize), "the repeat count");
   if (elem->is_error()) return elem;
   if (expected && expected->kind == TypeKind::Slice) return expected;  // count may be dynamic
-  std::optional<int64_t> n = const_int(e->count);
+  bool failed = false;
+  std::optional<int64_t> n = const_int(e->count, &failed);
+  if (failed) return types_.error();
   if (!n || *n < 0) {
     diags_.report(DiagCode::E0118, e->count->span, "the length of an array must be a constant")
         .help("for a length known only at run time, make a slice: `let s: []T = [v; n];`");

@@ -157,6 +157,12 @@ const Type* Checker::instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, 
     if (a->is_error()) return a;
   auto key = std::make_pair(static_cast<const Decl*>(d), args);
   if (auto it = nominal_instances_.find(key); it != nominal_instances_.end()) return it->second;
+  // A type's fields naming a larger instance of it (`S<T> { x: Option<S<(T, T)>> }`)
+  // nest fills; a function instance's body starts a chain too.
+  InstanceChain chain = !nominal_chain_.empty() ? nominal_chain_.back() : cur_chain_;
+  if (chain.depth == 0) chain.root = span;
+  ++chain.depth;
+  if (instance_over_limit(d, "type", d->name, args, chain.depth, span, chain.root)) return types_.error();
   Bindings b;
   auto home = decl_package_.find(d);
   std::string display = (home != decl_package_.end() && !home->second->is_entry ? home->second->name + "." : "") + d->name + "<";
@@ -176,7 +182,9 @@ const Type* Checker::instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, 
   nominal_instances_[key] = t;
   prog_.nominal_types.push_back(t);
   type_params_.push_back(b);
+  nominal_chain_.push_back(chain);
   fill(info);
+  nominal_chain_.pop_back();
   type_params_.pop_back();
   return t;
 }
@@ -195,7 +203,14 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   auto key = std::make_pair(static_cast<const FnDecl*>(g), args);
   if (auto it = fn_instances_.find(key); it != fn_instances_.end()) return it->second;
   bool bounds_ok = check_bounds(g, g->generics, g->generic_bounds, b, span);
+  InstanceChain chain = cur_chain_;
+  if (chain.depth == 0) chain.root = span;
+  ++chain.depth;
+  // Over the limit, the instance is made (the call still has a type) but
+  // its body is not checked: that is what would make the next one.
+  if (instance_over_limit(g, "function", g->name, args, chain.depth, span, chain.root)) bounds_ok = false;
   FnDecl* f = clone_fn(prog_.generated, g);
+  instance_chain_[f] = chain;
   f->generics.clear();
   decl_package_[f] = decl_package_[g];
   Symbol* sym = new_symbol(SymbolKind::Fn, display, g->name_span, nullptr);
@@ -213,7 +228,27 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   return sym;
 }
 
-Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self) {
+bool Checker::instance_over_limit(const Decl* generic, const char* what, const std::string& name,
+                                  const std::vector<const Type*>& args, int depth, Span use, Span root) {
+  const Type* largest = nullptr;
+  for (const Type* a : args)
+    if (!largest || a->name.size() > largest->name.size()) largest = a;
+  bool too_large = largest && largest->name.size() > kMaxTypeArgLength;
+  if (depth <= kMaxInstanceDepth && !too_large) return false;
+  if (!instance_limit_reported_.insert(generic).second) return true;
+  std::string shown = largest ? largest->name : "";
+  if (shown.size() > 60) shown = shown.substr(0, 60) + "...";
+  std::string why = too_large ? fmt::format("its type argument has grown to {} characters", largest->name.size())
+                              : fmt::format("a chain of {} instances, each needing the next", depth);
+  diags_.report(DiagCode::E0903, use,
+                fmt::format("generic {} `{}` is instantiated without end: {}, now `{}`", what, name, why, shown))
+      .note(root, "the chain of instances starts here")
+      .help(fmt::format("a recursive use of `{}` must not grow its type arguments (the limits are {} nested instances "
+                        "and type arguments of {} characters)", name, kMaxInstanceDepth, kMaxTypeArgLength));
+  return true;
+}
+
+Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self, Span use) {
   auto key = std::make_pair(static_cast<const FnDecl*>(t.decl), self);
   if (auto it = method_instances_.find(key); it != method_instances_.end()) return it->second;
   Bindings b;
@@ -226,6 +261,16 @@ Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self) {
   }
   bool from_trait = std::find(impl->methods.begin(), impl->methods.end(), t.decl) == impl->methods.end();
   FnDecl* f = (!impl->generics.empty() || from_trait) ? clone_fn(prog_.generated, t.decl) : t.decl;
+  // A method of a generic type continues the chain of its caller.
+  bool over_limit = false;
+  if (!impl->generics.empty()) {
+    InstanceChain chain = cur_chain_;
+    if (chain.depth == 0) chain.root = use;
+    ++chain.depth;
+    over_limit = instance_over_limit(t.decl, "method", self->name + "::" + t.decl->name, {self}, chain.depth, use,
+                                     chain.root);
+    instance_chain_[f] = chain;
+  }
   decl_package_[f] = decl_package_[t.decl];
   Symbol* sym = new_symbol(SymbolKind::Fn, self->name + "::" + f->name, f->name_span, nullptr);
   sym->fn = f;
@@ -261,17 +306,17 @@ Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self) {
   }
   type_params_.pop_back();
   prog_.functions.push_back(f);
-  pending_.push_back({f, b});
+  if (!over_limit) pending_.push_back({f, b});
   return sym;
 }
 
-Symbol* Checker::lookup_method(const Type* t, const std::string& name) {
+Symbol* Checker::lookup_method(const Type* t, const std::string& name, Span use) {
   if (auto it = methods_.find(t); it != methods_.end()) {
-    if (auto m = it->second.find(name); m != it->second.end()) return instantiate_method(m->second, t);
+    if (auto m = it->second.find(name); m != it->second.end()) return instantiate_method(m->second, t, use);
   }
   if (const Decl* g = generic_decl_of(t)) {
     if (auto it = methods_.find(g); it != methods_.end()) {
-      if (auto m = it->second.find(name); m != it->second.end()) return instantiate_method(m->second, t);
+      if (auto m = it->second.find(name); m != it->second.end()) return instantiate_method(m->second, t, use);
     }
   }
   return nullptr;
@@ -364,7 +409,10 @@ void Checker::check_pending_bodies() {
     pending_.pop_back();
     if (p.fn->body_has_syntax_errors) continue;
     type_params_.push_back(p.bindings);
+    auto chain = instance_chain_.find(p.fn);
+    cur_chain_ = chain != instance_chain_.end() ? chain->second : InstanceChain{};
     check_fn_body(p.fn);
+    cur_chain_ = InstanceChain{};
     type_params_.pop_back();
   }
 }
