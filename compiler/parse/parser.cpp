@@ -661,10 +661,10 @@ class Parser {
 
   // After `Name`, is `<` the start of type arguments followed by `{` or `::`
   // (a generic struct literal or path) rather than a comparison?
-  bool generic_args_follow(bool struct_lit_allowed) const {
-    if (cur().kind != Tok::Lt) return false;
+  bool generic_args_follow(bool struct_lit_allowed, size_t offset = 0) const {
+    if (peek(offset).kind != Tok::Lt) return false;
     int depth = 0;
-    for (size_t i = pos_; i < toks_.size(); ++i) {
+    for (size_t i = pos_ + offset; i < toks_.size(); ++i) {
       switch (toks_[i].kind) {
         case Tok::Lt: depth++; break;
         case Tok::Gt:
@@ -1227,9 +1227,11 @@ class Parser {
     Span begin = cur().span;
     Token name = next();
     std::string text(tok_text(name));
-    // `pkg.Type { ... }` and `pkg.Type::f(...)`: an imported package's type.
+    // `pkg.Type { ... }`, `pkg.Type::f(...)`, `pkg.Type<T> { ... }` and
+    // `pkg.Type<T>::f(...)`: an imported package's type.
     if (name.kind == Tok::Ident && at(Tok::Dot) && peek().kind == Tok::Ident &&
-        ((peek(2).kind == Tok::LBrace && !no_struct_ && struct_literal_at(2)) || peek(2).kind == Tok::ColonColon)) {
+        ((peek(2).kind == Tok::LBrace && !no_struct_ && struct_literal_at(2)) || peek(2).kind == Tok::ColonColon ||
+         generic_args_follow(!no_struct_, 2))) {
       next();
       text += "." + next().text;
     }

@@ -1265,9 +1265,26 @@ const Type* Checker::check_cast(CastExpr* e) {
 }
 
 const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
-  Symbol* gs = e->type_expr->kind == TypeExprKind::Named && e->type_expr->args.empty() &&
-                       e->type_expr->name.find('.') == std::string::npos
-                   ? lookup(e->type_expr->name) : nullptr;
+  Symbol* gs = nullptr;
+  if (e->type_expr->kind == TypeExprKind::Named && e->type_expr->args.empty()) {
+    const std::string& name = e->type_expr->name;
+    size_t dot = name.find('.');
+    if (dot == std::string::npos) {
+      gs = lookup(name);
+    } else {
+      // `pkg.Pair { ... }`: a generic struct of an imported package infers its
+      // type arguments like a local one. Look it up quietly first, so that any
+      // other case reports its problems once, through resolve_type below.
+      Symbol* p = lookup(name.substr(0, dot));
+      if (p && p->kind == SymbolKind::Package && p->pkg) {
+        auto& scope = package_scopes_[p->pkg];
+        auto it = scope.find(name.substr(dot + 1));
+        if (it != scope.end() && it->second->kind == SymbolKind::Type && it->second->generic &&
+            it->second->generic->kind == DeclKind::Struct)
+          gs = resolve_qualified(name.substr(0, dot), name.substr(dot + 1), e->type_expr->span);
+      }
+    }
+  }
   if (gs && gs->kind == SymbolKind::Type && gs->generic && gs->generic->kind == DeclKind::Struct) {
     // `Pair { first: 1, second: 2 }`: the instance comes from the context or the fields.
     auto* sd = static_cast<StructDecl*>(gs->generic);
@@ -1291,7 +1308,7 @@ const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
       for (const std::string& g : sd->generics) {
         if (!b.count(g)) {
           diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameter `{}` of `{}`", g, sd->name))
-              .help(fmt::format("write it: `{}<...> {{ ... }}`", sd->name));
+              .help(fmt::format("write it: `{}<...> {{ ... }}`", e->type_expr->name));
           for (FieldInit& f : e->fields) if (!f.value->type) check(f.value, nullptr);
           return types_.error();
         }
