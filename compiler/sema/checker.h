@@ -37,6 +37,9 @@ class Checker {
   // ---- declare.cpp
   void declare_universe();
   void declare_module(Module* m);
+  // Reports a type, trait or type parameter named like a built-in type.
+  void check_not_builtin_type_name(const std::string& name, Span span, const char* what,
+                                   const std::string& owner = "");
   template <typename DeclT, typename InfoT, typename AddFn>
   void declare_nominal(DeclT* decl, std::deque<InfoT>& infos, const Package* pkg, AddFn& add);
   const Type* make_nominal_type(StructInfo* info);

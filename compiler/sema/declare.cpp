@@ -224,6 +224,22 @@ void Checker::declare_nominal(DeclT* decl, std::deque<InfoT>& infos, const Packa
 const Type* Checker::make_nominal_type(StructInfo* info) { return types_.strukt(info); }
 const Type* Checker::make_nominal_type(EnumInfo* info) { return types_.enm(info); }
 
+void Checker::check_not_builtin_type_name(const std::string& name, Span span, const char* what,
+                                          const std::string& owner) {
+  static const char* const kBuiltinTypes[] = {
+      "i8",  "i16",   "i32", "i64",  "u8",     "u16",  "u32",    "u64",    "isize",
+      "usize", "int", "float", "f32", "f64", "bool", "char", "string", "void",
+      "Never", "Result", "Option"};
+  for (const char* b : kBuiltinTypes) {
+    if (name != b) continue;
+    std::string subject = owner.empty() ? fmt::format("{} `{}`", what, name)
+                                        : fmt::format("{} `{}` of `{}`", what, name, owner);
+    diags_.report(DiagCode::E0102, span, fmt::format("{} is named like the built-in type `{}`", subject, name))
+        .help("built-in type names cannot be redefined; choose another name");
+    return;
+  }
+}
+
 void Checker::declare_module(Module* m) {
   const Package* pkg = prog_.module_package.at(m);
   auto& scope = package_scopes_[pkg];
@@ -239,8 +255,33 @@ void Checker::declare_module(Module* m) {
     }
     scope[name] = s;
   };
+  auto check_params = [&](const std::vector<std::string>& generics, const Decl* owner) {
+    for (const std::string& g : generics) check_not_builtin_type_name(g, owner->name_span, "type parameter", owner->name);
+  };
   for (Decl* d : m->decls) {
     decl_package_[d] = pkg;
+    switch (d->kind) {
+      case DeclKind::Fn: check_params(static_cast<FnDecl*>(d)->generics, d); break;
+      case DeclKind::Struct:
+        check_not_builtin_type_name(d->name, d->name_span, "struct");
+        check_params(static_cast<StructDecl*>(d)->generics, d);
+        break;
+      case DeclKind::Enum:
+        check_not_builtin_type_name(d->name, d->name_span, "enum");
+        check_params(static_cast<EnumDecl*>(d)->generics, d);
+        break;
+      case DeclKind::Trait:
+        check_not_builtin_type_name(d->name, d->name_span, "trait");
+        for (FnDecl* f : static_cast<TraitDecl*>(d)->methods) check_params(f->generics, f);
+        break;
+      case DeclKind::Impl:
+        for (const std::string& g : static_cast<ImplDecl*>(d)->generics)
+          check_not_builtin_type_name(g, static_cast<ImplDecl*>(d)->self_type ? static_cast<ImplDecl*>(d)->self_type->span : d->span,
+                                      "type parameter", "impl");
+        for (FnDecl* f : static_cast<ImplDecl*>(d)->methods) check_params(f->generics, f);
+        break;
+      default: break;
+    }
     switch (d->kind) {
       case DeclKind::Fn: {
         auto* f = static_cast<FnDecl*>(d);
