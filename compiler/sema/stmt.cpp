@@ -53,6 +53,18 @@ void Checker::check_body(std::vector<Param>& params, const Type* ft, BlockExpr* 
         .help("add a `return` on every path");
   } else if (tail_is_value && !compatible(t, cur_ret_)) {
     mismatch(tail->span, cur_ret_, t, "the function's result");
+  } else if (cur_ret_->kind == TypeKind::Void && tail && tail->type && tail->kind != ExprKind::If &&
+             tail->kind != ExprKind::Match && tail->kind != ExprKind::Block) {
+    // `fn main() { 5 }`: a value at the end of a `void` function is a
+    // mistake (a missing `-> T` or `;`), as in Rust. Block-like tails (`if`,
+    // `match`, blocks) are statements there.
+    const Type* tt = tail->type;
+    if (tt->kind != TypeKind::Void && tt->kind != TypeKind::Never && !tt->is_error()) {
+      diags_.report(DiagCode::E0103, tail->span,
+                    fmt::format("mismatched types: expected `void`, found `{}` at the end of `{}`, which returns no value",
+                                tt->name, name))
+          .help(fmt::format("add `;` to discard the value, or declare the result: `-> {}`", tt->name));
+    }
   }
   pop_scope();
 }
