@@ -81,10 +81,11 @@ struct Unit {
   // already (they may allocate): nothing but the call itself runs between
   // entering and leaving native code.  `assign` ("T r = ", "s->result = " or
   // "") takes the value; a call that never returns only enters.  Buffered
-  // `log` output is flushed first: C may write to stdout itself.
+  // `log` output is flushed first, as native code (a flush may block on a
+  // full pipe): C may write to stdout itself.
   static std::string native_statements(const std::string& indent, const std::string& assign, const std::string& call,
                                  bool returns) {
-    std::string out = fmt::format("{0}asthra_before_foreign_call();\n{0}asthra_enter_native();\n{0}{1}{2};\n",
+    std::string out = fmt::format("{0}asthra_enter_native();\n{0}asthra_before_foreign_call();\n{0}{1}{2};\n",
                                   indent, assign, call);
     if (returns) out += indent + "asthra_leave_native();\n";
     return out;
