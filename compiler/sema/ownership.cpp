@@ -36,6 +36,8 @@
 // on each path stops being tracked for use, double free and leaks, but a
 // fact of one path still counts for the loan, zone and GC-store checks
 // (E0303-E0305: `if c { q = p; } return q;` returns the loan on some path).
+// Conditions are not correlated, so that one rule can flag correct code:
+// `let q = if c { malloc } else { gc }; if c { free(q); }` is E0303.
 #include <fmt/format.h>
 
 #include <algorithm>
