@@ -97,11 +97,6 @@ class Checker {
   bool mentions(const TypeExpr* t, const std::vector<std::string>& generics) const;
   const Type* resolve_with(TypeExpr* t, const Bindings& b);
   void check_pending_bodies();
-  // The instantiation limits (E0903): reports, once per generic declaration,
-  // an instance `name` of `generic` whose chain of instances is `depth` long
-  // or whose type arguments have grown too large, and returns true.
-  bool instance_over_limit(const Decl* generic, const char* what, const std::string& name,
-                           const std::vector<const Type*>& args, int depth, Span use, Span root);
   std::string mangle(const std::string& base);
 
   // ---- scopes
@@ -263,7 +258,14 @@ class Checker {
   struct InstanceChain {
     int depth = 0;  // 0 outside generic code
     Span root;
+    // The chain one instance longer, that instance made at `use`.
+    InstanceChain then(Span use) const { return {depth + 1, depth == 0 ? use : root}; }
   };
+  // The instantiation limits (E0903): reports, once per generic declaration,
+  // an instance `name` of `generic` whose `chain` is too long or whose type
+  // arguments have grown too large, and returns true.
+  bool instance_over_limit(const Decl* generic, const char* what, const std::string& name,
+                           const std::vector<const Type*>& args, const InstanceChain& chain, Span use);
   std::unordered_map<const FnDecl*, InstanceChain> instance_chain_;
   InstanceChain cur_chain_;                      // of the body being checked
   std::vector<InstanceChain> nominal_chain_;     // of the generic types being filled

@@ -226,18 +226,15 @@ const Type* Checker::make_nominal_type(EnumInfo* info) { return types_.enm(info)
 
 void Checker::check_not_builtin_type_name(const std::string& name, Span span, const char* what,
                                           const std::string& owner) {
-  static const char* const kBuiltinTypes[] = {
-      "i8",  "i16",   "i32", "i64",  "u8",     "u16",  "u32",    "u64",    "isize",
-      "usize", "int", "float", "f32", "f64", "bool", "char", "string", "void",
-      "Never", "Result", "Option"};
-  for (const char* b : kBuiltinTypes) {
-    if (name != b) continue;
-    std::string subject = owner.empty() ? fmt::format("{} `{}`", what, name)
-                                        : fmt::format("{} `{}` of `{}`", what, name, owner);
-    diags_.report(DiagCode::E0102, span, fmt::format("{} is named like the built-in type `{}`", subject, name))
-        .help("built-in type names cannot be redefined; choose another name");
-    return;
-  }
+  // The built-in types are the universe's types, and `void` and `Never`
+  // (which resolve_type knows by name).
+  auto it = scopes_[0].find(name);
+  bool builtin = name == "void" || name == "Never" || (it != scopes_[0].end() && it->second->kind == SymbolKind::Type);
+  if (!builtin) return;
+  std::string subject = owner.empty() ? fmt::format("{} `{}`", what, name)
+                                      : fmt::format("{} `{}` of `{}`", what, name, owner);
+  diags_.report(DiagCode::E0102, span, fmt::format("{} is named like the built-in type `{}`", subject, name))
+      .help("built-in type names cannot be redefined; choose another name");
 }
 
 void Checker::declare_module(Module* m) {

@@ -159,10 +159,8 @@ const Type* Checker::instantiate_nominal_as(DeclT* d, std::deque<InfoT>& infos, 
   if (auto it = nominal_instances_.find(key); it != nominal_instances_.end()) return it->second;
   // A type's fields naming a larger instance of it (`S<T> { x: Option<S<(T, T)>> }`)
   // nest fills; a function instance's body starts a chain too.
-  InstanceChain chain = !nominal_chain_.empty() ? nominal_chain_.back() : cur_chain_;
-  if (chain.depth == 0) chain.root = span;
-  ++chain.depth;
-  if (instance_over_limit(d, "type", d->name, args, chain.depth, span, chain.root)) return types_.error();
+  InstanceChain chain = (!nominal_chain_.empty() ? nominal_chain_.back() : cur_chain_).then(span);
+  if (instance_over_limit(d, "type", d->name, args, chain, span)) return types_.error();
   Bindings b;
   auto home = decl_package_.find(d);
   std::string display = (home != decl_package_.end() && !home->second->is_entry ? home->second->name + "." : "") + d->name + "<";
@@ -203,12 +201,10 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   auto key = std::make_pair(static_cast<const FnDecl*>(g), args);
   if (auto it = fn_instances_.find(key); it != fn_instances_.end()) return it->second;
   bool bounds_ok = check_bounds(g, g->generics, g->generic_bounds, b, span);
-  InstanceChain chain = cur_chain_;
-  if (chain.depth == 0) chain.root = span;
-  ++chain.depth;
+  InstanceChain chain = cur_chain_.then(span);
   // Over the limit, the instance is made (the call still has a type) but
   // its body is not checked: that is what would make the next one.
-  if (instance_over_limit(g, "function", g->name, args, chain.depth, span, chain.root)) bounds_ok = false;
+  if (instance_over_limit(g, "function", g->name, args, chain, span)) bounds_ok = false;
   FnDecl* f = clone_fn(prog_.generated, g);
   instance_chain_[f] = chain;
   f->generics.clear();
@@ -229,20 +225,20 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
 }
 
 bool Checker::instance_over_limit(const Decl* generic, const char* what, const std::string& name,
-                                  const std::vector<const Type*>& args, int depth, Span use, Span root) {
+                                  const std::vector<const Type*>& args, const InstanceChain& chain, Span use) {
   const Type* largest = nullptr;
   for (const Type* a : args)
     if (!largest || a->name.size() > largest->name.size()) largest = a;
   bool too_large = largest && largest->name.size() > kMaxTypeArgLength;
-  if (depth <= kMaxInstanceDepth && !too_large) return false;
+  if (chain.depth <= kMaxInstanceDepth && !too_large) return false;
   if (!instance_limit_reported_.insert(generic).second) return true;
   std::string shown = largest ? largest->name : "";
   if (shown.size() > 60) shown = shown.substr(0, 60) + "...";
   std::string why = too_large ? fmt::format("its type argument has grown to {} characters", largest->name.size())
-                              : fmt::format("a chain of {} instances, each needing the next", depth);
+                              : fmt::format("a chain of {} instances, each needing the next", chain.depth);
   diags_.report(DiagCode::E0903, use,
                 fmt::format("generic {} `{}` is instantiated without end: {}, now `{}`", what, name, why, shown))
-      .note(root, "the chain of instances starts here")
+      .note(chain.root, "the chain of instances starts here")
       .help(fmt::format("a recursive use of `{}` must not grow its type arguments (the limits are {} nested instances "
                         "and type arguments of {} characters)", name, kMaxInstanceDepth, kMaxTypeArgLength));
   return true;
@@ -264,11 +260,8 @@ Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self, S
   // A method of a generic type continues the chain of its caller.
   bool over_limit = false;
   if (!impl->generics.empty()) {
-    InstanceChain chain = cur_chain_;
-    if (chain.depth == 0) chain.root = use;
-    ++chain.depth;
-    over_limit = instance_over_limit(t.decl, "method", self->name + "::" + t.decl->name, {self}, chain.depth, use,
-                                     chain.root);
+    InstanceChain chain = cur_chain_.then(use);
+    over_limit = instance_over_limit(t.decl, "method", self->name + "::" + t.decl->name, {self}, chain, use);
     instance_chain_[f] = chain;
   }
   decl_package_[f] = decl_package_[t.decl];
