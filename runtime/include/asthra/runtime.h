@@ -162,8 +162,11 @@ asthra_slice asthra_subslice(asthra_slice s, size_t elem_size, int64_t lo,
 asthra_string asthra_substring(asthra_string s, int64_t lo, int64_t hi,
                                unsigned unsigned_bounds, const asthra_loc *loc);
 
+/* *p, with p checked: an address in the first page is a null pointer plus an
+ * offset (`*(p + 8)`, a field of a null struct), which the fault handler
+ * would also report, but without the source location. */
 static inline void *asthra_nonnull(void *p, const asthra_loc *loc) {
-  if (ASTHRA_UNLIKELY(p == NULL)) {
+  if (ASTHRA_UNLIKELY((uintptr_t)p < 4096)) {
     asthra_panic_cstr("null pointer dereference", loc);
   }
   return p;
