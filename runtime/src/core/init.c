@@ -44,7 +44,6 @@
 static atomic_bool initialised;
 static int saved_argc;
 static char **saved_argv;
-static bool print_stats;
 
 static _Noreturn void bad_env(const char *name, const char *value,
                               const char *why) {
@@ -137,6 +136,14 @@ static uint64_t read_count(const char *name, uint64_t max) {
 
 static void zero_secure_at_exit(void) { asthra__secure_zero_all(); }
 
+/* An atexit handler, so the summary also follows C's exit() called from
+ * Asthra (`libc.exit(3)`); a panic ends with _exit and prints none (it
+ * takes no lock, core/panic.c). */
+static void print_stats_at_exit(void) {
+  asthra__flush_stdout(false);
+  asthra__gc_print_summary();
+}
+
 void asthra_rt_init(int argc, char **argv) {
   if (atomic_exchange(&initialised, true)) return;
   saved_argc = argc > 0 && argv != NULL ? argc : 0;
@@ -152,17 +159,16 @@ void asthra_rt_init(int argc, char **argv) {
   cfg.verify = env_flag("ASTHRA_GC_VERIFY");
   cfg.markers = (unsigned)read_count("ASTHRA_GC_MARKERS", 64);
   cfg.concurrent = env_flag("ASTHRA_GC_CONCURRENT");
-  print_stats = cfg.stats;
 
   asthra__gc_init(&cfg);
   asthra__os_install_signals();
   atexit(zero_secure_at_exit);
+  if (cfg.stats) atexit(print_stats_at_exit);
 }
 
 static void shutdown_common(void) {
   asthra__flush_stdout(false);
   asthra__secure_zero_all();
-  if (print_stats) asthra__gc_print_summary();
 }
 
 int asthra_rt_finish(int status) {
