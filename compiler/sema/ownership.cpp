@@ -107,9 +107,13 @@ const Symbol* local_of(const Expr* e) {
   return s && s->kind == SymbolKind::Local ? s : nullptr;
 }
 
-// `p == null` / `p != null` (null written `0 as *mut T`): the binding and
-// whether the test is `==`.
+// `p == null` / `p != null` (null written `0 as *mut T`), each possibly
+// under `!`s: the binding and whether the test means `==`.
 bool null_test(const Expr* e, const Symbol** sym, bool* is_eq) {
+  bool negated = false;
+  for (; e->kind == ExprKind::Unary && static_cast<const UnaryExpr*>(e)->op == Tok::Bang;
+       e = static_cast<const UnaryExpr*>(e)->operand)
+    negated = !negated;
   if (e->kind != ExprKind::Binary) return false;
   auto* b = static_cast<const BinaryExpr*>(e);
   if (b->op != Tok::EqEq && b->op != Tok::BangEq) return false;
@@ -117,7 +121,7 @@ bool null_test(const Expr* e, const Symbol** sym, bool* is_eq) {
   if (is_zero_literal(b->rhs)) other = b->lhs;
   else if (is_zero_literal(b->lhs)) other = b->rhs;
   if (!other || !(*sym = local_of(other))) return false;
-  *is_eq = b->op == Tok::EqEq;
+  *is_eq = (b->op == Tok::EqEq) != negated;
   return true;
 }
 
