@@ -13,7 +13,9 @@
 //   FILE:LINE:COL: note: ...
 #pragma once
 #include <cstdio>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "compiler/base/source.h"
@@ -66,6 +68,9 @@ class DiagBuilder {
 class Diagnostics {
  public:
   explicit Diagnostics(const SourceManager& sources) : sources_(sources) {}
+  // A diagnostic the same as one already reported (code, span, message) is
+  // dropped and not counted: a generic function's body is checked once per
+  // instance, and its mistakes are shown once.
   DiagBuilder report(DiagCode code, Span span, std::string message);
   int error_count() const { return errors_; }
   int warning_count() const { return warnings_; }
@@ -77,6 +82,7 @@ class Diagnostics {
  private:
   const SourceManager& sources_;
   std::vector<Diagnostic> diags_;
+  std::set<std::tuple<DiagCode, uint32_t, uint32_t, uint32_t, std::string>> reported_;
   int errors_ = 0;
   int warnings_ = 0;
 };

@@ -167,7 +167,10 @@ class Checker {
 
   // ---- pattern.cpp
   void check_pattern(Pattern* p, const Type* t);
-  void check_exhaustive(MatchExpr* m, const Type* t);
+  // Reports a missing pattern (E0201) and, when the arms had no error (a
+  // wrong pattern counts as a wildcard), unreachable arms (W0201).
+  void check_exhaustive(MatchExpr* m, const Type* t, bool arms_ok);
+  const Pattern* binding_named_like_constant(const Pattern* p) const;
 
   Program& prog_;
   Diagnostics& diags_;

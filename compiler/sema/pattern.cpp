@@ -4,7 +4,8 @@
 // escapes every row; when one does, the escaping value is printed as the
 // missing pattern.  bool, enums, Option, Result, tuples and structs have
 // finite constructor sets; other types (integers, strings) only a wildcard
-// covers.
+// covers.  The same algorithm finds unreachable arms (W0201): an arm is
+// unreachable when no value matches it and none of the arms before it.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -197,6 +198,104 @@ class Exhaustiveness {
     }
   }
 
+  // Which of the constructors `cs` of `t` the rows' heads name.  Only when
+  // they name all of them is it worth specialising by each (Maranget's
+  // complete signature); otherwise the default matrix decides.  This keeps
+  // recursive types finite.
+  std::vector<bool> named_ctors(const std::vector<Row>& rows, const std::vector<Ctor>& cs, const Type* t) {
+    std::vector<bool> named(cs.size(), false);
+    for (const Row& r : rows) {
+      if (is_wild(r[0])) continue;
+      for (size_t i = 0; i < cs.size(); ++i)
+        if (specialize(r[0], cs[i], t)) named[i] = true;
+    }
+    return named;
+  }
+
+  // The rows whose head matches constructor `c`, the head replaced by its
+  // sub-patterns (Maranget's S(c, P)).
+  std::vector<Row> specialize_rows(const std::vector<Row>& rows, const Ctor& c, const Type* t) {
+    std::vector<Row> spec;
+    for (const Row& r : rows) {
+      if (auto args = specialize(r[0], c, t)) {
+        Row nr = *args;
+        nr.insert(nr.end(), r.begin() + 1, r.end());
+        spec.push_back(std::move(nr));
+      }
+    }
+    return spec;
+  }
+
+  // The rows whose head is a wildcard, without it (Maranget's D(P)).
+  static std::vector<Row> default_rows(const std::vector<Row>& rows) {
+    std::vector<Row> dflt;
+    for (const Row& r : rows)
+      if (is_wild(r[0])) dflt.emplace_back(r.begin() + 1, r.end());
+    return dflt;
+  }
+
+  // Whether some value vector matches `q` and no row (Maranget's U(P, q)).
+  bool useful(const std::vector<Row>& rows, const Row& q, const std::vector<const Type*>& tys, int depth = 0) {
+    if (tys.empty()) return rows.empty();
+    if (depth > 64) return true;  // pathological nesting: assume reachable
+    const Type* t = tys[0];
+    std::vector<const Type*> rest(tys.begin() + 1, tys.end());
+    Row q_rest(q.begin() + 1, q.end());
+    auto cs = t->is_error() ? std::nullopt : ctors(t);
+    auto useful_as = [&](const Ctor& c) {
+      auto q_args = specialize(q[0], c, t);
+      if (!q_args) return false;
+      q_args->insert(q_args->end(), q_rest.begin(), q_rest.end());
+      std::vector<const Type*> sub_tys = c.args;
+      sub_tys.insert(sub_tys.end(), rest.begin(), rest.end());
+      return useful(specialize_rows(rows, c, t), *q_args, sub_tys, depth + 1);
+    };
+    if (cs && !is_wild(q[0])) {
+      for (const Ctor& c : *cs)
+        if (specialize(q[0], c, t)) return useful_as(c);
+      return true;  // a pattern of another type: E0204 already
+    }
+    if (cs) {
+      std::vector<bool> named = named_ctors(rows, *cs, t);
+      if (std::all_of(named.begin(), named.end(), [](bool b) { return b; }))
+        return std::any_of(cs->begin(), cs->end(), useful_as);
+      return useful(default_rows(rows), q_rest, rest, depth + 1);
+    }
+    if (is_wild(q[0])) return useful(default_rows(rows), q_rest, rest, depth + 1);
+    // A literal of an infinite domain (integers, strings, chars): the rows
+    // that can match it are the wildcards and the same literal.
+    std::optional<std::string> key = literal_key(q[0]);
+    std::vector<Row> same;
+    for (const Row& r : rows)
+      if (is_wild(r[0]) || (key && literal_key(r[0]) == key)) same.emplace_back(r.begin() + 1, r.end());
+    return useful(same, q_rest, rest, depth + 1);
+  }
+
+  // A literal pattern's value as a comparable key; nullopt for patterns
+  // that are not integer, char or string literals (floats are never equal).
+  static std::optional<std::string> literal_key(const Pattern* p) {
+    if (p->kind != PatternKind::Literal) return std::nullopt;
+    const Expr* e = p->literal;
+    bool negative = false;
+    if (e->kind == ExprKind::Unary && static_cast<const UnaryExpr*>(e)->op == Tok::Minus) {
+      negative = true;
+      e = static_cast<const UnaryExpr*>(e)->operand;
+    }
+    switch (e->kind) {
+      case ExprKind::IntLit: {
+        auto* lit = static_cast<const IntLit*>(e);
+        if (lit->overflowed) return std::nullopt;
+        return fmt::format("i{}{}", negative && lit->value != 0 ? "-" : "", lit->value);
+      }
+      case ExprKind::CharLit:
+        return negative ? std::nullopt : std::optional(fmt::format("c{}", static_cast<const CharLit*>(e)->value));
+      case ExprKind::StringLit:
+        return negative ? std::nullopt : std::optional("s" + static_cast<const StringLit*>(e)->value);
+      default:
+        return std::nullopt;
+    }
+  }
+
   // A value vector (shown as patterns) matched by no row, or nullopt.
   std::optional<std::vector<std::string>> missing(const std::vector<Row>& rows,
                                                   const std::vector<const Type*>& tys, int depth = 0) {
@@ -206,30 +305,14 @@ class Exhaustiveness {
     std::vector<const Type*> rest(tys.begin() + 1, tys.end());
     auto cs = t->is_error() ? std::nullopt : ctors(t);
     if (cs) {
-      // Which constructors do the rows' heads name?  Only when they name all
-      // of them is it worth specialising by each (Maranget's complete
-      // signature); otherwise the default matrix decides, and a constructor
-      // nobody names is the witness.  This keeps recursive types finite.
-      std::vector<bool> named(cs->size(), false);
-      for (const Row& r : rows) {
-        if (is_wild(r[0])) continue;
-        for (size_t i = 0; i < cs->size(); ++i)
-          if (specialize(r[0], (*cs)[i], t)) named[i] = true;
-      }
+      // A constructor nobody names is the witness.
+      std::vector<bool> named = named_ctors(rows, *cs, t);
       bool complete = std::all_of(named.begin(), named.end(), [](bool b) { return b; });
       if (complete) {
         for (const Ctor& c : *cs) {
-          std::vector<Row> spec;
-          for (const Row& r : rows) {
-            if (auto args = specialize(r[0], c, t)) {
-              Row nr = *args;
-              nr.insert(nr.end(), r.begin() + 1, r.end());
-              spec.push_back(std::move(nr));
-            }
-          }
           std::vector<const Type*> sub_tys = c.args;
           sub_tys.insert(sub_tys.end(), rest.begin(), rest.end());
-          if (auto w = missing(spec, sub_tys, depth + 1)) {
+          if (auto w = missing(specialize_rows(rows, c, t), sub_tys, depth + 1)) {
             std::vector<std::string> args(w->begin(), w->begin() + static_cast<long>(c.args.size()));
             std::vector<std::string> out{show(t, c, args)};
             out.insert(out.end(), w->begin() + static_cast<long>(c.args.size()), w->end());
@@ -238,10 +321,7 @@ class Exhaustiveness {
         }
         return std::nullopt;
       }
-      std::vector<Row> dflt;
-      for (const Row& r : rows)
-        if (is_wild(r[0])) dflt.emplace_back(r.begin() + 1, r.end());
-      auto w = missing(dflt, rest, depth + 1);
+      auto w = missing(default_rows(rows), rest, depth + 1);
       if (!w) return std::nullopt;
       size_t first_unnamed = 0;
       while (named[first_unnamed]) ++first_unnamed;
@@ -253,10 +333,7 @@ class Exhaustiveness {
       out.insert(out.end(), w->begin(), w->end());
       return out;
     }
-    std::vector<Row> dflt;
-    for (const Row& r : rows)
-      if (is_wild(r[0])) dflt.emplace_back(r.begin() + 1, r.end());
-    if (auto w = missing(dflt, rest, depth + 1)) {
+    if (auto w = missing(default_rows(rows), rest, depth + 1)) {
       std::vector<std::string> out{"_"};
       out.insert(out.end(), w->begin(), w->end());
       return out;
@@ -270,10 +347,40 @@ class Exhaustiveness {
 
 }  // namespace
 
-void Checker::check_exhaustive(MatchExpr* m, const Type* t) {
+// The first binding in `p` named like a constant in scope: `MAX => ...`
+// compares with the constant in Rust, but binds a new name here.
+const Pattern* Checker::binding_named_like_constant(const Pattern* p) const {
+  if (p->kind == PatternKind::Binding) {
+    const Symbol* s = lookup(p->name);
+    return s && s->kind == SymbolKind::Const ? p : nullptr;
+  }
+  for (const Pattern* sub : p->subs)
+    if (const Pattern* b = binding_named_like_constant(sub)) return b;
+  return nullptr;
+}
+
+void Checker::check_exhaustive(MatchExpr* m, const Type* t, bool arms_ok) {
   std::vector<Row> rows;
-  for (const MatchArm& arm : m->arms) rows.push_back(Row{arm.pattern});
   Exhaustiveness ex(types_);
+  for (const MatchArm& arm : m->arms) {
+    Row arm_row{arm.pattern};
+    if (arms_ok && !ex.useful(rows, arm_row, {t})) {
+      auto d = diags_.report(DiagCode::W0201, arm.pattern->span,
+                             "unreachable match arm: the arms before it match every value it matches");
+      const Pattern* b = nullptr;
+      for (size_t i = 0; i < rows.size() && !b; ++i) b = binding_named_like_constant(rows[i][0]);
+      if (b) {
+        d.note(b->span, fmt::format("`{0}` here is a new binding that matches any value; it does not compare with "
+                                    "the constant `{0}`",
+                                    b->name));
+        d.help(fmt::format("to compare with the constant, bind a name and test it: `v => {{ if v == {} {{ ... }} }}`",
+                           b->name));
+      } else {
+        d.help("remove the arm, or move it before the arms that cover it");
+      }
+    }
+    rows.push_back(std::move(arm_row));
+  }
   if (auto w = ex.missing(rows, {t})) {
     auto d = diags_.report(DiagCode::E0201, m->scrutinee->span,
                            fmt::format("non-exhaustive match: `{}` is not covered", (*w)[0]));
