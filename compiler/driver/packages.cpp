@@ -75,12 +75,12 @@ class Loader {
       return nullptr;
     }
     uint32_t file = sm_.add(path, std::move(text));
-    int errors_before = diags_.error_count();
-    std::vector<Token> tokens = lex(sm_, file, diags_);
-    bool lex_errors = diags_.error_count() != errors_before;
-    loaded_.modules.push_back(parse(std::move(tokens), file, diags_));
+    // A malformed literal (E0002-E0006) is still a token, and checking goes
+    // on; dropped characters make it pointless, as syntax errors do.
+    bool dropped_text = false;
+    loaded_.modules.push_back(parse(lex(sm_, file, diags_, &dropped_text), file, diags_));
     Module* m = loaded_.modules.back().get();
-    if (lex_errors) m->lost_declarations = true;
+    if (dropped_text) m->lost_declarations = true;
     if (m->lost_declarations) loaded_.recoverable = false;
     return m;
   }

@@ -134,6 +134,8 @@ class Lexer {
     return std::move(tokens_);
   }
 
+  bool dropped_text() const { return dropped_text_; }
+
  private:
   Span span(size_t b, size_t e) const {
     return Span{file_, static_cast<uint32_t>(b), static_cast<uint32_t>(e)};
@@ -256,6 +258,8 @@ class Lexer {
       default:
         break;
     }
+    // Not the start of any token: the character is reported and dropped.
+    dropped_text_ = true;
     pos_ = begin;
     uint32_t cp = check_utf8_and_advance();
     if (cp != 0 && cp != 0xFFFD) {
@@ -418,12 +422,16 @@ class Lexer {
   Diagnostics& diags_;
   size_t pos_ = 0;
   std::vector<Token> tokens_;
+  bool dropped_text_ = false;
 };
 
 }  // namespace
 
-std::vector<Token> lex(const SourceManager& sources, uint32_t file, Diagnostics& diags) {
-  return Lexer(sources, file, diags).run();
+std::vector<Token> lex(const SourceManager& sources, uint32_t file, Diagnostics& diags, bool* dropped_text) {
+  Lexer lexer(sources, file, diags);
+  std::vector<Token> tokens = lexer.run();
+  if (dropped_text) *dropped_text = lexer.dropped_text();
+  return tokens;
 }
 
 }  // namespace asthra

@@ -11,6 +11,10 @@
 
 namespace asthra {
 
-std::vector<Token> lex(const SourceManager& sources, uint32_t file, Diagnostics& diags);
+// `dropped_text`, when given, tells whether characters that begin no token
+// were dropped (E0001, E0007): the tokens then no longer say all the text
+// did, and checking their meaning would report mistakes that are not there.
+std::vector<Token> lex(const SourceManager& sources, uint32_t file, Diagnostics& diags,
+                       bool* dropped_text = nullptr);
 
 }  // namespace asthra
