@@ -21,9 +21,19 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
   switch (p->kind) {
     case PatternKind::Wildcard:
       return;
-    case PatternKind::Binding:
+    case PatternKind::Binding: {
+      // The pattern's scope is new (a match arm, an `if let`): a name in it
+      // already is bound by this same pattern.
+      auto earlier = scopes_.back().find(p->name);
+      if (earlier != scopes_.back().end() && earlier->second->kind == SymbolKind::Local &&
+          earlier->second->binding == Symbol::Binding::Pattern) {
+        diags_.report(DiagCode::E0102, p->span, fmt::format("`{}` is bound more than once in the same pattern", p->name))
+            .note(earlier->second->span, "first bound here")
+            .help("give each binding its own name; to require equal values, bind two names and compare them");
+      }
       p->symbol = declare_local(p->name, p->span, t, false, Symbol::Binding::Pattern);
       return;
+    }
     case PatternKind::Literal: {
       const Type* lt = check(p->literal, t->is_error() ? nullptr : t);
       if (lt->is_error() || t->is_error()) return;
