@@ -22,8 +22,9 @@
 // call is checked like the direct call), GC references stored in C memory
 // (E0305), a pointer into the middle of an allocation (a sub-slice not
 // starting at 0) passed to `#[transfer_full]` (E0306), a write through a
-// slice made with `slice_from_raw_parts(..., false, ...)` or a view or alias
-// of it (E0307, memory-model.md §4), C memory owned by the
+// slice made with `slice_from_raw_parts(..., false, ...)` or of an array
+// held by a binding that is not `mut`, or a view or alias of either (E0307,
+// memory-model.md §4), C memory owned by the
 // function that reaches the end of its scope, a `return` or an overwrite on
 // some path without being freed, returned or stored (W0301, at the
 // allocation, with a note where the leaking path ends).
@@ -73,7 +74,10 @@ struct Alloc {
   // A sub-slice that does not start at element 0: the memory of `parent`,
   // but not the start of it (alloc() answers with the parent).
   int parent = -1;
-  bool read_only = false;  // `slice_from_raw_parts(..., false, ...)`: never written through
+  // Never written through: made by `slice_from_raw_parts(..., false, ...)`,
+  // or a slice of the array held by `immutable_array` (not `mut`).
+  bool read_only = false;
+  const Symbol* immutable_array = nullptr;
   bool operator==(const Alloc& o) const { return status == o.status && owned == o.owned && zone == o.zone; }
 };
 
@@ -427,6 +431,14 @@ class OwnershipChecker {
   void check_write(int id, Span span) {
     Alloc* a = find_alt(id, [](const Alloc& x) { return x.read_only; });
     if (!a || !report_once(DiagCode::E0307, span)) return;
+    if (const Symbol* array = a->immutable_array) {
+      diags_.report(DiagCode::E0307, span,
+                    fmt::format("this writes through a slice of an array held by `{}`, which is not `mut`", array->name))
+          .note(a->created, "the slice is made here")
+          .note(array->span, fmt::format("`{}` is declared here, without `mut`", array->name))
+          .help(fmt::format("declare it `let mut {}` to change the array, or write to a copy", array->name));
+      return;
+    }
     diags_.report(DiagCode::E0307, span,
                   fmt::format("this writes into read-only memory: the slice {} was made with `mutable = false`",
                               describe(a)))
@@ -819,7 +831,18 @@ class OwnershipChecker {
         int id = value(s->object);
         if (s->lo) value(s->lo);
         if (s->hi) value(s->hi);
-        if (s->object->type->kind == TypeKind::Array || id < 0) return -1;
+        if (s->object->type->kind == TypeKind::Array) {
+          // A slice of an array held (not through a pointer or slice) by a
+          // binding that is not `mut` views memory nothing may change.
+          bool through = false;
+          const Symbol* root = place_root(s->object, &through);
+          if (!root || through || root->is_mut) return -1;
+          int view = fresh(e, MemZone::Gc, false, e->span, "a slice of an immutable array");
+          st_.allocs[view].read_only = true;
+          st_.allocs[view].immutable_array = root;
+          return view;
+        }
+        if (id < 0) return -1;
         // A sub-slice is the same memory; one that starts later is inside it.
         if (!s->lo || is_zero_literal(s->lo)) return id;
         int inner = fresh(e, MemZone::Gc, false, e->span, "a sub-slice");
