@@ -272,9 +272,13 @@ class Lexer {
       std::string shown;
       if (cp >= 0x20 && cp != 0x7F) append_utf8(shown, cp);
       std::string what = shown.empty() ? fmt::format("U+{:04X}", cp) : fmt::format("`{}`", shown);
+      const char* help = cp == '?'   ? "Asthra has no `?` operator: `try e` unwraps `Ok`/`Some` or returns the `Err`/`None`"
+                         : cp == '`' ? "strings are written `\"...\"`, or `\"\"\"...\"\"\"` across lines"
+                                     : "";
       error(DiagCode::E0001, begin, pos_,
             count == 1 ? fmt::format("unexpected character {}", what)
-                       : fmt::format("unexpected character {} ({} times in a row)", what, count));
+                       : fmt::format("unexpected character {} ({} times in a row)", what, count),
+            help);
     }
   }
 

@@ -101,7 +101,16 @@ class Parser {
           .help("add `;` here");
       return;  // recovered: carry on as if it were there
     }
-    fail(DiagCode::E0010, cur().span, fmt::format("expected `;`, found {}", describe(cur())));
+    bool go_declaration = at(Tok::Colon) && peek().kind == Tok::Eq && cur().span.end == peek().span.begin;
+    fail(DiagCode::E0010, cur().span, fmt::format("expected `;`, found {}", describe(cur())),
+         go_declaration ? "Asthra has no `:=`: declare a binding with `let name = value;`" : "");
+  }
+
+  // The `{` of an `if` or `while` body, which a C habit replaces by `=`.
+  void expect_body_after_condition(const char* what) {
+    if (at(Tok::LBrace)) return;
+    fail(DiagCode::E0010, cur().span, fmt::format("expected `{{` to start the `{}` body, found {}", what, describe(cur())),
+         at(Tok::Eq) ? "`=` assigns; compare with `==`" : "");
   }
 
   struct DepthGuard {
@@ -319,11 +328,24 @@ class Parser {
         Param p;
         p.annotations = parse_annotations();
         p.span = cur().span;
+        // `&self`, `&mut self`: one mistake, reported and read as `self` so
+        // that parsing goes on.
+        size_t self_at = !at(Tok::Amp) ? 0 : peek().kind == Tok::KwMut ? 2 : 1;
+        if (self_at > 0 && peek(self_at).kind == Tok::KwSelf) {
+          Span written = cur().span;
+          written.end = peek(self_at).span.end;
+          if (!quiet_)
+            diags_.report(DiagCode::E0010, written, "a method's receiver is written `self`")
+                .help("methods take `self` by value (a copy of the struct); write `fn name(self, ...)`");
+          while (!at(Tok::KwSelf)) next();
+        }
+        // Parameters are immutable; `mut` is tolerated for compatibility.
+        if (at(Tok::KwMut) && peek().kind == Tok::KwSelf) next();
         if (accept(Tok::KwSelf)) {
           p.is_self = true;
           p.name = "self";
         } else {
-          accept(Tok::KwMut);  // parameters are immutable; tolerated for compatibility
+          accept(Tok::KwMut);
           p.name = expect(Tok::Ident, "a parameter name").text;
           expect(Tok::Colon, "`:` and the parameter's type");
           Annotations before = parse_annotations();
@@ -745,6 +767,9 @@ class Parser {
           Annotations after = parse_annotations(true);
           s->annotations.insert(s->annotations.end(), after.begin(), after.end());
         }
+        if (at(Tok::Semi))
+          fail(DiagCode::E0010, cur().span, "expected `=` and an initial value, found `;`",
+               "every binding starts with a value: `let x: i32 = 0;` (`let mut` to change it later)");
         expect(Tok::Eq, "`=` and an initial value");
         s->init = parse_expr();
         expect_semi();
@@ -775,6 +800,7 @@ class Parser {
         next();
         auto* s = module_->arena.make<WhileStmt>();
         s->cond = parse_expr_no_struct();
+        expect_body_after_condition("while");
         s->body = parse_block(false);
         s->span = span_from(begin);
         push(s);
@@ -1178,7 +1204,27 @@ class Parser {
       default:
         break;
     }
-    fail(DiagCode::E0012, cur().span, fmt::format("expected an expression, found {}", describe(cur())));
+    fail(DiagCode::E0012, cur().span, fmt::format("expected an expression, found {}", describe(cur())),
+         habit_help());
+  }
+
+  // Help for an operator other languages have and Asthra does not, seen as
+  // its second token glued to the first (`i++` is `i +` then `+`).
+  std::string habit_help() const {
+    const Token& op = prev();
+    // `i--;` gets as far as the `;`: `-` is also a unary operator.
+    if (pos_ >= 2 && op.kind == Tok::Minus && toks_[pos_ - 2].kind == Tok::Minus &&
+        toks_[pos_ - 2].span.end == op.span.begin)
+      return "Asthra has no `--`: write `x -= 1;`";
+    if (pos_ == 0 || op.span.end != cur().span.begin) return "";
+    Tok k = cur().kind;
+    if (k == Tok::Plus && op.kind == k) return "Asthra has no `++`: write `x += 1;`";
+    bool assigns = k == Tok::Eq || (k == Tok::Ge && op.kind == Tok::Gt);
+    const char* bit_op = op.kind == Tok::Pipe ? "|" : op.kind == Tok::Amp ? "&" : op.kind == Tok::Caret ? "^"
+                       : op.kind == Tok::Shl ? "<<" : op.kind == Tok::Gt ? ">>" : nullptr;
+    if (assigns && bit_op)
+      return fmt::format("the compound assignments are `+= -= *= /= %=`: write `x = x {} y;`", bit_op);
+    return "";
   }
 
   static uint32_t decode_first_scalar(const std::string& s) {
@@ -1308,7 +1354,7 @@ class Parser {
       expect(Tok::Eq, "`=` after the pattern");
     }
     e->cond = parse_expr_no_struct();
-    if (!at(Tok::LBrace)) unexpected("`{` to start the `if` body");
+    expect_body_after_condition("if");
     e->then_block = parse_block(false);
     if (accept(Tok::KwElse)) {
       if (at(Tok::KwIf)) e->else_branch = parse_if(chain + 1);

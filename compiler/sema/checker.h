@@ -103,6 +103,7 @@ class Checker {
   void push_scope() { scopes_.emplace_back(); }
   void pop_scope() { scopes_.pop_back(); }
   Symbol* lookup(const std::string& name) const;
+  std::string closest_name(const std::string& wanted, bool types) const;
   Symbol* declare_local(const std::string& name, Span span, const Type* type, bool is_mut,
                         Symbol::Binding binding = Symbol::Binding::Let);
   // The help for assigning to (or through) the immutable local `s`.

@@ -488,11 +488,15 @@ const Type* Checker::resolve_type(TypeExpr* t) {
   }
   if (!s || s->kind != SymbolKind::Type || !s->type) {
     if (s && s->kind != SymbolKind::Type) {
-      diags_.report(DiagCode::E0123, t->span, fmt::format("`{}` is not a type", t->name));
+      auto d = diags_.report(DiagCode::E0123, t->span, fmt::format("`{}` is not a type", t->name));
+      if (s->kind == SymbolKind::Trait)
+        d.help(fmt::format("`{0}` is a trait: take a type parameter bound by it, `fn f<T: {0}>(x: T)`", t->name));
     } else {
       auto d = diags_.report(DiagCode::E0104, t->span, fmt::format("unknown type `{}`", t->name));
+      std::string best = closest_name(t->name, true);
       if (t->name == "String" || t->name == "str") d.help("the string type is `string`");
       else if (t->name == "Vec") d.help("use a slice type `[]T`");
+      else if (!best.empty()) d.help(fmt::format("did you mean `{}`?", best));
     }
     return types_.error();
   }

@@ -145,8 +145,47 @@ const Type* Checker::check_int_lit(IntLit* lit, const Type* expected, bool negat
                            fmt::format("`{}` does not fit in `{}` (range {})", shown, t->name, range));
     if (!lit->overflowed && t->int_kind != IntKind::I64 && t->int_kind != IntKind::U64)
       d.help("use a wider type, or write the value with a cast: `(v as i64) as T`");
+    else if (!lit->overflowed && !negated && t->int_kind == IntKind::I64)
+      d.help("it fits in `u64`");
+    else
+      d.help("the widest integer types have 64 bits (`u64` up to 18446744073709551615)");
   }
   return t;
+}
+
+// A visible name a few edits from `wanted` (one for names of one or two
+// characters, two for longer ones): a type's name when `types`, else a
+// value's (not a type, trait or package); empty when there is none.
+std::string Checker::closest_name(const std::string& wanted, bool types) const {
+  std::string best;
+  size_t best_dist = wanted.size() <= 2 ? 2 : 3;
+  std::vector<const Scope*> visible;
+  for (const auto& scope : scopes_) visible.push_back(&scope);
+  if (package_scope_) visible.push_back(package_scope_);
+  for (const Scope* scope : visible) {
+    for (const auto& [name, sym] : *scope) {
+      bool is_type = sym->kind == SymbolKind::Type;
+      if (types ? !is_type : is_type || sym->kind == SymbolKind::Package || sym->kind == SymbolKind::Trait) continue;
+      size_t n = name.size(), m = wanted.size();
+      if ((n > m ? n - m : m - n) >= best_dist) continue;
+      std::vector<size_t> row(m + 1);
+      for (size_t j = 0; j <= m; ++j) row[j] = j;
+      for (size_t i = 1; i <= n; ++i) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; ++j) {
+          size_t cur = std::min({row[j] + 1, row[j - 1] + 1, prev + (name[i - 1] != wanted[j - 1])});
+          prev = row[j];
+          row[j] = cur;
+        }
+      }
+      if (row[m] < best_dist) {
+        best_dist = row[m];
+        best = name;
+      }
+    }
+  }
+  return best;
 }
 
 const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
@@ -154,36 +193,14 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
   e->symbol = s;
   if (!s) {
     auto d = diags_.report(DiagCode::E0101, e->span, fmt::format("cannot find `{}` in this scope", e->name));
-    // Suggest a visible value (not a type or package) a few edits away:
-    // one for names of one or two characters, two for longer ones.
-    std::string best;
-    size_t best_dist = e->name.size() <= 2 ? 2 : 3;
-    std::vector<const Scope*> visible;
-    for (const auto& scope : scopes_) visible.push_back(&scope);
-    if (package_scope_) visible.push_back(package_scope_);
-    for (const Scope* scope : visible) {
-      for (const auto& [name, sym] : *scope) {
-        if (sym->kind == SymbolKind::Type || sym->kind == SymbolKind::Package || sym->kind == SymbolKind::Trait) continue;
-        size_t n = name.size(), m = e->name.size();
-        if ((n > m ? n - m : m - n) >= best_dist) continue;
-        std::vector<size_t> row(m + 1);
-        for (size_t j = 0; j <= m; ++j) row[j] = j;
-        for (size_t i = 1; i <= n; ++i) {
-          size_t prev = row[0];
-          row[0] = i;
-          for (size_t j = 1; j <= m; ++j) {
-            size_t cur = std::min({row[j] + 1, row[j - 1] + 1, prev + (name[i - 1] != e->name[j - 1])});
-            prev = row[j];
-            row[j] = cur;
-          }
-        }
-        if (row[m] < best_dist) {
-          best_dist = row[m];
-          best = name;
-        }
-      }
+    if (e->name == "Some" || e->name == "None") {
+      d.help(fmt::format("variants are named with their type: `Option.{}`", e->name == "Some" ? "Some(v)" : "None"));
+    } else if (e->name == "Ok" || e->name == "Err") {
+      d.help(fmt::format("variants are named with their type: `Result.{}(v)`", e->name));
+    } else {
+      std::string best = closest_name(e->name, false);
+      if (!best.empty()) d.help(fmt::format("did you mean `{}`?", best));
     }
-    if (!best.empty()) d.help(fmt::format("did you mean `{}`?", best));
     return types_.error();
   }
   if (s->generic) {
@@ -1552,9 +1569,15 @@ const Type* Checker::check_inner(Expr* e, const Type* expected, bool want_value)
         diags_.report(DiagCode::E0103, e->span, fmt::format("`{}` has no size", t->name));
       return types_.int_(IntKind::USize);
     }
-    case ExprKind::Path:
-      diags_.report(DiagCode::E0901, e->span, "associated items (`Type::name`) are not supported yet");
+    case ExprKind::Path: {
+      auto d = diags_.report(DiagCode::E0901, e->span, "associated items (`Type::name`) are not supported yet");
+      auto* path = static_cast<PathExpr*>(e);
+      const Type* owner = resolve_type(path->owner);
+      if (owner->is_sum())
+        for (const VariantInfo& v : types_.variants(owner))
+          if (v.name == path->member) d.help(fmt::format("a variant is written with `.`: `{}.{}`", path->owner->name, v.name));
       return types_.error();
+    }
     case ExprKind::Closure:
       return check_closure(static_cast<ClosureExpr*>(e));
     case ExprKind::Try:
