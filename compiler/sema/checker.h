@@ -151,6 +151,7 @@ class Checker {
   const Type* check_match(MatchExpr* e, const Type* expected, bool want_value);
   bool is_printable(const Type* t) const;
   bool is_untyped_literal(const Expr* e) const;
+  bool needs_type_arguments(const Expr* e) const;
   void require_unsafe(Span span, const std::string& what);
   // The local a place expression is rooted at (`a.b[1].c` -> a), or null.
   Symbol* place_root(Expr* e, bool* through_indirection);

@@ -871,21 +871,45 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
   return m->type->elem;
 }
 
+// `Option.None`, `Maybe.Nothing`, `Result.Ok(x)`, `Result.Err(e)`: a
+// variant whose payload cannot give all the type arguments of its generic
+// type, which must come from the context.
+bool Checker::needs_type_arguments(const Expr* e) const {
+  bool has_payload = e->kind == ExprKind::Call;
+  if (has_payload) e = static_cast<const CallExpr*>(e)->callee;
+  if (e->kind != ExprKind::Field) return false;
+  const Expr* object = static_cast<const FieldExpr*>(e)->object;
+  if (object->kind != ExprKind::Name) return false;
+  const Symbol* s = lookup(static_cast<const NameExpr*>(object)->name);
+  if (!s || s->kind != SymbolKind::Type) return false;
+  if (s->name == "Result") return true;
+  return !has_payload && (s->generic || s->name == "Option");
+}
+
 bool Checker::infer_args(const Decl* owner, const std::vector<TypeExpr*>& params, std::vector<Expr*>& args,
                          const std::vector<std::string>& generics, const TypeExpr* ret, const Type* expected,
                          Bindings& b) {
   bool ok = true;
-  // Non-literal arguments bind the type parameters, then the expected
-  // result, then bare literals take a bound parameter's type.
-  for (int pass = 0; pass < 2; ++pass) {
+  // Arguments that have a type of their own bind the type parameters, then
+  // the expected result does; then bare literals take the parameter's type
+  // (or their own, binding it), and last the variants that need type
+  // arguments from the context (`Option.None`, `Result.Ok(x)`).
+  for (int pass = 0; pass < 3; ++pass) {
     for (size_t i = 0; i < args.size() && i < params.size(); ++i) {
       TypeExpr* pt = params[i];
-      bool literal = is_untyped_literal(args[i]);
-      if (literal != (pass == 1)) continue;
+      int arg_pass = is_untyped_literal(args[i]) ? 1 : needs_type_arguments(args[i]) ? 2 : 0;
+      if (arg_pass != pass) continue;
+      bool takes_context = pass > 0;
       const Type* at;
       if (pt && mentions(pt, generics)) {
         const Type* hint = nullptr;
-        if (literal && pt->kind == TypeExprKind::Named && pt->args.empty() && b.count(pt->name)) hint = b[pt->name];
+        std::vector<std::string> unbound;
+        for (const std::string& g : generics)
+          if (!b.count(g)) unbound.push_back(g);
+        if (takes_context && !mentions(pt, unbound)) {
+          InPackage in(*this, owner);
+          hint = resolve_with(pt, b);
+        }
         at = check(args[i], hint);
         // An array literal where a slice is wanted is a slice literal, as in
         // `let xs: []T = [...]`.
