@@ -188,7 +188,7 @@ std::string Checker::closest_name(const std::string& wanted, bool types) const {
   return best;
 }
 
-const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
+const Type* Checker::check_name(NameExpr* e, const Type* expected) {
   Symbol* s = lookup(e->name);
   e->symbol = s;
   if (!s) {
@@ -204,8 +204,25 @@ const Type* Checker::check_name(NameExpr* e, const Type* /*expected*/) {
     return types_.error();
   }
   if (s->generic) {
+    // The function type wanted (`let f: fn(i32) -> i32 = id;`) gives the
+    // type arguments.
+    if (s->kind == SymbolKind::Fn && expected && expected->kind == TypeKind::Func &&
+        expected->elems.size() == s->fn->params.size()) {
+      Bindings b;
+      for (size_t i = 0; i < s->fn->params.size(); ++i)
+        if (s->fn->params[i].type) unify(s->fn->params[i].type, expected->elems[i], s->fn->generics, b);
+      if (s->fn->ret) unify(s->fn->ret, expected->elem, s->fn->generics, b);
+      bool all_bound = std::all_of(s->fn->generics.begin(), s->fn->generics.end(),
+                                   [&](const std::string& g) { return b.count(g) && !b[g]->is_error(); });
+      if (all_bound) {
+        Symbol* inst = instantiate_fn(s, b, e->span);
+        e->symbol = inst;
+        if (e != callee_) check_function_value(inst, e, e->name);
+        return inst->type ? inst->type : types_.error();
+      }
+    }
     diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameters of `{}` used as a value", e->name))
-        .help("call it, or wrap the call in a function with concrete types");
+        .help(fmt::format("give the binding a function type (`let f: fn(i32) -> i32 = {};`), or call it", e->name));
     return types_.error();
   }
   if (s->kind == SymbolKind::Local && s->owner != cur_owner_) {
