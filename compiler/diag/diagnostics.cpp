@@ -31,6 +31,7 @@ DiagBuilder Diagnostics::report(DiagCode code, Span span, std::string message) {
   // Hostile input can produce millions: keep what can be shown, count the rest.
   if (diags_.size() >= kMaxKept) return DiagBuilder(nullptr);
   diags_.push_back(Diagnostic{code, span, std::move(message), {}, {}});
+  if (context_note_) diags_.back().notes.push_back(*context_note_);
   return DiagBuilder(&diags_.back());
 }
 

@@ -13,6 +13,7 @@
 //   FILE:LINE:COL: note: ...
 #pragma once
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -72,6 +73,10 @@ class Diagnostics {
   // dropped and not counted: a generic function's body is checked once per
   // instance, and its mistakes are shown once.
   DiagBuilder report(DiagCode code, Span span, std::string message);
+  // While set, each diagnostic reported ends with this note: the checker
+  // sets it to where the generic instance whose body it checks was asked
+  // for, the line a mistake made only by that instance must be fixed at.
+  void set_context_note(std::optional<std::pair<Span, std::string>> note) { context_note_ = std::move(note); }
   int error_count() const { return errors_; }
   int warning_count() const { return warnings_; }
   const std::vector<Diagnostic>& all() const { return diags_; }
@@ -83,6 +88,7 @@ class Diagnostics {
   const SourceManager& sources_;
   std::vector<Diagnostic> diags_;
   std::set<std::tuple<DiagCode, uint32_t, uint32_t, uint32_t, std::string>> reported_;
+  std::optional<std::pair<Span, std::string>> context_note_;
   int errors_ = 0;
   int warnings_ = 0;
 };

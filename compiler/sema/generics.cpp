@@ -397,17 +397,22 @@ void Checker::register_impl(ImplDecl* impl) {
 }
 
 void Checker::check_pending_bodies() {
-  while (!pending_.empty()) {
-    PendingBody p = pending_.back();
-    pending_.pop_back();
+  // In the order asked for (checking one may ask for more), so that a
+  // mistake every instance makes is shown with the first use.
+  for (size_t next = 0; next < pending_.size(); ++next) {
+    PendingBody p = pending_[next];
     if (p.fn->body_has_syntax_errors) continue;
     type_params_.push_back(p.bindings);
     auto chain = instance_chain_.find(p.fn);
     cur_chain_ = chain != instance_chain_.end() ? chain->second : InstanceChain{};
+    if (cur_chain_.depth > 0 && p.fn->symbol)
+      diags_.set_context_note(std::pair(cur_chain_.root, fmt::format("`{}` is instantiated for this use", p.fn->symbol->name)));
     check_fn_body(p.fn);
+    diags_.set_context_note(std::nullopt);
     cur_chain_ = InstanceChain{};
     type_params_.pop_back();
   }
+  pending_.clear();
 }
 
 }  // namespace asthra
