@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "compiler/base/check.h"
 
 namespace asthra {
@@ -160,8 +162,18 @@ void CTypes::define(const Type* t, std::string& out) {
   }
 }
 
+// Whether `t` is made of the error type: such types are made only while
+// checking a generic function no use instantiated (sema/generics.cpp), and
+// no compiled code has them.
+static bool mentions_error(const Type* t) {
+  if (t->is_error()) return true;
+  if (t->elem && mentions_error(t->elem)) return true;
+  return std::any_of(t->elems.begin(), t->elems.end(), mentions_error);
+}
+
 std::string CTypes::definitions() {
   std::vector<const Type*> all = prog_.types.all();
+  std::erase_if(all, mentions_error);
   std::string forward, out;
   for (const Type* t : all) {
     if (!is_aggregate(t)) continue;

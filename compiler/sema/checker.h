@@ -97,6 +97,7 @@ class Checker {
   bool mentions(const TypeExpr* t, const std::vector<std::string>& generics) const;
   const Type* resolve_with(TypeExpr* t, const Bindings& b);
   void check_pending_bodies();
+  void check_uninstantiated_generics();
   std::string mangle(const std::string& base);
 
   // ---- scopes

@@ -905,6 +905,8 @@ bool Checker::run() {
   for (FnDecl* f : plain)
     if (!f->body_has_syntax_errors) check_fn_body(f);
   check_pending_bodies();
+  check_uninstantiated_generics();
+  check_pending_bodies();
   check_infinite_size();
   compute_boxing();
   return diags_.error_count() == 0;

@@ -969,6 +969,8 @@ const Type* Checker::check_generic_call(CallExpr* e, Expr* n, Symbol* s, const T
   if (!infer_args(g, params, e->args, g->generics, g->ret, expected, b)) return types_.error();
   for (const std::string& gen : g->generics) {
     if (!b.count(gen)) {
+      // An expected type that is in error would have given it.
+      if (expected && expected->is_error()) return expected;
       diags_.report(DiagCode::E0114, e->span, fmt::format("cannot infer the type parameter `{}` of `{}`", gen, g->name))
           .help("pass arguments that determine it, or give the result a type");
       return types_.error();

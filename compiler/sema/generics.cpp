@@ -11,7 +11,9 @@
 // Traits are checked statically: an `impl Trait for T` must provide every
 // method without a default (defaults are copied in), with the trait's
 // signature; a bound `T: Trait` is checked when an instance is made.
-// Generic code is checked when instantiated, as in Zig and C++ templates.
+// Generic code is checked when instantiated, as in Zig and C++ templates;
+// a generic function no use instantiated is checked once with its type
+// parameters standing for the error type (check_uninstantiated_generics).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -46,10 +48,15 @@ bool Checker::mentions(const TypeExpr* t, const std::vector<std::string>& generi
 }
 
 void Checker::unify(const TypeExpr* p, const Type* actual, const std::vector<std::string>& generics, Bindings& out) {
-  if (!p || !actual || actual->is_error() || actual->kind == TypeKind::Never) return;
+  if (!p || !actual || actual->kind == TypeKind::Never) return;
+  bool is_param = p->kind == TypeExprKind::Named && p->args.empty() &&
+                  std::find(generics.begin(), generics.end(), p->name) != generics.end();
+  // A parameter given the error type (`[]T` matched with an erroneous
+  // `[]<error>`) is bound to it, which silences the call.
+  if (actual->is_error() && !is_param) return;
   switch (p->kind) {
     case TypeExprKind::Named: {
-      if (p->args.empty() && std::find(generics.begin(), generics.end(), p->name) != generics.end()) {
+      if (is_param) {
         out.emplace(p->name, actual);
         return;
       }
@@ -394,6 +401,36 @@ void Checker::register_impl(ImplDecl* impl) {
   // Methods of a concrete type are checked whether or not they are called.
   if (self)
     for (const MethodTemplate& t : added) instantiate_method(t, self);
+}
+
+// A generic function that no use instantiated is still checked, once, with
+// every type parameter standing for the error type: a mistake that does not
+// depend on the type arguments (an unknown name, `let n: string = xs.len;`)
+// is reported as in Rust and Go, and none that does, as the error type is
+// compatible with every type and silences what follows from it.  The copy
+// is checked only, never compiled.
+void Checker::check_uninstantiated_generics() {
+  std::set<const FnDecl*> instantiated;
+  for (const auto& [key, inst] : fn_instances_) instantiated.insert(key.first);
+  for (Module* m : prog_.modules) {
+    for (Decl* d : m->decls) {
+      if (d->kind != DeclKind::Fn) continue;
+      auto* g = static_cast<FnDecl*>(d);
+      if (g->generics.empty() || g->is_extern || !g->body || g->body_has_syntax_errors || instantiated.count(g)) continue;
+      FnDecl* f = clone_fn(prog_.generated, g);
+      f->generics.clear();
+      decl_package_[f] = decl_package_[g];
+      Symbol* sym = new_symbol(SymbolKind::Fn, g->name, g->name_span, nullptr);
+      sym->fn = f;
+      f->symbol = sym;
+      Bindings b;
+      for (const std::string& param : g->generics) b[param] = types_.error();
+      type_params_.push_back(b);
+      resolve_signature(f);
+      check_fn_body(f);
+      type_params_.pop_back();
+    }
+  }
 }
 
 void Checker::check_pending_bodies() {
