@@ -37,6 +37,13 @@ void Checker::mismatch(Span span, const Type* expected, const Type* found, const
     d.help("format it into a string: `string(x)` or `\"\" + x`");
   } else if (expected->kind == TypeKind::Ptr && found->kind == TypeKind::Ptr) {
     d.help(fmt::format("cast the pointer: `p as {}`", expected->name));
+  } else if (expected->kind == TypeKind::Bool && found->is_numeric()) {
+    d.help("a number is not a `bool`: compare it, `x != 0`");
+  } else if (expected->kind == TypeKind::Slice && found->kind == TypeKind::Array && expected->elem == found->elem) {
+    d.help(fmt::format("pass a slice of the array: `a[0:{}]`", found->count));
+  } else if (expected->kind == TypeKind::Option &&
+             (expected->elems[0] == found || (expected->elems[0]->is_numeric() && found->is_numeric()))) {
+    d.help("wrap the value: `Option.Some(x)`");
   }
 }
 
@@ -396,6 +403,9 @@ const Type* Checker::arith_result(BinaryExpr* e, Tok op, const Type* l, const Ty
                            fmt::format("cannot apply {} to `{}` and `{}`{}", tok_name(op), l->name, r->name, why));
     if (l->is_numeric() && r->is_numeric())
       d.help(fmt::format("convert one side so both have the same type: `x as {}`", l->name));
+    else if ((op == Tok::EqEq || op == Tok::BangEq) && l == r && l->is_sum())
+      d.help(fmt::format("test which variant it is with `match` or `if let {}.Variant = x {{ ... }}`",
+                         l->kind == TypeKind::Enum && l->enm->decl ? l->enm->decl->name : l->name));
     return types_.error();
   };
   bool same = l == r || compatible(l, r) || compatible(r, l);
@@ -462,9 +472,12 @@ const Type* Checker::arith_result(BinaryExpr* e, Tok op, const Type* l, const Ty
 
 const Type* Checker::check_args(CallExpr* e, const std::vector<const Type*>& params, const char* what) {
   if (e->args.size() != params.size()) {
+    std::string types;
+    for (const Type* p : params) types += (types.empty() ? "`" : ", `") + p->name + "`";
     diags_.report(DiagCode::E0106, e->span,
                   fmt::format("{} takes {} argument{} but {} {} given", what, params.size(),
-                              params.size() == 1 ? "" : "s", e->args.size(), e->args.size() == 1 ? "was" : "were"));
+                              params.size() == 1 ? "" : "s", e->args.size(), e->args.size() == 1 ? "was" : "were"))
+        .help(params.empty() ? "call it with no arguments: `()`" : fmt::format("its parameters have the types {}", types));
     for (Expr* a : e->args) check(a, nullptr);
     return types_.error();
   }
