@@ -225,6 +225,7 @@ class Exhaustiveness {
   // The rows whose head matches constructor `c`, the head replaced by its
   // sub-patterns (Maranget's S(c, P)).
   std::vector<Row> specialize_rows(const std::vector<Row>& rows, const Ctor& c, const Type* t) {
+    rows_specialized_ += rows.size();
     std::vector<Row> spec;
     for (const Row& r : rows) {
       if (auto args = specialize(r[0], c, t)) {
@@ -247,7 +248,9 @@ class Exhaustiveness {
   // Whether some value vector matches `q` and no row (Maranget's U(P, q)).
   bool useful(const std::vector<Row>& rows, const Row& q, const std::vector<const Type*>& tys, int depth = 0) {
     if (tys.empty()) return rows.empty();
-    if (depth > 64) return true;  // pathological nesting: assume reachable
+    // Pathological nesting, or wide tuples whose wildcards make the search
+    // exponential (as rustc's pattern complexity limit): assume reachable.
+    if (depth > 64 || rows_specialized_ > kUsefulnessBudget) return true;
     const Type* t = tys[0];
     std::vector<const Type*> rest(tys.begin() + 1, tys.end());
     Row q_rest(q.begin() + 1, q.end());
@@ -353,6 +356,11 @@ class Exhaustiveness {
 
  private:
   TypeContext& types_;
+  // Rows specialised so far: bounds the work of `useful` for one match (a
+  // warning is not worth seconds; `missing` is not bounded, it decides
+  // whether the program is accepted).
+  static constexpr size_t kUsefulnessBudget = 200000;
+  size_t rows_specialized_ = 0;
 };
 
 }  // namespace
