@@ -77,6 +77,8 @@ class Diagnostics {
   // sets it to where the generic instance whose body it checks was asked
   // for, the line a mistake made only by that instance must be fixed at.
   void set_context_note(std::optional<std::pair<Span, std::string>> note) { context_note_ = std::move(note); }
+  // While set, diagnostics with this code are dropped, uncounted.
+  void set_muted(std::optional<DiagCode> code) { muted_ = code; }
   int error_count() const { return errors_; }
   int warning_count() const { return warnings_; }
   const std::vector<Diagnostic>& all() const { return diags_; }
@@ -89,6 +91,7 @@ class Diagnostics {
   std::vector<Diagnostic> diags_;
   std::set<std::tuple<DiagCode, uint32_t, uint32_t, uint32_t, std::string>> reported_;
   std::optional<std::pair<Span, std::string>> context_note_;
+  std::optional<DiagCode> muted_;
   int errors_ = 0;
   int warnings_ = 0;
 };

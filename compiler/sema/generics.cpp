@@ -403,33 +403,46 @@ void Checker::register_impl(ImplDecl* impl) {
     for (const MethodTemplate& t : added) instantiate_method(t, self);
 }
 
-// A generic function that no use instantiated is still checked, once, with
-// every type parameter standing for the error type: a mistake that does not
-// depend on the type arguments (an unknown name, `let n: string = xs.len;`)
-// is reported as in Rust and Go, and none that does, as the error type is
-// compatible with every type and silences what follows from it.  The copy
-// is checked only, never compiled.
+// A generic function, or a method of a generic `impl`, that no use
+// instantiated is still checked, once, with every type parameter (and
+// `Self`) standing for the error type: a mistake that does not depend on the
+// type arguments (an unknown name, `let n: string = xs.len;`) is reported as
+// in Rust and Go, and none that does, as the error type is compatible with
+// every type and silences what follows from it; type arguments left
+// unknown because of it (E0114) are not reported either.  The copy is
+// checked only, never compiled.
 void Checker::check_uninstantiated_generics() {
+  auto check_copy = [&](const FnDecl* g, const std::vector<std::string>& params) {
+    if (!g->body || g->body_has_syntax_errors) return;
+    FnDecl* f = clone_fn(prog_.generated, g);
+    f->generics.clear();
+    decl_package_[f] = decl_package_[g];
+    Symbol* sym = new_symbol(SymbolKind::Fn, g->name, g->name_span, nullptr);
+    sym->fn = f;
+    f->symbol = sym;
+    Bindings b{{"Self", types_.error()}};
+    for (const std::string& param : params) b[param] = types_.error();
+    type_params_.push_back(b);
+    diags_.set_muted(DiagCode::E0114);
+    resolve_signature(f);
+    check_fn_body(f);
+    diags_.set_muted(std::nullopt);
+    type_params_.pop_back();
+  };
   std::set<const FnDecl*> instantiated;
   for (const auto& [key, inst] : fn_instances_) instantiated.insert(key.first);
+  for (const auto& [key, inst] : method_instances_) instantiated.insert(key.first);
   for (Module* m : prog_.modules) {
     for (Decl* d : m->decls) {
       if (d->kind != DeclKind::Fn) continue;
       auto* g = static_cast<FnDecl*>(d);
-      if (g->generics.empty() || g->is_extern || !g->body || g->body_has_syntax_errors || instantiated.count(g)) continue;
-      FnDecl* f = clone_fn(prog_.generated, g);
-      f->generics.clear();
-      decl_package_[f] = decl_package_[g];
-      Symbol* sym = new_symbol(SymbolKind::Fn, g->name, g->name_span, nullptr);
-      sym->fn = f;
-      f->symbol = sym;
-      Bindings b;
-      for (const std::string& param : g->generics) b[param] = types_.error();
-      type_params_.push_back(b);
-      resolve_signature(f);
-      check_fn_body(f);
-      type_params_.pop_back();
+      if (!g->generics.empty() && !g->is_extern && !instantiated.count(g)) check_copy(g, g->generics);
     }
+  }
+  for (ImplDecl* impl : impls_) {
+    if (impl->generics.empty()) continue;
+    for (FnDecl* method : impl->methods)
+      if (!instantiated.count(method)) check_copy(method, impl->generics);
   }
 }
 
