@@ -157,6 +157,9 @@ int main(int argc, char** argv) {
   if (options.inputs.empty()) return usage_error("no input file given");
   if (!options.output.empty() && options.command != Command::Build && options.command != Command::EmitC)
     return usage_error("`-o` is only valid with `asthra build` and `asthra emit-c`");
+  if (options.gc_stats && options.command != Command::Run)
+    return usage_error("`--gc-stats` is only valid with `asthra run`; a built program prints the statistics "
+                       "when run with ASTHRA_GCSTATS=1");
   options.color = color == "always" || (color == "auto" && isatty(2) && !std::getenv("NO_COLOR"));
 
   asthra::RuntimePaths runtime{ASTHRA_RUNTIME_INCLUDE,

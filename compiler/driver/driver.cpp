@@ -69,8 +69,19 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stde
     posix_spawn_file_actions_addopen(&actions, 2, stderr_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&actions, 2, 1);
   }
+  // `asthra run` ignores SIGINT and SIGQUIT while it waits (as system(3)
+  // does): the child gets the default actions back, so Ctrl-C ends it.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGQUIT);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return -1;
   int status = 0;
@@ -121,8 +132,21 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
     std::fprintf(stderr, "asthra: error: no Asthra source file given\n");
     return 2;
   }
-  if ((options.command == Command::Check || options.command == Command::EmitC) && !link_inputs.empty()) {
-    // C inputs only matter when linking; accepted and ignored here.
+  // C inputs only matter when linking (`check` and `emit-c` ignore them),
+  // but a missing one is reported before anything is compiled.
+  for (const std::string& in : link_inputs) {
+    if (std::error_code ec; !fs::exists(in, ec)) {
+      std::fprintf(stderr, "asthra: error: cannot read `%s`: no such file\n", in.c_str());
+      return 1;
+    }
+  }
+  // The output never replaces an input (gcc and go refuse too).
+  for (const std::string& in : options.inputs) {
+    if (std::error_code ec; !options.output.empty() && fs::equivalent(options.output, in, ec)) {
+      std::fprintf(stderr, "asthra: error: `-o %s` would overwrite the input file `%s`\n", options.output.c_str(),
+                   in.c_str());
+      return 2;
+    }
   }
 
   SourceManager sm;
@@ -179,7 +203,9 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
       std::ofstream out(options.output, std::ios::binary);
       out << c_code;
       if (!out) {
-        std::fprintf(stderr, "asthra: error: cannot write `%s`\n", options.output.c_str());
+        std::error_code ec;
+        std::fprintf(stderr, "asthra: error: cannot write `%s`%s\n", options.output.c_str(),
+                     fs::is_directory(options.output, ec) ? ": it is a directory" : "");
         return 1;
       }
     }
@@ -271,15 +297,20 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
       std::fprintf(stderr, "asthra: error: cannot run the C compiler `%s`; install one or set $CC\n", cmd[0].c_str());
       return 1;
     }
-    // A missing library or foreign file is the user's; anything else is ours.
-    bool link_error = log.find("undefined reference") != std::string::npos ||
-                      log.find("cannot find -l") != std::string::npos ||
-                      std::any_of(extra_inputs.begin(), extra_inputs.end(),
-                                  [&](const std::string& in) { return log.find(in) != std::string::npos; });
-    if (link_error) {
+    // A missing library, the foreign code or a $CC that does not work are
+    // the user's; the generated C failing to compile is ours.
+    auto in_log = [&](const std::string& text) { return log.find(text) != std::string::npos; };
+    auto foreign = std::find_if(extra_inputs.begin(), extra_inputs.end(), in_log);
+    if (in_log("undefined reference") || in_log("cannot find -l")) {
       std::fprintf(stderr, "asthra: error: linking the program failed:\n%s", log.c_str());
       std::fprintf(stderr, "  = help: give the foreign code on the command line (`asthra run prog.asthra lib.c`) "
                            "or install the library\n");
+    } else if (foreign != extra_inputs.end()) {
+      std::fprintf(stderr, "asthra: error: the C compiler rejected `%s`:\n%s", foreign->c_str(), log.c_str());
+    } else if (cc_env && *cc_env) {
+      std::fprintf(stderr, "asthra: error: the C compiler `%s` ($CC) failed on the generated C:\n%s", cc_env,
+                   log.c_str());
+      std::fprintf(stderr, "  = help: check that `%s` can build a C program, or unset CC to use `cc`\n", cc_env);
     } else {
       std::fprintf(stderr, "asthra: internal compiler error: the generated C did not compile:\n%s", log.c_str());
     }
@@ -287,9 +318,12 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   }
 
   if (options.command == Command::Build) {
-    std::string out = options.output;
-    if (out.empty()) out = fs::path(sources.front()).stem().string();
+    // As `go build -o DIR`: a directory receives the program under its name.
+    std::string name = fs::path(sources.front()).stem().string();
     std::error_code ec;
+    std::string out = options.output.empty()                ? name
+                      : fs::is_directory(options.output, ec) ? (fs::path(options.output) / name).string()
+                                                             : options.output;
     fs::copy_file(exe, out, fs::copy_options::overwrite_existing, ec);
     if (ec) {
       std::fprintf(stderr, "asthra: error: cannot write `%s`: %s\n", out.c_str(), ec.message().c_str());

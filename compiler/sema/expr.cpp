@@ -1361,6 +1361,11 @@ const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
   if (gs && gs->kind == SymbolKind::Type && gs->generic && gs->generic->kind == DeclKind::Struct) {
     // `Pair { first: 1, second: 2 }`: the instance comes from the context or the fields.
     auto* sd = static_cast<StructDecl*>(gs->generic);
+    if (expected && expected->is_error()) {
+      // The instance the context meant is unknown: its fields' types too.
+      for (FieldInit& f : e->fields) check(f.value, expected);
+      return expected;
+    }
     if (!(expected && expected->kind == TypeKind::Struct && expected->strukt->decl == sd)) {
       Bindings b;
       std::vector<TypeExpr*> field_types;
@@ -1481,7 +1486,9 @@ const Type* Checker::check_array_repeat(ArrayRepeatExpr* e, const Type* expected
   if (!elem) elem = vt;
   expect_type(e->count, types_.int_(IntKind::USize), "the repeat count");
   if (elem->is_error()) return elem;
-  if (expected && expected->kind == TypeKind::Slice) return expected;  // count may be dynamic
+  // A slice's count may be dynamic; an expected type in error cannot say
+  // whether a slice was meant.
+  if (expected && (expected->kind == TypeKind::Slice || expected->is_error())) return expected;
   bool failed = false;
   std::optional<int64_t> n = const_int(e->count, &failed);
   if (failed) return types_.error();

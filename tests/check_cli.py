@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""The command line as a user meets it: what golden tests cannot drive.
+
+Usage: tests/check_cli.py --asthra PATH
+
+Each case runs `asthra` in a scratch folder and checks its exit status, its
+message and what it left on disk:
+
+  Ctrl-C (SIGINT to the foreground process group) ends a program under
+  `asthra run`, which reports the signal and exits 130
+  `-o` naming an input (directly or by another path) is refused, exit 2,
+  and the input is untouched
+  `build -o DIR` writes DIR/NAME, as `go build -o DIR` does
+  `emit-c -o DIR` says it is a directory
+  a C input that does not exist is reported before compiling, exit 1
+  a C input the C compiler rejects is named as the culprit, exit 1
+  a $CC that cannot compile is blamed, not the compiler (no "internal
+  compiler error"), exit 1
+  `--gc-stats` outside `asthra run` is a usage error, exit 2
+
+Prints one line per case; exits 1 if any failed.
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HELLO = 'fn main() { log("hi"); }\n'
+SPIN = 'fn main() -> void { log("spinning"); while true { unsafe { libc.usleep(1000); } } }\n'
+
+
+def run(asthra, args, cwd, env=None):
+    return subprocess.run([asthra, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **(env or {})))
+
+
+def expect(p, status, *texts):
+    """Problems with a finished command: its status and stderr texts."""
+    problems = []
+    if p.returncode != status:
+        problems.append(f'exit status {p.returncode}, expected {status}')
+    for t in texts:
+        if t not in p.stderr:
+            problems.append(f'stderr lacks {t!r}')
+    if 'internal compiler error' in p.stderr:
+        problems.append('reported as an internal compiler error')
+    return problems
+
+
+def case_ctrl_c(asthra, d):
+    with open(os.path.join(d, 'spin.asthra'), 'w') as f:
+        f.write(SPIN)
+    # A new session stands for the terminal's foreground process group:
+    # Ctrl-C sends SIGINT to every process in it, `asthra` and the program.
+    p = subprocess.Popen([asthra, 'run', 'spin.asthra'], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    started = p.stdout.readline()
+    if started != 'spinning\n':
+        p.kill()
+        return [f'the program did not start (printed {started!r})']
+    os.killpg(p.pid, signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        return ['still running 20 s after SIGINT']
+    problems = []
+    if p.returncode != 128 + signal.SIGINT:
+        problems.append(f'exit status {p.returncode}, expected {128 + signal.SIGINT}')
+    if 'killed by signal 2' not in err:
+        problems.append(f'stderr lacks the signal: {err!r}')
+    return problems
+
+
+def case_output_is_input(asthra, d):
+    problems = []
+    for cmd, out in (('build', 'same.asthra'), ('emit-c', './same.asthra')):
+        with open(os.path.join(d, 'same.asthra'), 'w') as f:
+            f.write(HELLO)
+        problems += expect(run(asthra, [cmd, 'same.asthra', '-o', out], d), 2, 'would overwrite the input file')
+        with open(os.path.join(d, 'same.asthra')) as f:
+            if f.read() != HELLO:
+                problems.append(f'`{cmd} -o {out}` changed the input')
+    return problems
+
+
+def case_output_directory(asthra, d):
+    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
+        f.write(HELLO)
+    os.mkdir(os.path.join(d, 'out'))
+    problems = expect(run(asthra, ['build', 'hello.asthra', '-o', 'out'], d), 0)
+    exe = os.path.join(d, 'out', 'hello')
+    if not os.access(exe, os.X_OK):
+        problems.append('`build -o out` did not write out/hello')
+    elif subprocess.run([exe], capture_output=True, text=True).stdout != 'hi\n':
+        problems.append('out/hello does not print hi')
+    problems += expect(run(asthra, ['emit-c', 'hello.asthra', '-o', 'out'], d), 1, 'it is a directory')
+    return problems
+
+
+def case_missing_c_input(asthra, d):
+    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
+        f.write(HELLO)
+    return expect(run(asthra, ['run', 'hello.asthra', 'absent.c'], d), 1, 'cannot read `absent.c`: no such file')
+
+
+def case_rejected_c_input(asthra, d):
+    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
+        f.write(HELLO)
+    with open(os.path.join(d, 'broken.c'), 'w') as f:
+        f.write('int f( {\n')
+    return expect(run(asthra, ['run', 'hello.asthra', 'broken.c'], d), 1, 'the C compiler rejected `broken.c`')
+
+
+def case_cc_that_fails(asthra, d):
+    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
+        f.write(HELLO)
+    # A $CC that runs but cannot compile anything.
+    return expect(run(asthra, ['run', 'hello.asthra'], d, {'CC': 'false'}), 1, 'the C compiler `false` ($CC) failed',
+                  'unset CC')
+
+
+def case_gc_stats_outside_run(asthra, d):
+    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
+        f.write(HELLO)
+    return expect(run(asthra, ['build', '--gc-stats', 'hello.asthra'], d), 2, '`--gc-stats` is only valid with `asthra run`')
+
+
+CASES = [case_ctrl_c, case_output_is_input, case_output_directory, case_missing_c_input, case_rejected_c_input,
+         case_cc_that_fails, case_gc_stats_outside_run]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--asthra', required=True)
+    args = ap.parse_args()
+    asthra = os.path.abspath(args.asthra)
+    failed = 0
+    for case in CASES:
+        start = time.time()
+        with tempfile.TemporaryDirectory(prefix='asthra-cli-') as d:
+            problems = case(asthra, d)
+        name = case.__name__[len('case_'):]
+        print(f'{"FAIL" if problems else "ok  "} {name} ({time.time() - start:.1f} s)')
+        for p in problems:
+            print(f'    {p}')
+        failed += bool(problems)
+    print(f'check_cli: {len(CASES) - failed} of {len(CASES)} cases passed')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
