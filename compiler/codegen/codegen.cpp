@@ -1472,9 +1472,9 @@ class FunctionEmitter {
       case Builtin::SecureZero:
         if (a.size() == 1) {
           std::string s = pure(e->args[0]->type, a[0]);
-          return fmt::format("asthra_secure_zero({}.ptr, {}.len)", s, s);
+          return fmt::format("asthra_secure_zero({}.ptr, {}.len, {})", s, s, loc());
         }
-        return fmt::format("asthra_secure_zero((void*)({}), {})", a[0], a[1]);
+        return fmt::format("asthra_secure_zero((void*)({}), {}, {})", a[0], a[1], loc());
       case Builtin::SecureFree:
         return fmt::format("asthra_secure_free({}, {})", a[0], loc());
       case Builtin::SliceFromRawParts: {
@@ -1487,7 +1487,7 @@ class FunctionEmitter {
       case Builtin::StringToCstr:
         return fmt::format("asthra_string_to_cstr({})", a[0]);
       case Builtin::CstrToString:
-        return fmt::format("asthra_cstr_to_string({})", a[0]);
+        return fmt::format("asthra_cstr_to_string({}, {})", a[0], loc());
       case Builtin::Pin:
         return fmt::format("asthra_pin((void*)({}), {})", a[0], a[1]);
       case Builtin::Unpin:

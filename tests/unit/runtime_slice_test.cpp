@@ -181,9 +181,9 @@ TEST(RuntimeSlice, ToCAndCStrings) {
   cs = asthra_string_to_cstr(asthra_string{nullptr, 0});
   EXPECT_STREQ(reinterpret_cast<char *>(cs), "");
   std::free(cs);
-  EXPECT_EQ(S(asthra_cstr_to_string(reinterpret_cast<const uint8_t *>("abc"))), "abc");
-  EXPECT_EQ(asthra_cstr_to_string(reinterpret_cast<const uint8_t *>("")).len, 0u);
-  EXPECT_EXIT(asthra_cstr_to_string(nullptr), ::testing::ExitedWithCode(101),
+  EXPECT_EQ(S(asthra_cstr_to_string(reinterpret_cast<const uint8_t *>("abc"), nullptr)), "abc");
+  EXPECT_EQ(asthra_cstr_to_string(reinterpret_cast<const uint8_t *>(""), nullptr).len, 0u);
+  EXPECT_EXIT(asthra_cstr_to_string(nullptr, nullptr), ::testing::ExitedWithCode(101),
               "^panic: cstr_to_string: null pointer\n$");
 }
 
@@ -215,7 +215,7 @@ TEST(RuntimeSecure, LayoutAndZeroing) {
     }
     for (size_t i = 0; i < n; i++) ASSERT_EQ(p[i], 0);
     std::memset(p, 0x42, n);
-    asthra_secure_zero(p, n);
+    asthra_secure_zero(p, n, &kLoc);
     for (size_t i = 0; i < n; i++) ASSERT_EQ(p[i], 0);
     std::memset(p, 0x42, n);
     asthra_secure_free(s, &kLoc);
@@ -223,7 +223,9 @@ TEST(RuntimeSecure, LayoutAndZeroing) {
   asthra_slice z = asthra_allocate_secure(0, &kLoc);
   EXPECT_EQ(z.len, 0u);
   asthra_secure_free(z, &kLoc);
-  asthra_secure_zero(nullptr, 0);
+  asthra_secure_zero(nullptr, 0, &kLoc);
+  EXPECT_EXIT(asthra_secure_zero(nullptr, 5, &kLoc), ::testing::ExitedWithCode(101),
+              "panic: secure_zero: null pointer with a non-zero length");
 }
 
 TEST(RuntimeSecure, WriteOnePastTheEndFaults) {

@@ -652,8 +652,8 @@ asthra_slice asthra_slice_from_raw_parts(void *p, size_t len, size_t elem_size,
 asthra_slice asthra_to_c(asthra_slice s, size_t elem_size);
 /* A malloc'd NUL-terminated copy, owned by the caller. */
 uint8_t *asthra_string_to_cstr(asthra_string s);
-/* A GC copy of a NUL-terminated C string; NULL panics. */
-asthra_string asthra_cstr_to_string(const uint8_t *p);
+/* A GC copy of a NUL-terminated C string; NULL panics (at loc, if given). */
+asthra_string asthra_cstr_to_string(const uint8_t *p, const asthra_loc *loc);
 /* Cryptographically secure random bytes (getrandom). */
 void asthra_fill_random(asthra_slice bytes);
 
@@ -691,8 +691,9 @@ void asthra_task_join(asthra_task *task);
  * sides, ending exactly at the trailing guard page, a canary in the slack
  * before it, mlock'ed, excluded from core dumps, never seen by the GC. */
 asthra_slice asthra_allocate_secure(size_t n, const asthra_loc *loc);
-/* Wipe that no optimiser removes. */
-void asthra_secure_zero(void *p, size_t n);
+/* Wipe that no optimiser removes. A null p with n > 0 panics (at loc, if
+ * given): the caller meant to wipe something. */
+void asthra_secure_zero(void *p, size_t n, const asthra_loc *loc);
 /* Zero, unlock and make inaccessible (kept reserved: later use faults). A
  * slice that is not exactly a live secure allocation panics. */
 void asthra_secure_free(asthra_slice s, const asthra_loc *loc);

@@ -189,7 +189,7 @@ asthra_slice asthra_args(void) {
   asthra_string *elems = (asthra_string *)out.ptr;
   for (int i = 0; i < argc; i++) {
     const char *a = saved_argv[i] != NULL ? saved_argv[i] : "";
-    elems[i] = asthra_cstr_to_string((const uint8_t *)a);
+    elems[i] = asthra_cstr_to_string((const uint8_t *)a, NULL);
     asthra_gc_wrote(&elems[i], sizeof elems[i]); /* `out` may be old by now */
   }
   return out;

@@ -14,8 +14,8 @@
  *   anything else                  "panic: segmentation fault at address
  *                                   0x..." ("bus error" for SIGBUS)
  *
- * and each ends like a panic: flush stdout, message on stderr, zero secure
- * memory, _exit(101). SIGFPE (only foreign C code can raise it; Asthra
+ * and each ends like a panic: flush stdout, message on stderr ("panic in
+ * task `f`: ..." on a spawned task's thread), zero secure memory, _exit(101). SIGFPE (only foreign C code can raise it; Asthra
  * division is checked) is reported the same way. SIGABRT, SIGTERM, SIGINT,
  * SIGHUP, SIGQUIT, SIGPIPE and SIGALRM flush stdout (but SIGPIPE), zero
  * secure memory and then re-raise themselves with the default action, so the process still dies "by the
@@ -168,7 +168,6 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   uintptr_t addr = (uintptr_t)si->si_addr;
   char msg[160];
   size_t n = 0;
-  put(msg, &n, "panic: ");
   if (sig == SIGFPE) {
     if (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF) {
       put(msg, &n, "integer division by zero or overflow in foreign code");
@@ -197,6 +196,15 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   }
   put(msg, &n, "\n");
   asthra__flush_stdout(true);
+  /* As panic.c words it: a fault in a spawned task names the task. */
+  const char *task = asthra__current_task_name();
+  if (task != NULL) {
+    asthra__write_all(STDERR_FILENO, "panic in task `", 15);
+    asthra__write_all(STDERR_FILENO, task, strlen(task));
+    asthra__write_all(STDERR_FILENO, "`: ", 3);
+  } else {
+    asthra__write_all(STDERR_FILENO, "panic: ", 7);
+  }
   asthra__die(msg, n);
 }
 

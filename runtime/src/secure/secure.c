@@ -231,8 +231,9 @@ asthra_slice asthra_allocate_secure(size_t n, const asthra_loc *loc) {
   return (asthra_slice){(void *)b->buf, n};
 }
 
-void asthra_secure_zero(void *p, size_t n) {
-  if (p == NULL || n == 0) return;
+void asthra_secure_zero(void *p, size_t n, const asthra_loc *loc) {
+  if (n == 0) return;
+  if (p == NULL) asthra_panic_cstr("secure_zero: null pointer with a non-zero length", loc);
   explicit_bzero(p, n);
 }
 

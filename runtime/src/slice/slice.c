@@ -159,8 +159,8 @@ uint8_t *asthra_string_to_cstr(asthra_string s) {
   return p;
 }
 
-asthra_string asthra_cstr_to_string(const uint8_t *p) {
-  if (p == NULL) asthra_panic_cstr("cstr_to_string: null pointer", NULL);
+asthra_string asthra_cstr_to_string(const uint8_t *p, const asthra_loc *loc) {
+  if (p == NULL) asthra_panic_cstr("cstr_to_string: null pointer", loc);
   size_t n = strlen((const char *)p);
   if (n == 0) return (asthra_string){(const uint8_t *)&zerobase, 0};
   uint8_t *q = (uint8_t *)asthra__gc_alloc_noscan_raw(n);
