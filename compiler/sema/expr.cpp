@@ -31,7 +31,9 @@ void Checker::mismatch(Span span, const Type* expected, const Type* found, const
   auto d = diags_.report(DiagCode::E0103, span,
                          fmt::format("mismatched types: expected `{}`, found `{}`{}{}", expected->name,
                                      found->name, *what ? " in " : "", what));
-  if (expected->is_numeric() && found->is_numeric()) {
+  if (expected->name == found->name) {
+    d.help(fmt::format("these are two different types named `{}`, from two packages with the same name", found->name));
+  } else if (expected->is_numeric() && found->is_numeric()) {
     d.help(fmt::format("convert explicitly: `(...) as {}`", expected->name));
   } else if (expected->kind == TypeKind::String && is_printable(found)) {
     d.help("format it into a string: `string(x)` or `\"\" + x`");

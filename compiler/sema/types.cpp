@@ -48,12 +48,16 @@ TypeContext::TypeContext() {
 }
 
 const Type* TypeContext::intern(Type t) {
-  auto it = types_.find(t.name);
-  if (it != types_.end()) return it->second.get();
-  auto owned = std::make_unique<Type>(std::move(t));
-  const Type* raw = owned.get();
-  types_.emplace(raw->name, std::move(owned));
-  return raw;
+  std::string shape = fmt::format("{}/{}/{}/{}/{}/{}/{}/{}", static_cast<int>(t.kind), static_cast<int>(t.int_kind),
+                                  t.float_bits, t.is_mut, t.count, static_cast<const void*>(t.elem),
+                                  static_cast<const void*>(t.strukt), static_cast<const void*>(t.enm));
+  for (const Type* e : t.elems) shape += fmt::format("/{}", static_cast<const void*>(e));
+  auto [it, added] = by_shape_.emplace(std::move(shape), nullptr);
+  if (added) {
+    types_.push_back(std::make_unique<Type>(std::move(t)));
+    it->second = types_.back().get();
+  }
+  return it->second;
 }
 
 const Type* TypeContext::primitive(const std::string& n) const {
@@ -170,7 +174,7 @@ const Type* TypeContext::enm(EnumInfo* info) {
 
 std::vector<const Type*> TypeContext::all() const {
   std::vector<const Type*> out;
-  for (const auto& [name, t] : types_) out.push_back(t.get());
+  for (const auto& t : types_) out.push_back(t.get());
   return out;
 }
 

@@ -128,12 +128,16 @@ class TypeContext {
   const Type* primitive(const std::string& name) const;
   // The variants of an enum, Option or Result type.
   std::vector<VariantInfo>& variants(const Type* t);
-  // Every type made so far, in no particular order.
+  // Every type made so far, in the order made.
   std::vector<const Type*> all() const;
 
  private:
+  // One Type per shape: what it is made of (component types, and for a
+  // struct or enum its declaration's info), never its name, which two
+  // packages of the same name would share.
   const Type* intern(Type t);
-  std::map<std::string, std::unique_ptr<Type>> types_;
+  std::vector<std::unique_ptr<Type>> types_;
+  std::map<std::string, const Type*> by_shape_;
   std::map<const Type*, std::vector<VariantInfo>> builtin_variants_;
   const Type *error_, *void_t_, *never_, *bool_t_, *char_t_, *string_t_, *f32_, *f64_;
   const Type* ints_[10];
