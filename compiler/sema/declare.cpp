@@ -434,7 +434,11 @@ const Type* Checker::resolve_type(TypeExpr* t) {
         diags_.report(DiagCode::E0111, t->size->span, fmt::format("array length {} is out of range", *n));
         return types_.error();
       }
-      if (inner->kind == TypeKind::Void || inner->kind == TypeKind::Never) return types_.error();
+      if (inner->kind == TypeKind::Void || inner->kind == TypeKind::Never) {
+        // fuzz_frontend: unreported, the error type reached codegen.
+        diags_.report(DiagCode::E0103, t->inner->span, fmt::format("array of `{}` is not allowed", inner->name));
+        return types_.error();
+      }
       return types_.array(inner, static_cast<uint64_t>(*n));
     }
     case TypeExprKind::Tuple: {
