@@ -21,6 +21,7 @@ constexpr size_t kMaxKept = 10000;
 const DiagInfo& diag_info(DiagCode code) { return kInfos[static_cast<size_t>(code)]; }
 
 DiagBuilder Diagnostics::report(DiagCode code, Span span, std::string message) {
+  if (diag_info(code).severity == Severity::Error) ++error_reports_;
   if (muted_ == code) return DiagBuilder(nullptr);
   if (diags_.size() < kMaxKept && !reported_.emplace(code, span.file, span.begin, span.end, message).second)
     return DiagBuilder(nullptr);

@@ -80,6 +80,9 @@ class Diagnostics {
   // While set, diagnostics with this code are dropped, uncounted.
   void set_muted(std::optional<DiagCode> code) { muted_ = code; }
   int error_count() const { return errors_; }
+  // Errors reported so far, repeated and muted ones included: what a check
+  // asks ("was there an error in this expression?") by comparing two marks.
+  int error_mark() const { return error_reports_; }
   int warning_count() const { return warnings_; }
   const std::vector<Diagnostic>& all() const { return diags_; }
   // Prints everything reported so far (sorted by position) and forgets it.
@@ -93,6 +96,7 @@ class Diagnostics {
   std::optional<std::pair<Span, std::string>> context_note_;
   std::optional<DiagCode> muted_;
   int errors_ = 0;
+  int error_reports_ = 0;
   int warnings_ = 0;
 };
 

@@ -58,8 +58,10 @@ class TempDir {
   std::string path_;
 };
 
-// Runs argv, waiting for it; returns the raw wait status or -1.
-int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stderr_file) {
+// Runs argv, waiting for it; returns the raw wait status or -1. The signals
+// in `defaults` (if given) get their default actions back in the child.
+int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stderr_file,
+                   const sigset_t* defaults = nullptr) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -69,16 +71,12 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stde
     posix_spawn_file_actions_addopen(&actions, 2, stderr_file->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&actions, 2, 1);
   }
-  // `asthra run` ignores SIGINT and SIGQUIT while it waits (as system(3)
-  // does): the child gets the default actions back, so Ctrl-C ends it.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGQUIT);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  if (defaults) {
+    posix_spawnattr_setsigdefault(&attr, defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  }
   pid_t pid;
   int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
   posix_spawnattr_destroy(&attr);
@@ -97,6 +95,17 @@ std::vector<std::string> split_words(const std::string& s) {
   std::string w;
   while (in >> w) out.push_back(w);
   return out;
+}
+
+// Whether `cc` builds the smallest C program: when it does not, the fault is
+// in the C compiler or its flags, not in the C asthra generated.
+bool c_compiler_works(std::vector<std::string> cc, const std::string& dir) {
+  std::string probe = dir + "/probe.c";
+  std::ofstream(probe) << "int main(void) { return 0; }\n";
+  for (std::string arg : {probe, std::string("-o"), dir + "/probe"}) cc.push_back(arg);
+  std::string log = dir + "/probe.log";
+  int status = spawn_and_wait(cc, &log);
+  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 // The C compiler's messages (empty if they cannot be read).
@@ -307,7 +316,7 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
                            "or install the library\n");
     } else if (foreign != extra_inputs.end()) {
       std::fprintf(stderr, "asthra: error: the C compiler rejected `%s`:\n%s", foreign->c_str(), log.c_str());
-    } else if (cc_env && *cc_env) {
+    } else if (cc_env && *cc_env && !c_compiler_works(split_words(cc_env), tmp.path())) {
       std::fprintf(stderr, "asthra: error: the C compiler `%s` ($CC) failed on the generated C:\n%s", cc_env,
                    log.c_str());
       std::fprintf(stderr, "  = help: check that `%s` can build a C program, or unset CC to use `cc`\n", cc_env);
@@ -339,11 +348,18 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   argv[0] = exe;
   for (auto& a : options.program_args) argv.push_back(a);
   std::fflush(stdout);
+  // `asthra run` ignores SIGINT and SIGQUIT while it waits, as system(3)
+  // does, and the program gets back the actions they had (so Ctrl-C ends
+  // it, unless they were ignored already, as under nohup).
   struct sigaction ignore {}, old_int {}, old_quit {};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGINT, &ignore, &old_int);
   sigaction(SIGQUIT, &ignore, &old_quit);
-  status = spawn_and_wait(argv, nullptr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  if (old_int.sa_handler != SIG_IGN) sigaddset(&defaults, SIGINT);
+  if (old_quit.sa_handler != SIG_IGN) sigaddset(&defaults, SIGQUIT);
+  status = spawn_and_wait(argv, nullptr, &defaults);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
   if (status == -1) {

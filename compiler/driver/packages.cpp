@@ -75,12 +75,12 @@ class Loader {
       return nullptr;
     }
     uint32_t file = sm_.add(path, std::move(text));
-    // A malformed literal (E0002-E0006) is still a token, and checking goes
-    // on; dropped characters make it pointless, as syntax errors do.
-    bool dropped_text = false;
-    loaded_.modules.push_back(parse(lex(sm_, file, diags_, &dropped_text), file, diags_));
+    // After a malformed literal checking goes on; lost text makes it
+    // pointless, as syntax errors do (lexer.h).
+    bool lost_text = false;
+    loaded_.modules.push_back(parse(lex(sm_, file, diags_, &lost_text), file, diags_));
     Module* m = loaded_.modules.back().get();
-    if (dropped_text) m->lost_declarations = true;
+    if (lost_text) m->lost_declarations = true;
     if (m->lost_declarations) loaded_.recoverable = false;
     return m;
   }

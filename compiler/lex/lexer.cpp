@@ -134,7 +134,7 @@ class Lexer {
     return std::move(tokens_);
   }
 
-  bool dropped_text() const { return dropped_text_; }
+  bool lost_text() const { return lost_text_; }
 
  private:
   Span span(size_t b, size_t e) const {
@@ -167,8 +167,10 @@ class Lexer {
           else if (src_[pos_] == '*' && peek(1) == '/') { depth--; pos_ += 2; }
           else { if (src_[pos_] == '\n') newline = true; check_utf8_and_advance(); }
         }
-        if (depth > 0) error(DiagCode::E0003, begin, begin + 2, "unterminated block comment",
-                             "close it with `*/`");
+        if (depth > 0) {
+          error(DiagCode::E0003, begin, begin + 2, "unterminated block comment", "close it with `*/`");
+          lost_text_ = true;
+        }
       } else {
         break;
       }
@@ -259,7 +261,7 @@ class Lexer {
         break;
     }
     // Not the start of any token: the character is reported and dropped.
-    dropped_text_ = true;
+    lost_text_ = true;
     pos_ = begin;
     uint32_t cp = check_utf8_and_advance();
     if (cp != 0 && cp != 0xFFFD) {
@@ -366,6 +368,7 @@ class Lexer {
         error(DiagCode::E0002, begin, begin + 1, raw ? "unterminated raw string literal" : "unterminated string literal",
               triple ? "close it with `\"\"\"`" : "close it with `\"` (use `\"\"\"` for text spanning lines)");
         unterminated = true;
+        lost_text_ = true;
         break;
       }
       if (triple ? src_.substr(pos_, 3) == "\"\"\"" : src_[pos_] == '"') {
@@ -410,6 +413,7 @@ class Lexer {
       } else {
         pos_ = end;
         error(DiagCode::E0002, begin, begin + 1, "unterminated character literal", "close it with `'`");
+        lost_text_ = true;
         add(Tok::Char, begin, std::move(value));
         tokens_.back().malformed = true;
         return;
@@ -426,15 +430,15 @@ class Lexer {
   Diagnostics& diags_;
   size_t pos_ = 0;
   std::vector<Token> tokens_;
-  bool dropped_text_ = false;
+  bool lost_text_ = false;
 };
 
 }  // namespace
 
-std::vector<Token> lex(const SourceManager& sources, uint32_t file, Diagnostics& diags, bool* dropped_text) {
+std::vector<Token> lex(const SourceManager& sources, uint32_t file, Diagnostics& diags, bool* lost_text) {
   Lexer lexer(sources, file, diags);
   std::vector<Token> tokens = lexer.run();
-  if (dropped_text) *dropped_text = lexer.dropped_text();
+  if (lost_text) *lost_text = lexer.lost_text();
   return tokens;
 }
 

@@ -11,10 +11,13 @@
 
 namespace asthra {
 
-// `dropped_text`, when given, tells whether characters that begin no token
-// were dropped (E0001, E0007): the tokens then no longer say all the text
-// did, and checking their meaning would report mistakes that are not there.
+// `lost_text`, when given, tells whether the tokens no longer say all the
+// text did: a character that begins no token was dropped (E0001, E0007 at a
+// token's start), or an unterminated literal or comment swallowed the rest
+// of a line or file (E0002, E0003).  Checking their meaning would then
+// report mistakes that are not there; a malformed escape, number or
+// character literal (E0004-E0006) is still a token and loses nothing.
 std::vector<Token> lex(const SourceManager& sources, uint32_t file, Diagnostics& diags,
-                       bool* dropped_text = nullptr);
+                       bool* lost_text = nullptr);
 
 }  // namespace asthra

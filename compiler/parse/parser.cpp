@@ -392,9 +392,9 @@ class Parser {
              "write `{ ... }`, or declare a foreign function with `extern`");
       unexpected("`{` to start the function body");
     }
-    int errors_before = diags_.error_count();
+    int errors_before = diags_.error_mark();
     f->body = parse_block(false);
-    f->body_has_syntax_errors = diags_.error_count() != errors_before;
+    f->body_has_syntax_errors = diags_.error_mark() != errors_before;
     f->span = span_from(begin);
     return f;
   }

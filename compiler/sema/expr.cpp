@@ -1531,7 +1531,7 @@ const Type* Checker::check_if(IfExpr* e, const Type* expected, bool want_value) 
 
 const Type* Checker::check_match(MatchExpr* e, const Type* expected, bool want_value) {
   const Type* st = check(e->scrutinee, nullptr);
-  int errors_before_arms = diags_.error_count();
+  int errors_before_arms = diags_.error_mark();
   const Type* result = types_.never();
   // Without a type from the context, arms that are bare literals take the
   // type of the other arms: check those first.
@@ -1550,7 +1550,7 @@ const Type* Checker::check_match(MatchExpr* e, const Type* expected, bool want_v
     }
   }
   if (e->arms.empty()) result = want_value ? types_.never() : types_.void_();
-  if (!st->is_error()) check_exhaustive(e, st, diags_.error_count() == errors_before_arms);
+  if (!st->is_error()) check_exhaustive(e, st, diags_.error_mark() == errors_before_arms);
   if (!want_value && result->kind != TypeKind::Never) return types_.void_();
   return result;
 }

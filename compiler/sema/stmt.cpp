@@ -74,7 +74,7 @@ void Checker::check_body(std::vector<Param>& params, const Type* ft, BlockExpr* 
 // `void`.
 const Type* Checker::check_block(BlockExpr* b, const Type* expected, bool want_value) {
   if (b->is_unsafe) unsafe_used_.push_back(false);
-  int errors_before = diags_.error_count();
+  int errors_before = diags_.error_mark();
   bool diverged = false;
   for (Stmt* s : b->stmts) diverged |= check_stmt(s);
   const Type* t = types_.void_();
@@ -87,7 +87,7 @@ const Type* Checker::check_block(BlockExpr* b, const Type* expected, bool want_v
     bool used = unsafe_used_.back();
     unsafe_used_.pop_back();
     // An erroneous operation inside may have been the unsafe one.
-    if (!used && diags_.error_count() == errors_before) {
+    if (!used && diags_.error_mark() == errors_before) {
       Span kw{b->span.file, b->span.begin, b->span.begin + 6};
       diags_.report(DiagCode::W0401, kw, "`unsafe` block contains no unsafe operation")
           .help("remove `unsafe`");

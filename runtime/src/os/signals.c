@@ -15,7 +15,8 @@
  *                                   0x..." ("bus error" for SIGBUS)
  *
  * and each ends like a panic: flush stdout, message on stderr ("panic in
- * task `f`: ..." on a spawned task's thread), zero secure memory, _exit(101). SIGFPE (only foreign C code can raise it; Asthra
+ * task `f`: ..." on a spawned task's thread), zero secure memory,
+ * _exit(101). SIGFPE (only foreign C code can raise it; Asthra
  * division is checked) is reported the same way. SIGABRT, SIGTERM, SIGINT,
  * SIGHUP, SIGQUIT, SIGPIPE and SIGALRM flush stdout (but SIGPIPE), zero
  * secure memory and then re-raise themselves with the default action, so the process still dies "by the
@@ -132,12 +133,18 @@ static bool is_stack_overflow(uintptr_t addr, uintptr_t sp) {
          addr + ((uintptr_t)64 << 10) >= sp;
 }
 
-/* Appends s to buf at *n. */
-static void put(char *buf, size_t *n, const char *s) {
-  size_t l = strlen(s);
+/* A fault message: "panic in task `" (15), the task's name cut to
+ * TASK_NAME_MAX, "`: " (3), the longest text below (47), an address (18) and
+ * the newline fit in MSG_CAP. */
+#define TASK_NAME_MAX 200
+#define MSG_CAP 320
+
+/* Appends the l bytes at s to buf at *n. */
+static void put_n(char *buf, size_t *n, const char *s, size_t l) {
   memcpy(buf + *n, s, l);
   *n += l;
 }
+static void put(char *buf, size_t *n, const char *s) { put_n(buf, n, s, strlen(s)); }
 
 static void put_hex(char *buf, size_t *n, uintptr_t v) {
   *n += asthra__hextoa((uint64_t)v, buf + *n);
@@ -166,8 +173,19 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   }
   asthra__panic_enter();
   uintptr_t addr = (uintptr_t)si->si_addr;
-  char msg[160];
+  char msg[MSG_CAP];
   size_t n = 0;
+  /* As panic.c words it, and in one write: a fault in a spawned task names
+   * the task. */
+  const char *task = asthra__current_task_name();
+  if (task != NULL) {
+    put(msg, &n, "panic in task `");
+    size_t len = strlen(task);
+    put_n(msg, &n, task, len < TASK_NAME_MAX ? len : TASK_NAME_MAX);
+    put(msg, &n, "`: ");
+  } else {
+    put(msg, &n, "panic: ");
+  }
   if (sig == SIGFPE) {
     if (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF) {
       put(msg, &n, "integer division by zero or overflow in foreign code");
@@ -196,15 +214,6 @@ static void on_fault(int sig, siginfo_t *si, void *uctx) {
   }
   put(msg, &n, "\n");
   asthra__flush_stdout(true);
-  /* As panic.c words it: a fault in a spawned task names the task. */
-  const char *task = asthra__current_task_name();
-  if (task != NULL) {
-    asthra__write_all(STDERR_FILENO, "panic in task `", 15);
-    asthra__write_all(STDERR_FILENO, task, strlen(task));
-    asthra__write_all(STDERR_FILENO, "`: ", 3);
-  } else {
-    asthra__write_all(STDERR_FILENO, "panic: ", 7);
-  }
   asthra__die(msg, n);
 }
 

@@ -42,7 +42,8 @@ struct asthra_task {
 
 static pthread_mutex_t tasks_lock = PTHREAD_MUTEX_INITIALIZER;
 static asthra_task *all_tasks;
-static _Thread_local const char *current_task;
+/* Read by the fault handler (os/signals.c): initial-exec, as internal.h asks. */
+static _Thread_local const char *current_task ASTHRA__TLS_IE;
 
 const char *asthra__current_task_name(void) { return current_task; }
 
