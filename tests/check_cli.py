@@ -22,6 +22,7 @@ Prints one line per case; exits 1 if any failed.
 """
 import argparse
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -57,7 +58,11 @@ def case_ctrl_c(asthra, d):
     # Ctrl-C sends SIGINT to every process in it, `asthra` and the program.
     p = subprocess.Popen([asthra, 'run', 'spin.asthra'], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, start_new_session=True)
-    started = p.stdout.readline()
+    # The first line, within 20 s (a program that never prints must not hang
+    # the test until ctest's timeout).
+    with selectors.DefaultSelector() as sel:
+        sel.register(p.stdout, selectors.EVENT_READ)
+        started = p.stdout.readline() if sel.select(timeout=20) else ''
     if started != 'spinning\n':
         p.kill()
         return [f'the program did not start (printed {started!r})']

@@ -108,7 +108,6 @@ class Checker {
   Symbol* declare_local(const std::string& name, Span span, const Type* type, bool is_mut,
                         Symbol::Binding binding = Symbol::Binding::Let);
   // The help for assigning to (or through) the immutable local `s`.
-  std::string make_mutable_help(const Symbol* s) const;
 
   // ---- expr.cpp
   const Type* check(Expr* e, const Type* expected, bool want_value = true);

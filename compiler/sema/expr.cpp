@@ -31,7 +31,10 @@ void Checker::mismatch(Span span, const Type* expected, const Type* found, const
   auto d = diags_.report(DiagCode::E0103, span,
                          fmt::format("mismatched types: expected `{}`, found `{}`{}{}", expected->name,
                                      found->name, *what ? " in " : "", what));
-  if (expected->name == found->name) {
+  auto declared = [](const Type* t) {
+    return (t->kind == TypeKind::Struct && t->strukt->decl) || (t->kind == TypeKind::Enum && t->enm->decl);
+  };
+  if (expected->name == found->name && declared(expected) && declared(found)) {
     d.help(fmt::format("these are two different types named `{}`, from two packages with the same name", found->name));
   } else if (expected->is_numeric() && found->is_numeric()) {
     d.help(fmt::format("convert explicitly: `(...) as {}`", expected->name));
@@ -152,7 +155,9 @@ const Type* Checker::check_int_lit(IntLit* lit, const Type* expected, bool negat
     std::string shown = fmt::format("{}{}", negated ? "-" : "", lit->spelling);
     auto d = diags_.report(DiagCode::E0111, lit->span,
                            fmt::format("`{}` does not fit in `{}` (range {})", shown, t->name, range));
-    if (!lit->overflowed && t->int_kind != IntKind::I64 && t->int_kind != IntKind::U64)
+    if (negated && !t->is_signed())
+      d.help("an unsigned type has no negative values: use a signed type");
+    else if (!lit->overflowed && t->int_kind != IntKind::I64 && t->int_kind != IntKind::U64)
       d.help("use a wider type, or write the value with a cast: `(v as i64) as T`");
     else if (!lit->overflowed && !negated && t->int_kind == IntKind::I64)
       d.help("it fits in `u64`");
@@ -221,8 +226,11 @@ const Type* Checker::check_name(NameExpr* e, const Type* expected) {
       for (size_t i = 0; i < s->fn->params.size(); ++i)
         if (s->fn->params[i].type) unify(s->fn->params[i].type, expected->elems[i], s->fn->generics, b);
       if (s->fn->ret) unify(s->fn->ret, expected->elem, s->fn->generics, b);
+      // A type in error bound a parameter: that error was reported.
+      if (std::any_of(b.begin(), b.end(), [](const auto& binding) { return binding.second->is_error(); }))
+        return types_.error();
       bool all_bound = std::all_of(s->fn->generics.begin(), s->fn->generics.end(),
-                                   [&](const std::string& g) { return b.count(g) && !b[g]->is_error(); });
+                                   [&](const std::string& g) { return b.count(g) > 0; });
       if (all_bound) {
         Symbol* inst = instantiate_fn(s, b, e->span);
         e->symbol = inst;
@@ -905,7 +913,9 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
 
 // `Option.None`, `Maybe.Nothing`, `Result.Ok(x)`, `Result.Err(e)`: a
 // variant whose payload cannot give all the type arguments of its generic
-// type, which must come from the context.
+// type, which must come from the context.  (A payload variant of a generic
+// enum of several type parameters, `Either.Left(x)`, is inferred from its
+// payload alone: the other arguments cannot give part of a type.)
 bool Checker::needs_type_arguments(const Expr* e) const {
   bool has_payload = e->kind == ExprKind::Call;
   if (has_payload) e = static_cast<const CallExpr*>(e)->callee;
@@ -1637,9 +1647,10 @@ const Type* Checker::check_inner(Expr* e, const Type* expected, bool want_value)
     case ExprKind::Path: {
       auto d = diags_.report(DiagCode::E0901, e->span, "associated items (`Type::name`) are not supported yet");
       auto* path = static_cast<PathExpr*>(e);
-      const Type* owner = resolve_type(path->owner);
-      if (owner->is_sum())
-        for (const VariantInfo& v : types_.variants(owner))
+      // Looked up quietly: the help is a guess, not a second diagnostic.
+      const Symbol* owner = lookup(path->owner->name);
+      if (owner && owner->kind == SymbolKind::Type && owner->type && owner->type->is_sum())
+        for (const VariantInfo& v : types_.variants(owner->type))
           if (v.name == path->member) d.help(fmt::format("a variant is written with `.`: `{}.{}`", path->owner->name, v.name));
       return types_.error();
     }

@@ -408,9 +408,10 @@ void Checker::register_impl(ImplDecl* impl) {
 // `Self`) standing for the error type: a mistake that does not depend on the
 // type arguments (an unknown name, `let n: string = xs.len;`) is reported as
 // in Rust and Go, and none that does, as the error type is compatible with
-// every type and silences what follows from it; type arguments left
-// unknown because of it (E0114) are not reported either.  The copy is
-// checked only, never compiled.
+// every type and silences what follows from it; failed inference (E0114)
+// is not reported in the copy at all, as it mostly follows from it.  The
+// copy is checked only, never compiled; an instance it asks for with
+// concrete types (`helper(1)` in its body) is an ordinary instance, and is.
 void Checker::check_uninstantiated_generics() {
   auto check_copy = [&](const FnDecl* g, const std::vector<std::string>& params) {
     if (!g->body || g->body_has_syntax_errors) return;

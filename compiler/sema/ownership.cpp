@@ -432,11 +432,12 @@ class OwnershipChecker {
     Alloc* a = find_alt(id, [](const Alloc& x) { return x.read_only; });
     if (!a || !report_once(DiagCode::E0307, span)) return;
     if (const Symbol* array = a->immutable_array) {
-      diags_.report(DiagCode::E0307, span,
-                    fmt::format("this writes through a slice of an array held by `{}`, which is not `mut`", array->name))
-          .note(a->created, "the slice is made here")
-          .note(array->span, fmt::format("`{}` is declared here, without `mut`", array->name))
-          .help(fmt::format("declare it `let mut {}` to change the array, or write to a copy", array->name));
+      auto d = diags_.report(DiagCode::E0307, span,
+                             fmt::format("this writes through a slice of an array held by `{}`, which is not `mut`",
+                                         array->name));
+      d.note(a->created, "the slice is made here");
+      if (array->binding == Symbol::Binding::Let) d.note(array->span, fmt::format("`{}` is declared here", array->name));
+      d.help(make_mutable_help(array));
       return;
     }
     diags_.report(DiagCode::E0307, span,

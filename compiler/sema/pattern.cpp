@@ -22,8 +22,8 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
     case PatternKind::Wildcard:
       return;
     case PatternKind::Binding: {
-      // The pattern's scope is new (a match arm, an `if let`): a name in it
-      // already is bound by this same pattern.
+      // The pattern's scope is new (a match arm, an `if let`): a name
+      // already in it was bound by this same pattern.
       auto earlier = scopes_.back().find(p->name);
       if (earlier != scopes_.back().end() && earlier->second->kind == SymbolKind::Local &&
           earlier->second->binding == Symbol::Binding::Pattern) {
@@ -385,8 +385,10 @@ void Checker::check_exhaustive(MatchExpr* m, const Type* t, bool arms_ok) {
     if (arms_ok && !ex.useful(rows, arm_row, {t})) {
       auto d = diags_.report(DiagCode::W0201, arm.pattern->span,
                              "unreachable match arm: the arms before it match every value it matches");
+      // The constant-like binding of an earlier arm that alone covers this one.
       const Pattern* b = nullptr;
-      for (size_t i = 0; i < rows.size() && !b; ++i) b = binding_named_like_constant(rows[i][0]);
+      for (size_t i = 0; i < rows.size() && !b; ++i)
+        if (!ex.useful({rows[i]}, arm_row, {t})) b = binding_named_like_constant(rows[i][0]);
       if (b) {
         d.note(b->span, fmt::format("`{0}` here is a new binding that matches any value; it does not compare with "
                                     "the constant `{0}`",

@@ -345,7 +345,7 @@ void Checker::check_for(ForStmt* s) {
   --loop_depth_;
 }
 
-std::string Checker::make_mutable_help(const Symbol* s) const {
+std::string make_mutable_help(const Symbol* s) {
   switch (s->binding) {
     case Symbol::Binding::Let:
       return fmt::format("make it mutable: `let mut {}`", s->name);

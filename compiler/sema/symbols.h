@@ -53,4 +53,8 @@ struct Symbol {
   bool is_pub = true;           // top-level names: visible to other packages
 };
 
+// How to make a change to the local `s` possible (E0108, E0307): `let mut`
+// for a `let`, a mutable copy for the bindings that cannot be `mut`.
+std::string make_mutable_help(const Symbol* s);
+
 }  // namespace asthra

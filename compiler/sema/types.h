@@ -87,7 +87,7 @@ struct Type {
   std::vector<const Type*> elems;   // Tuple; Func params; Option {T}; Result {T, E}
   StructInfo* strukt = nullptr;     // Struct
   EnumInfo* enm = nullptr;          // Enum
-  std::string name;                 // display name, also the interning key
+  std::string name;                 // display name (two types may share one)
 
   bool is(TypeKind k) const { return kind == k; }
   bool is_error() const { return kind == TypeKind::Error; }

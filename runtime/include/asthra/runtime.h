@@ -108,8 +108,8 @@ enum {
  * asthra_rt_init reads the ASTHRA_GC* environment, starts the collector and
  * installs signal handlers. It is idempotent (later calls do nothing). */
 void asthra_rt_init(int argc, char **argv);
-/* Flushes stdout, zeroes live secure memory, prints GC statistics when
- * ASTHRA_GCSTATS=1; returns `status`. */
+/* Flushes stdout, zeroes live secure memory; returns `status` (the GC
+ * statistics of ASTHRA_GCSTATS=1 follow at exit). */
 int asthra_rt_finish(int status);
 /* Flushes stdout, zeroes live secure memory and exits with `status`. */
 ASTHRA_NORETURN void asthra_exit(int32_t status);

@@ -18,8 +18,9 @@
  *
  * Shutdown has two doors: falling off main (asthra_rt_finish, which returns
  * the status for main to return) and `exit(n)` (asthra_exit). Both flush
- * stdout first, zero secure memory, and print the ASTHRA_GCSTATS summary.
- * Panics are the third door (panic.c) and skip the summary.
+ * stdout first and zero secure memory; the ASTHRA_GCSTATS summary is an
+ * atexit hook, so it follows these and a foreign `exit()` alike. Panics
+ * are the third door (panic.c, _exit) and skip it.
  *
  * Invariant: init is idempotent and runs on the main thread before any
  * other runtime call that allocates; the unit tests call it from a static
