@@ -33,6 +33,11 @@ HELLO = 'fn main() { log("hi"); }\n'
 SPIN = 'fn main() -> void { log("spinning"); while true { unsafe { libc.usleep(1000); } } }\n'
 
 
+def write(d, name, text):
+    with open(os.path.join(d, name), 'w') as f:
+        f.write(text)
+
+
 def run(asthra, args, cwd, env=None):
     return subprocess.run([asthra, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, **(env or {})))
@@ -52,8 +57,7 @@ def expect(p, status, *texts):
 
 
 def case_ctrl_c(asthra, d):
-    with open(os.path.join(d, 'spin.asthra'), 'w') as f:
-        f.write(SPIN)
+    write(d, 'spin.asthra', SPIN)
     # A new session stands for the terminal's foreground process group:
     # Ctrl-C sends SIGINT to every process in it, `asthra` and the program.
     p = subprocess.Popen([asthra, 'run', 'spin.asthra'], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -84,8 +88,7 @@ def case_ctrl_c(asthra, d):
 def case_output_is_input(asthra, d):
     problems = []
     for cmd, out in (('build', 'same.asthra'), ('emit-c', './same.asthra')):
-        with open(os.path.join(d, 'same.asthra'), 'w') as f:
-            f.write(HELLO)
+        write(d, 'same.asthra', HELLO)
         problems += expect(run(asthra, [cmd, 'same.asthra', '-o', out], d), 2, 'would overwrite the input file')
         with open(os.path.join(d, 'same.asthra')) as f:
             if f.read() != HELLO:
@@ -94,8 +97,7 @@ def case_output_is_input(asthra, d):
 
 
 def case_output_directory(asthra, d):
-    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
-        f.write(HELLO)
+    write(d, 'hello.asthra', HELLO)
     os.mkdir(os.path.join(d, 'out'))
     problems = expect(run(asthra, ['build', 'hello.asthra', '-o', 'out'], d), 0)
     exe = os.path.join(d, 'out', 'hello')
@@ -108,30 +110,25 @@ def case_output_directory(asthra, d):
 
 
 def case_missing_c_input(asthra, d):
-    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
-        f.write(HELLO)
+    write(d, 'hello.asthra', HELLO)
     return expect(run(asthra, ['run', 'hello.asthra', 'absent.c'], d), 1, 'cannot read `absent.c`: no such file')
 
 
 def case_rejected_c_input(asthra, d):
-    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
-        f.write(HELLO)
-    with open(os.path.join(d, 'broken.c'), 'w') as f:
-        f.write('int f( {\n')
+    write(d, 'hello.asthra', HELLO)
+    write(d, 'broken.c', 'int f( {\n')
     return expect(run(asthra, ['run', 'hello.asthra', 'broken.c'], d), 1, 'the C compiler rejected `broken.c`')
 
 
 def case_cc_that_fails(asthra, d):
-    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
-        f.write(HELLO)
+    write(d, 'hello.asthra', HELLO)
     # A $CC that runs but cannot compile anything.
     return expect(run(asthra, ['run', 'hello.asthra'], d, {'CC': 'false'}), 1, 'the C compiler `false` ($CC) failed',
                   'unset CC')
 
 
 def case_gc_stats_outside_run(asthra, d):
-    with open(os.path.join(d, 'hello.asthra'), 'w') as f:
-        f.write(HELLO)
+    write(d, 'hello.asthra', HELLO)
     return expect(run(asthra, ['build', '--gc-stats', 'hello.asthra'], d), 2, '`--gc-stats` is only valid with `asthra run`')
 
 
