@@ -351,6 +351,7 @@ struct FnDecl : Decl {
   Annotations ret_annotations;
   BlockExpr* body = nullptr;  // null for extern and trait signatures
   bool body_has_syntax_errors = false;  // sema skips such a body
+  bool body_has_type_errors = false;    // the passes after sema skip such a body
   bool is_extern = false;
   bool has_library = false;
   std::string library;  // extern "lib"

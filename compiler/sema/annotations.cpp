@@ -315,7 +315,7 @@ void check_function(AnnotationChecker& ac, FnDecl* f) {
   }
   ac.check(f->ret_annotations, Place::Return, ft ? ft->elem : nullptr);
   check_type(ac, f->ret);
-  if (f->body) check_block_lets(ac, f->body);
+  if (f->body && !f->body_has_syntax_errors && !f->body_has_type_errors) check_block_lets(ac, f->body);
 }
 
 }  // namespace

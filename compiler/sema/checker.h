@@ -30,6 +30,9 @@ class Checker {
  public:
   Checker(Program& program, Diagnostics& diags)
       : prog_(program), diags_(diags), types_(program.types) {}
+  // True when every error, if any, is inside a function body (syntax errors
+  // included: the driver checks only programs whose other syntax is sound),
+  // so the passes after this one can still check the bodies without errors.
   bool run();
 
  private:
@@ -213,9 +216,12 @@ class Checker {
   std::unordered_map<std::string, Symbol*> libc_members_;
   std::unordered_map<std::string, Builtin> runtime_members_;
   FnDecl* cur_fn_ = nullptr;
+  int body_errors_ = 0;  // errors reported while checking function bodies
   std::string cur_fn_name_;
   const Type* cur_ret_ = nullptr;
-  int loop_depth_ = 0;
+  // One entry per enclosing loop of the function being checked: whether a
+  // `break` leaves it (a `while true` that none leaves never ends).
+  std::vector<bool> loop_breaks_;
   std::vector<bool> unsafe_used_;  // one flag per enclosing unsafe block
   uint32_t next_id_ = 1;
   std::vector<ConstDecl*> const_stack_;  // const_int's: for cycles between constants

@@ -336,7 +336,7 @@ bool is_volatile_memory(const FnDecl* f) {
 void check_constant_time(Program& program, Diagnostics& diags) {
   ConstantTimeChecker checker(diags);
   for (FnDecl* f : program.functions)
-    if (f->body && !f->body_has_syntax_errors && is_constant_time(f)) checker.check(f);
+    if (f->body && !f->body_has_syntax_errors && !f->body_has_type_errors && is_constant_time(f)) checker.check(f);
 }
 
 }  // namespace asthra

@@ -883,6 +883,7 @@ void Checker::check_main() {
 }
 
 bool Checker::run() {
+  int errors_before = diags_.error_mark();
   declare_universe();
   declare_libc();
   for (Module* m : prog_.modules) declare_module(m);
@@ -913,7 +914,7 @@ bool Checker::run() {
   check_pending_bodies();
   check_infinite_size();
   compute_boxing();
-  return diags_.error_count() == 0;
+  return diags_.error_mark() - errors_before == body_errors_;
 }
 
 bool analyze(Program& program, Diagnostics& diags) {
@@ -931,9 +932,12 @@ bool analyze(Program& program, Diagnostics& diags) {
     program.phase_seconds.emplace_back(
         phase, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   };
-  bool typed = false;
-  time("types", [&] { typed = Checker(program, diags).run(); });
-  if (!typed) return false;
+  // Errors inside function bodies only leave the declarations sound, so the
+  // later passes still check the other bodies: independent errors are all
+  // reported, and a body with errors is skipped to avoid follow-ons.
+  bool declarations_sound = false;
+  time("types", [&] { declarations_sound = Checker(program, diags).run(); });
+  if (!declarations_sound) return false;
   time("annotations", [&] { check_annotations(program, diags); });
   time("ownership", [&] { check_ownership(program, diags); });
   time("constant-time", [&] { check_constant_time(program, diags); });

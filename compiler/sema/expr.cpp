@@ -1052,18 +1052,18 @@ const Type* Checker::check_closure(ClosureExpr* e) {
   const void* saved_owner = cur_owner_;
   const Type* saved_ret = cur_ret_;
   std::string saved_name = cur_fn_name_;
-  int saved_loops = loop_depth_;
+  std::vector<bool> saved_loops;
+  saved_loops.swap(loop_breaks_);
   std::vector<bool> saved_unsafe;
   saved_unsafe.swap(unsafe_used_);
   closures_.push_back(e);
   cur_owner_ = e;
-  loop_depth_ = 0;
   check_body(e->params, ft, e->body, "closure", Span{e->span.file, e->span.begin, e->span.begin + 2});
   closures_.pop_back();
   cur_owner_ = saved_owner;
   cur_ret_ = saved_ret;
   cur_fn_name_ = saved_name;
-  loop_depth_ = saved_loops;
+  loop_breaks_.swap(saved_loops);
   unsafe_used_.swap(saved_unsafe);
   return ft;
 }

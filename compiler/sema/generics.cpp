@@ -226,8 +226,12 @@ Symbol* Checker::instantiate_fn(Symbol* generic, const Bindings& b, Span span) {
   resolve_signature(f);
   type_params_.pop_back();
   prog_.functions.push_back(f);
-  // With a bound unsatisfied the body would only repeat that error.
-  if (bounds_ok) pending_.push_back({f, b});
+  // With a bound unsatisfied the body would only repeat that error; it stays
+  // unchecked, so the later passes must skip it too.
+  if (bounds_ok)
+    pending_.push_back({f, b});
+  else
+    f->body_has_type_errors = true;
   return sym;
 }
 
@@ -306,7 +310,10 @@ Symbol* Checker::instantiate_method(const MethodTemplate& t, const Type* self, S
   }
   type_params_.pop_back();
   prog_.functions.push_back(f);
-  if (!over_limit) pending_.push_back({f, b});
+  if (over_limit)
+    f->body_has_type_errors = true;  // unchecked, like a function instance over the limit
+  else
+    pending_.push_back({f, b});
   return sym;
 }
 

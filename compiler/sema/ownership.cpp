@@ -1222,7 +1222,7 @@ void check_ownership(Program& program, Diagnostics& diags) {
   check_c_structs(program, diags);
   OwnershipChecker checker(program, diags);
   for (FnDecl* f : program.functions)
-    if (!f->body_has_syntax_errors) checker.check_function(f);
+    if (!f->body_has_syntax_errors && !f->body_has_type_errors) checker.check_function(f);
 }
 
 }  // namespace asthra

@@ -12,7 +12,11 @@ void Checker::check_fn_body(FnDecl* f) {
   InPackage in(*this, f);
   cur_fn_ = f;
   cur_owner_ = f;
+  int errors_before = diags_.error_mark();
   check_body(f->params, f->symbol->type, f->body, f->name, f->name_span);
+  int errors = diags_.error_mark() - errors_before;
+  f->body_has_type_errors = errors > 0;
+  body_errors_ += errors;
   cur_fn_ = nullptr;
   cur_owner_ = nullptr;
 }
@@ -48,7 +52,8 @@ void Checker::check_body(std::vector<Param>& params, const Type* ft, BlockExpr* 
                    (!tail_is_value || t->kind == TypeKind::Void);
   if (falls_off) {
     diags_.report(DiagCode::E0202, body->close_span,
-                  fmt::format("function `{}` may reach its end without returning a `{}`", name, cur_ret_->name))
+                  fmt::format("function `{}` may reach its end without returning a value of type `{}`", name,
+                              cur_ret_->name))
         .note(name_span, "the function is declared here")
         .help("add a `return` on every path");
   } else if (tail_is_value && !compatible(t, cur_ret_)) {
@@ -132,12 +137,16 @@ bool Checker::check_stmt(Stmt* s) {
     case StmtKind::While: {
       auto* w = static_cast<WhileStmt*>(s);
       expect_type(w->cond, types_.bool_(), "`while` condition");
-      ++loop_depth_;
+      loop_breaks_.push_back(false);
       push_scope();
       check_block(w->body, nullptr, false);
       pop_scope();
-      --loop_depth_;
-      return false;
+      bool broken_out_of = loop_breaks_.back();
+      loop_breaks_.pop_back();
+      // `while true` is the language's endless loop (it has no `loop`): as
+      // in Go and Zig, code after one that no `break` leaves is unreachable.
+      bool forever = w->cond->kind == ExprKind::BoolLit && static_cast<BoolLit*>(w->cond)->value;
+      return forever && !broken_out_of;
     }
     case StmtKind::For:
       check_for(static_cast<ForStmt*>(s));
@@ -166,7 +175,8 @@ bool Checker::check_stmt(Stmt* s) {
     }
     case StmtKind::Break:
     case StmtKind::Continue:
-      if (loop_depth_ == 0) {
+      if (s->kind == StmtKind::Break && !loop_breaks_.empty()) loop_breaks_.back() = true;
+      if (loop_breaks_.empty()) {
         diags_.report(DiagCode::E0203, s->span,
                       fmt::format("`{}` outside of a loop", s->kind == StmtKind::Break ? "break" : "continue"));
       }
@@ -337,12 +347,12 @@ void Checker::check_for(ForStmt* s) {
           .help("iterate over `range(n)`, a slice, an array or a string");
     }
   }
-  ++loop_depth_;
+  loop_breaks_.push_back(false);
   push_scope();
   s->symbol = declare_local(s->var, s->var_span, var_type, false, Symbol::Binding::Loop);
   check_block(s->body, nullptr, false);
   pop_scope();
-  --loop_depth_;
+  loop_breaks_.pop_back();
 }
 
 std::string make_mutable_help(const Symbol* s) {
