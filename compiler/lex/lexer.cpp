@@ -120,17 +120,26 @@ class Lexer {
     tokens_.reserve(src_.size() / 2 + 1);
     if (src_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
     bool line_start = true;
+    uint32_t line_indent = 0;
     while (true) {
       line_start |= skip_trivia();
       if (pos_ >= src_.size()) break;
       size_t before = tokens_.size();
       lex_token();
       if (tokens_.size() > before) {
-        tokens_.back().at_line_start = line_start;
+        Token& t = tokens_.back();
+        if (line_start) {
+          size_t line_begin = src_.rfind('\n', t.span.begin == 0 ? 0 : t.span.begin - 1);
+          line_begin = line_begin == std::string_view::npos ? 0 : line_begin + 1;
+          line_indent = static_cast<uint32_t>(t.span.begin - line_begin);
+        }
+        t.at_line_start = line_start;
+        t.line_indent = line_indent;
         line_start = false;
       }
     }
     tokens_.push_back(Token{Tok::Eof, span(src_.size(), src_.size()), "", line_start});
+    tokens_.back().malformed = comment_swallowed_the_rest_;
     return std::move(tokens_);
   }
 
@@ -170,6 +179,7 @@ class Lexer {
         if (depth > 0) {
           error(DiagCode::E0003, begin, begin + 2, "unterminated block comment", "close it with `*/`");
           lost_text_ = true;
+          comment_swallowed_the_rest_ = true;
         }
       } else {
         break;
@@ -304,8 +314,11 @@ class Lexer {
         pos_ += 2;
         while (pos_ < src_.size() && is_digit(src_[pos_])) ++pos_;
       }
-      // A letter glued to a number (`12abc`) is a malformed literal.
-      while (pos_ < src_.size() && is_ident_char(src_[pos_])) ++pos_;
+      // A letter glued to a number (`12abc`), or a second fraction
+      // (`1.5.3`, nothing can follow a float literal with `.` and a digit),
+      // makes a malformed literal.
+      while (pos_ < src_.size() && (is_ident_char(src_[pos_]) || (is_float && src_[pos_] == '.' && is_digit(peek(1)))))
+        ++pos_;
     }
     std::string text(src_.substr(begin, pos_ - begin));
     add(is_float ? Tok::Float : Tok::Int, begin, std::move(text));
@@ -431,6 +444,7 @@ class Lexer {
   size_t pos_ = 0;
   std::vector<Token> tokens_;
   bool lost_text_ = false;
+  bool comment_swallowed_the_rest_ = false;  // an unterminated `/*` ran to the end of the file
 };
 
 }  // namespace

@@ -48,7 +48,11 @@ struct Token {
   // Set when a newline (or the start of the file) precedes this token; used to
   // report a missing `;` at the end of the previous line.
   bool at_line_start = false;
-  // An unterminated literal: it ran to the end of the line or file.
+  // Bytes before the first token of this token's line (its indentation), so
+  // the parser can tell which `{` a misplaced `}` was meant for.
+  uint32_t line_indent = 0;
+  // An unterminated literal (it ran to the end of the line or file), or the
+  // end of file after an unterminated block comment.
   bool malformed = false;
 };
 

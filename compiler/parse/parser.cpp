@@ -1,11 +1,13 @@
 #include "compiler/parse/parser.h"
 
 #include "compiler/base/check.h"
+#include "compiler/base/spelling.h"
 
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 namespace asthra {
 namespace {
@@ -37,6 +39,8 @@ class Parser {
     while (!at(Tok::Eof)) {
       size_t before = pos_;
       if (cur().at_line_start && starts_declaration(cur().kind)) quiet_ = false;
+      misclosed_brace_.reset();
+      unclosed_reported_ = false;
       try {
         if (Decl* d = parse_top_level()) module_->decls.push_back(d);
       } catch (SyntaxError&) {
@@ -69,8 +73,9 @@ class Parser {
     return s;
   }
 
-  // After a malformed token (an unterminated literal swallowed the rest of
-  // the file) the lexer's error says it all; the parser stays quiet.
+  // After a malformed token (an unterminated literal, or an end of file
+  // that an unterminated comment swallowed the rest of the text into) the
+  // lexer's error says it all; the parser stays quiet.
   bool after_malformed() const { return prev().malformed || cur().malformed; }
   [[noreturn]] void fail(DiagCode code, Span span, std::string msg, std::string help = {}) {
     if (!after_malformed() && !quiet_) {
@@ -94,7 +99,8 @@ class Parser {
   void expect_semi() {
     if (accept(Tok::Semi)) return;
     if (cur().at_line_start || at(Tok::Eof) || at(Tok::RBrace)) {
-      if (after_malformed() || quiet_) return;
+      // Cut off by the next function: the unclosed `{` is the error.
+      if (after_malformed() || quiet_ || at_next_top_level_fn()) return;
       Span end = prev().span;
       end.begin = end.end;
       diags_.report(DiagCode::E0011, end, "expected `;` at the end of this statement")
@@ -163,11 +169,17 @@ class Parser {
     }
   }
 
-  // Skip past the end of the current statement: a `;` at this depth, or up
-  // to (not past) the `}` closing the enclosing block.
-  void sync_statement() {
+  // Skip past the end of the statement that started at token `begin`: a `;`
+  // at its depth, or up to (not past) the `}` closing the enclosing block.
+  // Braces the statement opened before the error (a struct literal's, a
+  // closure's) are still open: their `}` does not end the block.
+  void sync_statement(size_t begin) {
     int depth = 0;
-    while (!at(Tok::Eof)) {
+    for (size_t i = begin; i < pos_; ++i) {
+      if (toks_[i].kind == Tok::LBrace) depth++;
+      if (toks_[i].kind == Tok::RBrace && depth > 0) depth--;
+    }
+    while (!at(Tok::Eof) && !at_next_top_level_fn()) {
       Tok k = cur().kind;
       if (k == Tok::LBrace) depth++;
       if (k == Tok::RBrace) {
@@ -237,6 +249,23 @@ class Parser {
     return t.text;
   }
 
+  // Help for a declaration written as another language writes it.
+  std::string declaration_habit_help() const {
+    if (at(Tok::Semi) && pos_ > 0 && prev().kind == Tok::RBrace)
+      return "remove the `;`: a declaration ends with its `}`";
+    if (at(Tok::KwLet)) return "a value at the top level is a constant: `const NAME: T = value;`";
+    if (!at(Tok::Ident)) return "";
+    const std::string& word = cur().text;
+    // `func main()`, `int main()`, `void f()`, `def f()`.
+    if (peek().kind == Tok::Ident && peek(2).kind == Tok::LParen)
+      return fmt::format("functions are declared with `fn`: `fn {}(...) -> T {{ ... }}`", peek().text);
+    if (word == "var" || word == "static")
+      return "a value at the top level is a constant: `const NAME: T = value;`";
+    if (word == "use" || word == "include") return "packages are imported with `import \"path\";`";
+    if (word == "class" || word == "type" || word == "typedef") return "declare a type with `struct` or `enum`";
+    return "";
+  }
+
   // ------------------------------------------------------------ declarations
   // TopLevelDecl <- Annotation* ('pub' / 'priv')? (FnDecl / ExternDecl /
   //                 StructDecl / EnumDecl / ConstDecl / ImplDecl / TraitDecl / ImportDecl)
@@ -265,7 +294,8 @@ class Parser {
         fail(DiagCode::E0014, cur().span,
              fmt::format("expected a declaration (`fn`, `struct`, `enum`, `extern`, `const`, "
                          "`impl`, `trait`, `import`), found {}",
-                         describe(cur())));
+                         describe(cur())),
+             declaration_habit_help());
     }
     d->annotations = std::move(annotations);
     d->is_pub = is_pub;
@@ -712,24 +742,91 @@ class Parser {
     DepthGuard guard(*this);
     auto* b = module_->arena.make<BlockExpr>();
     b->is_unsafe = is_unsafe;
+    uint32_t open_indent = cur().line_indent;
     Span begin = expect(Tok::LBrace).span;
-    while (!at(Tok::RBrace) && !at(Tok::Eof)) {
+    while (!at_block_end()) {
       size_t before = pos_;
       try {
         parse_statement(b);
       } catch (SyntaxError&) {
-        sync_statement();
+        sync_statement(before);
       }
       if (pos_ == before) next();
     }
     b->close_span = cur().span;
-    if (!at(Tok::RBrace)) {
-      diags_.report(DiagCode::E0010, begin, "this `{` is never closed").help("add the matching `}`");
-      throw SyntaxError{};
-    }
-    next();
+    expect_close_brace(begin, open_indent);
     b->span = span_from(begin);
     return b;
+  }
+
+  // `fn name` first on a line inside a block, and not indented (or, once a
+  // `}` looked misplaced, at any indentation: a method): the next function,
+  // so the blocks still open lack their `}`. Recovery stops there and
+  // parses it as a declaration.
+  bool at_next_top_level_fn() const {
+    bool inside_block = depth_ > 0;  // parse_block's DepthGuard
+    return inside_block && at(Tok::KwFn) && cur().at_line_start && (cur().line_indent == 0 || misclosed_brace_) &&
+           peek().kind == Tok::Ident;
+  }
+  bool at_block_end() const { return at(Tok::RBrace) || at(Tok::Eof) || at_next_top_level_fn(); }
+
+  // The `}` of the `{` at `open` (on a line indented by `open_indent`).
+  // Without one, a `{` is reported as never closed, once for all the blocks
+  // left open: the first `{` of this declaration whose `}` was less indented
+  // than its own line, as that `}` was probably meant for an outer block (the
+  // missing one is then this `{`'s), else `open`. The blocks then end there,
+  // so the declaration is kept (its body marked as having syntax errors) and
+  // the rest of the program is still checked.
+  void expect_close_brace(Span open, uint32_t open_indent) {
+    if (at(Tok::RBrace)) {
+      if (cur().at_line_start && cur().line_indent < open_indent && !misclosed_brace_) misclosed_brace_ = open;
+      next();
+      return;
+    }
+    if (!after_malformed() && !unclosed_reported_ && !quiet_) {
+      diags_.report(DiagCode::E0010, misclosed_brace_ ? *misclosed_brace_ : open, "this `{` is never closed")
+          .help(at(Tok::Eof) ? "add the matching `}`" : "add the matching `}` before the next function");
+    }
+    unclosed_reported_ = true;
+  }
+
+  // A statement that starts with a word another language uses, or with a
+  // misspelt keyword (`retrun x;`: a name cannot be followed by a value).
+  void reject_statement_habit() {
+    const std::string& word = cur().text;
+    if ((word == "elif" || word == "elsif" || word == "elseif") && prev().kind == Tok::RBrace)
+      fail(DiagCode::E0010, cur().span, fmt::format("Asthra has no `{}`", word), "write `else if`");
+    if (word == "loop" && peek().kind == Tok::LBrace)
+      fail(DiagCode::E0010, cur().span, "Asthra has no `loop`", "write `while true { ... }`");
+    Tok after = peek().kind;
+    bool value_follows = !peek().at_line_start && (after == Tok::Ident || after == Tok::Int || after == Tok::Float ||
+                                                   after == Tok::String || after == Tok::Char || after == Tok::KwMut);
+    if (!value_follows) return;
+    ClosestSpelling closest(word);
+    for (const char* keyword : {"return", "let", "while", "for", "match", "if", "break", "continue", "spawn",
+                                "spawn_with_handle", "unsafe", "mut"})
+      closest.consider(keyword);
+    if (!closest.best().empty())
+      fail(DiagCode::E0010, cur().span, fmt::format("expected a statement, found identifier `{}`", word),
+           fmt::format("did you mean `{}`?", closest.best()));
+  }
+
+  // `fn helper(...) { ... }` inside a body, as C and Python allow: an error,
+  // then read as `let helper = fn(...) { ... };` so that the rest of the
+  // body is checked as written.
+  Stmt* parse_nested_fn() {
+    Span begin = next().span;
+    Token name = next();
+    if (!quiet_)
+      diags_.report(DiagCode::E0010, name.span, "a function cannot be declared inside another function")
+          .help(fmt::format("declare `{0}` at the top level, or bind a closure: `let {0} = fn(...) -> T {{ ... }};`",
+                            name.text));
+    auto* s = module_->arena.make<LetStmt>();
+    s->name = name.text;
+    s->name_span = name.span;
+    s->init = parse_closure_after_fn(begin);
+    s->span = span_from(begin);
+    return s;
   }
 
   static bool is_block_like(const Expr* e) {
@@ -835,6 +932,15 @@ class Parser {
         push(s);
         return;
       }
+      case Tok::KwFn:
+        if (peek().kind == Tok::Ident) {
+          push(parse_nested_fn());
+          return;
+        }
+        break;
+      case Tok::Ident:
+        reject_statement_habit();
+        break;
       default:
         break;
     }
@@ -1370,8 +1476,9 @@ class Parser {
     Span begin = next().span;
     auto* m = module_->arena.make<MatchExpr>();
     m->scrutinee = parse_expr_no_struct();
-    expect(Tok::LBrace, "`{` to start the match arms");
-    while (!at(Tok::RBrace) && !at(Tok::Eof)) {
+    uint32_t open_indent = cur().line_indent;
+    Span open = expect(Tok::LBrace, "`{` to start the match arms").span;
+    while (!at_block_end()) {
       try {
         MatchArm arm;
         arm.span = cur().span;
@@ -1396,7 +1503,7 @@ class Parser {
       } catch (SyntaxError&) {
         // Skip to the next arm: past the next `,` or `}` at this depth.
         int depth = 0;
-        while (!at(Tok::Eof)) {
+        while (!at(Tok::Eof) && !at_next_top_level_fn()) {
           if (at(Tok::LBrace)) depth++;
           if (at(Tok::RBrace)) {
             if (depth == 0) break;
@@ -1410,7 +1517,7 @@ class Parser {
         }
       }
     }
-    expect(Tok::RBrace);
+    expect_close_brace(open, open_indent);
     m->span = span_from(begin);
     return m;
   }
@@ -1509,8 +1616,8 @@ class Parser {
   }
 
   // Closure <- 'fn' '(' ParamList ')' ('->' Annotation* Type Annotation*)? Block
-  Expr* parse_closure() {
-    Span begin = next().span;
+  Expr* parse_closure() { return parse_closure_after_fn(next().span); }
+  Expr* parse_closure_after_fn(Span begin) {
     auto* c = module_->arena.make<ClosureExpr>();
     c->params = parse_params();
     if (accept(Tok::Arrow)) {
@@ -1531,6 +1638,10 @@ class Parser {
   int depth_ = 0;
   bool no_struct_ = false;
   bool quiet_ = false;  // after a nesting overflow, until the next declaration
+  // In the current declaration: the first `{` whose `}` looked misplaced,
+  // and whether a `{` was reported as never closed (expect_close_brace).
+  std::optional<Span> misclosed_brace_;
+  bool unclosed_reported_ = false;
 };
 
 }  // namespace

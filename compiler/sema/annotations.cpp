@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "compiler/base/spelling.h"
 #include "compiler/sema/ownership.h"
 
 namespace asthra {
@@ -37,21 +38,6 @@ const char* place_name(Place p) {
 
 const char* const kKnown[] = {"ownership", "transfer_full", "transfer_none", "borrowed", "constant_time",
                               "volatile_memory", "public", "human_review", "non_deterministic", "allow"};
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t prev = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cur = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1])});
-      prev = row[j];
-      row[j] = cur;
-    }
-  }
-  return row[b.size()];
-}
 
 bool is_transfer_tag(const std::string& n) {
   return n == "transfer_full" || n == "transfer_none" || n == "borrowed";
@@ -134,15 +120,9 @@ class AnnotationChecker {
       if (a.name == k) return true;
     bool general = !a.args.empty() &&
                    std::all_of(a.args.begin(), a.args.end(), [](const AnnotationArg& x) { return !x.key.empty(); });
-    std::string best;
-    size_t best_dist = 3;
-    for (const char* k : kKnown) {
-      size_t d = edit_distance(a.name, k);
-      if (d < best_dist) {
-        best_dist = d;
-        best = k;
-      }
-    }
+    ClosestSpelling closest(a.name);
+    for (const char* k : kKnown) closest.consider(k);
+    const std::string& best = closest.best();
     if (general && best.empty()) return false;  // accepted and kept, no memory meaning
     auto d = diags_.report(DiagCode::E0506, Span{a.span.file, a.span.begin, a.span.end},
                            fmt::format("unknown annotation `#[{}]`", a.name));

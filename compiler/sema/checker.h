@@ -108,6 +108,8 @@ class Checker {
   void pop_scope() { scopes_.pop_back(); }
   Symbol* lookup(const std::string& name) const;
   std::string closest_name(const std::string& wanted, bool types) const;
+  // A method or associated function of `t` within a typo of `wanted`.
+  std::string closest_method(const Type* t, const std::string& wanted) const;
   Symbol* declare_local(const std::string& name, Span span, const Type* type, bool is_mut,
                         Symbol::Binding binding = Symbol::Binding::Let);
   // The help for assigning to (or through) the immutable local `s`.
@@ -131,7 +133,8 @@ class Checker {
   const Type* check_args(CallExpr* e, const std::vector<const Type*>& params, const char* what);
   const Type* check_variant_ctor(Expr* site, Symbol* type_sym, const Type* sum, const std::string& variant,
                                  Span variant_span, std::vector<Expr*>* args);
-  const Type* sum_type_for(Symbol* type_sym, const Type* expected, Span span);
+  // `member` is what follows `Type.`, for the help when `Type` is no enum.
+  const Type* sum_type_for(Symbol* type_sym, const Type* expected, Span span, const std::string& member);
   const Type* check_field(FieldExpr* e, const Type* expected);
   const Type* check_index(IndexExpr* e);
   const Type* check_slice_range(SliceRangeExpr* e);

@@ -12,6 +12,7 @@
 #include "compiler/base/check.h"
 #include "compiler/lex/lexer.h"
 #include "compiler/parse/parser.h"
+#include "compiler/base/spelling.h"
 #include "compiler/sema/checker.h"
 #include "compiler/sema/ownership.h"
 
@@ -80,7 +81,8 @@ Symbol* Checker::resolve_qualified(const std::string& alias, const std::string& 
   auto& scope = package_scopes_[p->pkg];
   auto it = scope.find(member);
   if (it == scope.end() || it->second->kind == SymbolKind::Package) {
-    diags_.report(DiagCode::E0120, span, fmt::format("package `{}` has no member `{}`", alias, member));
+    auto d = diags_.report(DiagCode::E0120, span, fmt::format("package `{}` has no member `{}`", alias, member));
+    if (std::string best = closest_key(scope, member); !best.empty()) d.help(fmt::format("did you mean `{}.{}`?", alias, best));
     return nullptr;
   }
   if (!it->second->is_pub) {

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "compiler/base/check.h"
+#include "compiler/base/spelling.h"
 #include "compiler/sema/checker.h"
 
 namespace asthra {
@@ -167,12 +168,11 @@ const Type* Checker::check_int_lit(IntLit* lit, const Type* expected, bool negat
   return t;
 }
 
-// A visible name a few edits from `wanted` (one for names of one or two
-// characters, two for longer ones): a type's name when `types`, else a
-// value's (not a type, trait or package); empty when there is none.
+// A visible name within a typo of `wanted` (base/spelling.h): a type's name
+// when `types`, else a value's (not a type, trait or package); empty when
+// there is none.
 std::string Checker::closest_name(const std::string& wanted, bool types) const {
-  std::string best;
-  size_t best_dist = wanted.size() <= 2 ? 2 : 3;
+  ClosestSpelling closest(wanted);
   std::vector<const Scope*> visible;
   for (const auto& scope : scopes_) visible.push_back(&scope);
   if (package_scope_) visible.push_back(package_scope_);
@@ -180,26 +180,10 @@ std::string Checker::closest_name(const std::string& wanted, bool types) const {
     for (const auto& [name, sym] : *scope) {
       bool is_type = sym->kind == SymbolKind::Type;
       if (types ? !is_type : is_type || sym->kind == SymbolKind::Package || sym->kind == SymbolKind::Trait) continue;
-      size_t n = name.size(), m = wanted.size();
-      if ((n > m ? n - m : m - n) >= best_dist) continue;
-      std::vector<size_t> row(m + 1);
-      for (size_t j = 0; j <= m; ++j) row[j] = j;
-      for (size_t i = 1; i <= n; ++i) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= m; ++j) {
-          size_t cur = std::min({row[j] + 1, row[j - 1] + 1, prev + (name[i - 1] != wanted[j - 1])});
-          prev = row[j];
-          row[j] = cur;
-        }
-      }
-      if (row[m] < best_dist) {
-        best_dist = row[m];
-        best = name;
-      }
+      closest.consider(name);
     }
   }
-  return best;
+  return closest.best();
 }
 
 const Type* Checker::check_name(NameExpr* e, const Type* expected) {
@@ -499,10 +483,22 @@ const Type* Checker::check_args(CallExpr* e, const std::vector<const Type*>& par
   return nullptr;
 }
 
-const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span span) {
+const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span span, const std::string& member) {
+  auto not_an_enum = [&] {
+    auto d = diags_.report(DiagCode::E0115, span, fmt::format("`{}` is not an enum", type_sym->name));
+    // `P.origin()` for an associated function (or a method) of `P`.
+    const void* key = type_sym->generic ? static_cast<const void*>(type_sym->generic) : type_sym->type;
+    auto methods = methods_.find(key);
+    if (methods == methods_.end() || !methods->second.count(member)) return;
+    const FnDecl* fn = methods->second.at(member).decl;
+    if (!fn->params.empty() && fn->params[0].is_self)
+      d.help(fmt::format("`{}` is a method: call it on a value, `value.{}(...)`", member, member));
+    else
+      d.help(fmt::format("`{0}` is an associated function: call it as `{1}::{0}(...)`", member, type_sym->name));
+  };
   if (type_sym->generic) {
     if (type_sym->generic->kind != DeclKind::Enum) {
-      diags_.report(DiagCode::E0115, span, fmt::format("`{}` is not an enum", type_sym->name));
+      not_an_enum();
       return types_.error();
     }
     if (expected && expected->kind == TypeKind::Enum && expected->enm->decl == type_sym->generic) return expected;
@@ -511,7 +507,7 @@ const Type* Checker::sum_type_for(Symbol* type_sym, const Type* expected, Span s
   }
   if (type_sym->type) {
     if (!type_sym->type->is_sum()) {
-      diags_.report(DiagCode::E0115, span, fmt::format("`{}` is not an enum", type_sym->name));
+      not_an_enum();
       return types_.error();
     }
     return type_sym->type;
@@ -674,7 +670,7 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       auto* inner = static_cast<FieldExpr*>(f->object);
       if (Symbol* ts = package_member(inner); ts && ts->kind == SymbolKind::Type) {
         inner->symbol = ts;
-        const Type* sum = sum_type_for(ts, expected, inner->span);
+        const Type* sum = sum_type_for(ts, expected, inner->span, f->field);
         return check_variant_ctor(e, ts, sum, f->field, f->field_span, &e->args);
       }
     }
@@ -711,7 +707,9 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
         if (os->package == "Asthra_runtime") {
           auto it = runtime_members_.find(f->field);
           if (it == runtime_members_.end()) {
-            diags_.report(DiagCode::E0120, f->field_span, fmt::format("`Asthra_runtime` has no function `{}`", f->field));
+            auto d = diags_.report(DiagCode::E0120, f->field_span, fmt::format("`Asthra_runtime` has no function `{}`", f->field));
+            if (std::string best = closest_key(runtime_members_, f->field); !best.empty())
+              d.help(fmt::format("did you mean `Asthra_runtime.{}`?", best));
             for (Expr* a : e->args) check(a, nullptr);
             return types_.error();
           }
@@ -720,8 +718,10 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
         // libc
         auto it = libc_members_.find(f->field);
         if (it == libc_members_.end()) {
+          std::string best = closest_key(libc_members_, f->field);
           diags_.report(DiagCode::E0120, f->field_span, fmt::format("package `libc` has no function `{}`", f->field))
-              .help("declare it yourself: `extern \"C\" fn name(...) -> T;`");
+              .help(best.empty() ? "declare it yourself: `extern \"C\" fn name(...) -> T;`"
+                                 : fmt::format("did you mean `libc.{}`?", best));
           for (Expr* a : e->args) check(a, nullptr);
           return types_.error();
         }
@@ -733,7 +733,7 @@ const Type* Checker::check_call(CallExpr* e, const Type* expected) {
       }
       if (os && os->kind == SymbolKind::Type) {
         on->symbol = os;
-        const Type* sum = sum_type_for(os, expected, on->span);
+        const Type* sum = sum_type_for(os, expected, on->span, f->field);
         return check_variant_ctor(e, os, sum, f->field, f->field_span, &e->args);
       }
     }
@@ -815,6 +815,15 @@ void Checker::check_callbacks(CallExpr* e, const Type* ft) {
   }
 }
 
+std::string Checker::closest_method(const Type* t, const std::string& wanted) const {
+  ClosestSpelling closest(wanted);
+  for (const void* key : {static_cast<const void*>(t), static_cast<const void*>(generic_decl_of(t))}) {
+    if (auto it = methods_.find(key); key && it != methods_.end())
+      for (const auto& [name, method] : it->second) closest.consider(name);
+  }
+  return closest.best();
+}
+
 const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot) {
   Symbol* m = lookup_method(ot, f->field, e->span);
   if (!m) {
@@ -823,6 +832,7 @@ const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot
     if (ot->kind == TypeKind::Ptr) d.help("methods are called on values: dereference the pointer first (in `unsafe`)");
     else if (ot->kind == TypeKind::Tuple && is_index) d.help(fmt::format("to call the tuple's element, write `({}.{})(...)`",
                           f->object->kind == ExprKind::Name ? static_cast<NameExpr*>(f->object)->name : "value", f->field));
+    else if (std::string best = closest_method(ot, f->field); !best.empty()) d.help(fmt::format("did you mean `{}`?", best));
     else d.help(fmt::format("define it in an `impl {} {{ ... }}` block", ot->name));
     for (Expr* a : e->args) check(a, nullptr);
     return types_.error();
@@ -900,8 +910,10 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
   }
   Symbol* m = lookup_method(self, p->member, e->span);
   if (!m) {
+    std::string best = closest_method(self, p->member);
     diags_.report(DiagCode::E0126, p->member_span, fmt::format("`{}` has no associated function `{}`", self->name, p->member))
-        .help(fmt::format("define it in an `impl {} {{ ... }}` block", self->name));
+        .help(best.empty() ? fmt::format("define it in an `impl {} {{ ... }}` block", self->name)
+                           : fmt::format("did you mean `{}`?", best));
     for (Expr* a : e->args) check(a, nullptr);
     return types_.error();
   }
@@ -1228,7 +1240,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
     auto* inner = static_cast<FieldExpr*>(e->object);
     if (Symbol* ts = package_member(inner); ts && ts->kind == SymbolKind::Type) {
       inner->symbol = ts;
-      const Type* sum = sum_type_for(ts, expected, inner->span);
+      const Type* sum = sum_type_for(ts, expected, inner->span, e->field);
       return check_variant_ctor(e, ts, sum, e->field, e->field_span, nullptr);
     }
   }
@@ -1237,7 +1249,7 @@ const Type* Checker::check_field(FieldExpr* e, const Type* expected) {
     Symbol* os = lookup(on->name);
     if (os && os->kind == SymbolKind::Type) {
       on->symbol = os;
-      const Type* sum = sum_type_for(os, expected, on->span);
+      const Type* sum = sum_type_for(os, expected, on->span, e->field);
       return check_variant_ctor(e, os, sum, e->field, e->field_span, nullptr);
     }
     if (os && os->kind == SymbolKind::Package) {
