@@ -294,6 +294,7 @@ class FunctionEmitter {
         out_ = std::move(saved);
         --indent_;
         // Each iteration starts at a safepoint (runtime.h), `continue` included.
+        size_t loop = out_.size();
         if (cond_stmts.empty()) {
           line(fmt::format("while ({}) {{", FunctionEmitter::cond(cond)));
         } else {
@@ -309,8 +310,9 @@ class FunctionEmitter {
         ++indent_;
         emit_scoped_block(w->body);
         --indent_;
-        drop_safepoint_of_leaf_loop(poll, body);
+        bool leaf = drop_safepoint_of_leaf_loop(poll, body);
         line("}");
+        if (leaf) mark_leaf_loop(loop);
         return;
       }
       case StmtKind::For:
@@ -471,6 +473,7 @@ class FunctionEmitter {
       declare_local(var, value);
     };
     std::string k = temp();
+    size_t loop = out_.size();
     line("{");
     ++indent_;
     Expr* it = s->iterable;
@@ -519,11 +522,12 @@ class FunctionEmitter {
       poll -= copy_end - copy_begin;
       body -= copy_end - copy_begin;
     }
-    drop_safepoint_of_leaf_loop(poll, body);
+    bool leaf = drop_safepoint_of_leaf_loop(poll, body);
     --indent_;
     line("}");
     --indent_;
     line("}");
+    if (leaf) mark_leaf_loop(loop);
   }
   // `value` evaluated once: a temporary unless it is a literal.
   std::string once(const Type* t, const std::string& value) {
@@ -552,10 +556,11 @@ class FunctionEmitter {
   // arithmetic, index and decoding checks) loses its safepoint: the poll's
   // call, rare as it is, keeps the C compiler from vectorising and hoisting
   // (numeric's matrix multiply: 0.51 s with it, 0.43 s without, as with
-  // Boehm). Such a loop holds up another thread's collection until it ends,
-  // as every loop did in Go before 1.14; the enclosing loop or function
-  // polls. `poll` and `body` are offsets of the poll line and what follows.
-  void drop_safepoint_of_leaf_loop(size_t poll, size_t body) {
+  // Boehm). mark_leaf_loop then brackets the loop so that a collection
+  // stops the thread with a signal instead (world.c), as Go 1.14 preempts
+  // loops. `poll` and `body` are offsets of the poll line and what follows;
+  // returns whether the poll went.
+  bool drop_safepoint_of_leaf_loop(size_t poll, size_t body) {
     static const std::regex kCall(R"(\b([A-Za-z_]\w*)\s*\()");
     static const std::regex kLeafCall(
         R"(if|while|for|switch|return|sizeof|UINT64_C|INT64_C|__attribute__|__builtin_\w+|)"
@@ -563,8 +568,21 @@ class FunctionEmitter {
         R"(asthra_str_decode|asthra_panic_cstr|asthra__panic_\w+)");
     auto from = out_.cbegin() + static_cast<long>(body);
     for (auto it = std::sregex_iterator(from, out_.cend(), kCall); it != std::sregex_iterator(); ++it)
-      if (!std::regex_match((*it)[1].first, (*it)[1].second, kLeafCall)) return;
+      if (!std::regex_match((*it)[1].first, (*it)[1].second, kLeafCall)) return false;
     out_.erase(poll, body - poll);
+    return true;
+  }
+
+  // Brackets the leaf loop emitted from offset `loop` to the end with
+  // asthra_leaf_loop_enter and _exit (runtime.h), the exit also before each
+  // `return` inside it (a `break` leaves through the end).
+  void mark_leaf_loop(size_t loop) {
+    static const std::regex kReturn(R"(^(\s*)(return\b[^\n]*;)$)", std::regex::multiline);
+    std::string indent(static_cast<size_t>(indent_) * 2, ' ');
+    std::string loop_text = std::regex_replace(out_.substr(loop), kReturn, "$1{ asthra_leaf_loop_exit(); $2 }");
+    out_.erase(loop);
+    out_ += indent + "asthra_leaf_loop_enter();\n" + loop_text;
+    line("asthra_leaf_loop_exit();");
   }
 
   // ------------------------------------------------------------ places

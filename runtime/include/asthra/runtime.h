@@ -427,6 +427,8 @@ static inline void *asthra_gc_alloc_typed(size_t n, uintptr_t layout) {
   return asthra_gc_alloc(n);
 }
 static inline void asthra_safepoint(void) {}
+static inline void asthra_leaf_loop_enter(void) {}
+static inline void asthra_leaf_loop_exit(void) {}
 static inline void asthra_gc_wrote(const void *p, size_t n) {
   (void)p;
   (void)n;
@@ -480,6 +482,9 @@ typedef struct asthra__gc_mutator {
    * the saved pointer are the thread's roots meanwhile. */
   uintptr_t saved_regs[8];
   uintptr_t saved_sp;
+  /* Nonzero while the thread runs a loop without a safepoint
+   * (asthra_leaf_loop_enter): a collection stops it with a signal. */
+  int in_leaf_loop;
 } asthra__gc_mutator;
 
 extern ASTHRA__THREAD_LOCAL asthra__gc_mutator asthra__gc_self;
@@ -598,6 +603,21 @@ static inline void asthra_safepoint(void) {
                                       __ATOMIC_RELAXED))) {
     asthra__gc_park();
   }
+}
+
+/* Around an innermost loop that calls nothing, which the compiler leaves
+ * without a safepoint so that the C compiler can vectorise it: meanwhile a
+ * collection does not wait for the thread to poll but stops it with a
+ * signal (world.c). Every way out of the loop (its end, `break`, `return`)
+ * passes through the exit. The signal fences keep the stores where they
+ * are written, as seen from this thread's own signal handler. */
+static inline void asthra_leaf_loop_enter(void) {
+  __atomic_store_n(&asthra__gc_self.in_leaf_loop, 1, __ATOMIC_RELAXED);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+static inline void asthra_leaf_loop_exit(void) {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n(&asthra__gc_self.in_leaf_loop, 0, __ATOMIC_RELAXED);
 }
 
 /* Around a call into foreign code that may block or run long: a collection

@@ -224,6 +224,7 @@ void gc_each_pointer_word(const span *s, uintptr_t slot,
 
 typedef struct gc_thread {
   asthra__gc_mutator *m;   /* the thread's asthra__gc_self */
+  pthread_t thread;        /* for the signal that stops a leaf loop */
   uintptr_t stack_base;    /* highest address of its stack */
   struct gc_thread *next, *prev;
 } gc_thread;

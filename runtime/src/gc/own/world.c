@@ -21,10 +21,28 @@
  * reads the flag and, if set, goes back to NATIVE and waits. Either the
  * leaving thread sees the flag, or the collector sees RUNNING and waits
  * for the thread to park. The world resumes under park_lock with a
- * broadcast, so a parked thread cannot miss it. No signals are involved:
- * a thread in a long foreign call never holds up a collection, and the
- * scheme works unchanged under ThreadSanitizer (whose deferred signal
- * delivery defeats signal-based stopping, bdwgc #181).
+ * broadcast, so a parked thread cannot miss it. A thread in a long foreign
+ * call never holds up a collection, and the scheme works unchanged under
+ * ThreadSanitizer (whose deferred signal delivery defeats signal-based
+ * stopping, bdwgc #181).
+ *
+ * One exception uses a signal. An innermost loop that calls nothing has no
+ * safepoint (the compiler drops it so the C compiler can vectorise the
+ * loop), and may run for as long as it likes: spinning on a flag another
+ * thread sets after allocating would deadlock. Such a loop runs between
+ * asthra_leaf_loop_enter and _exit (runtime.h); a collector whose few
+ * yields did not stop a thread in one sends it PREEMPT_SIGNAL (SIGURG, as
+ * Go does; ignored by default, so a stray one is harmless), and again
+ * every 1 ms until it stops (the signal may have come just before the
+ * loop). The handler parks the thread if it is still in the loop: the
+ * kernel saved the interrupted registers on the thread's own stack (the
+ * handler does not run on the alternate stack), below which the park
+ * records the stack pointer, so the collection scans them like any other
+ * part of the stack. Parking waits on a condition variable, which is not
+ * async-signal-safe in general but is here: the interrupted code holds no
+ * lock, as it calls nothing (the same reasoning as Go's asynchronous
+ * preemption at points where its runtime holds no locks). Under
+ * ThreadSanitizer the signal arrives only when the loop ends.
  *
  * Threads the runtime did not start (C threads calling back) register on
  * first use (thread.c's asthra_thread_attach) in NATIVE state, and the
@@ -36,12 +54,16 @@
  * down to it and the locks are re-initialised (the prepare handler holds
  * gc_lock so no collection is in progress across the fork).
  */
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gc/own/heap.h"
+
+#define PREEMPT_SIGNAL SIGURG
 
 int asthra__gc_stop_requested;
 pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -101,6 +123,18 @@ static bool is_running(const gc_thread *t) {
   return __atomic_load_n(&t->m->state, __ATOMIC_SEQ_CST) == ASTHRA__GC_RUNNING;
 }
 
+/* Stops the interrupted thread if it is in a leaf loop (see the top). */
+static void preempt_leaf_loop(int sig) {
+  (void)sig;
+  int saved_errno = errno;
+  asthra__gc_mutator *m = &asthra__gc_self;
+  if (__atomic_load_n(&m->in_leaf_loop, __ATOMIC_RELAXED) && m->state == ASTHRA__GC_RUNNING &&
+      __atomic_load_n(&asthra__gc_stop_requested, __ATOMIC_SEQ_CST)) {
+    asthra__gc_park();
+  }
+  errno = saved_errno;
+}
+
 /* Waiting for a thread to stop: a few yields (it is usually about to),
  * then sleeping until it parks (wait_until_resumed signals `parked`), so
  * that on a busy machine the threads we wait for get the CPU. A thread
@@ -110,7 +144,10 @@ static void wait_until_stopped(const gc_thread *t) {
   for (int i = 0; i < 16 && is_running(t); i++) sched_yield();
   if (!is_running(t)) return;
   pthread_mutex_lock(&park_lock);
-  while (is_running(t)) {
+  for (unsigned waits = 1; is_running(t); waits++) {
+    if ((waits == 1 || waits % 10 == 0) && __atomic_load_n(&t->m->in_leaf_loop, __ATOMIC_RELAXED)) {
+      pthread_kill(t->thread, PREEMPT_SIGNAL); /* then every 1 ms: see the top */
+    }
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_nsec += 100000;
@@ -170,6 +207,7 @@ static void register_thread(int state) {
   gc_thread *t = (gc_thread *)calloc(1, sizeof *t);
   if (t == NULL) gc_out_of_memory(sizeof *t);
   t->m = m;
+  t->thread = pthread_self();
   t->stack_base = stack_top();
   ASTHRA__GC_SAVE_REGISTERS(m);
   /* Joining the registry as NATIVE first means an ongoing collection is
@@ -237,4 +275,10 @@ static void child_after_fork(void) {
 
 void gc_world_init(void) {
   pthread_atfork(before_fork, parent_after_fork, child_after_fork);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = preempt_leaf_loop;
+  sa.sa_flags = SA_RESTART; /* not SA_ONSTACK: the registers must land on the thread's stack */
+  sigemptyset(&sa.sa_mask);
+  sigaction(PREEMPT_SIGNAL, &sa, NULL);
 }
