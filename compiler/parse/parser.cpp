@@ -1564,6 +1564,9 @@ class Parser {
             p->name += "." + p->variant;
             p->variant_span = cur().span;
             p->variant = next().text;
+          } else if (at(Tok::LBrace) || (at(Tok::Lt) && generic_args_follow(true))) {  // `pkg.Struct { ... }`
+            parse_struct_pattern(p, name + "." + p->variant);
+            break;
           }
           if (accept(Tok::LParen)) {
             p->has_parens = true;
@@ -1575,32 +1578,7 @@ class Parser {
             expect(Tok::RParen, "`)` to close the variant's patterns");
           }
         } else if (at(Tok::LBrace) || (at(Tok::Lt) && generic_args_follow(true))) {
-          // `Pair<i32> { ... }`: the type arguments are the scrutinee's.
-          if (at(Tok::Lt)) {
-            next();
-            while (!at(Tok::Gt)) {
-              parse_type();
-              if (!accept(Tok::Comma)) break;
-            }
-            expect(Tok::Gt);
-          }
-          p->kind = PatternKind::Struct;
-          p->name = name;
-          next();
-          while (!at(Tok::RBrace)) {
-            p->field_names.push_back(expect(Tok::Ident, "a field name").text);
-            if (accept(Tok::Colon)) {
-              p->subs.push_back(parse_pattern());
-            } else {  // shorthand `{ x }` binds x
-              auto* b = module_->arena.make<Pattern>();
-              b->kind = PatternKind::Binding;
-              b->name = p->field_names.back();
-              b->span = prev().span;
-              p->subs.push_back(b);
-            }
-            if (!accept(Tok::Comma)) break;
-          }
-          expect(Tok::RBrace, "`}` to close the struct pattern");
+          parse_struct_pattern(p, name);
         } else {
           p->kind = PatternKind::Binding;
           p->name = name;
@@ -1613,6 +1591,38 @@ class Parser {
     }
     p->span = span_from(begin);
     return p;
+  }
+
+  // The rest of a struct pattern of type `name` (maybe `pkg.Name`), from
+  // its type arguments or `{`.
+  void parse_struct_pattern(Pattern* p, std::string name) {
+    // `Pair<i32> { ... }`: the type arguments are the scrutinee's.
+    if (at(Tok::Lt)) {
+      next();
+      while (!at(Tok::Gt)) {
+        parse_type();
+        if (!accept(Tok::Comma)) break;
+      }
+      expect(Tok::Gt);
+    }
+    p->kind = PatternKind::Struct;
+    p->name = std::move(name);
+    p->variant.clear();
+    expect(Tok::LBrace);
+    while (!at(Tok::RBrace)) {
+      p->field_names.push_back(expect(Tok::Ident, "a field name").text);
+      if (accept(Tok::Colon)) {
+        p->subs.push_back(parse_pattern());
+      } else {  // shorthand `{ x }` binds x
+        auto* b = module_->arena.make<Pattern>();
+        b->kind = PatternKind::Binding;
+        b->name = p->field_names.back();
+        b->span = prev().span;
+        p->subs.push_back(b);
+      }
+      if (!accept(Tok::Comma)) break;
+    }
+    expect(Tok::RBrace, "`}` to close the struct pattern");
   }
 
   // Closure <- 'fn' '(' ParamList ')' ('->' Annotation* Type Annotation*)? Block

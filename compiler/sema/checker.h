@@ -140,6 +140,7 @@ class Checker {
   const Type* check_slice_range(SliceRangeExpr* e);
   const Type* check_cast(CastExpr* e);
   const Type* check_struct_lit(StructLitExpr* e, const Type* expected);
+  const Type* check_struct_fields(StructLitExpr* e, const Type* t);
   const Type* infer_generic_ctor(Expr* site, Symbol* type_sym, const std::string& variant, Span variant_span,
                                  std::vector<Expr*>* args);
   const Type* check_generic_call(CallExpr* e, Expr* callee, Symbol* s, const Type* expected);

@@ -1419,26 +1419,7 @@ const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
       expected = instantiate_nominal(gs, targs, e->span);
       if (expected->is_error()) return expected;
     }
-    const Type* t = expected;
-    std::vector<bool> given(t->strukt->fields.size(), false);
-    for (FieldInit& f : e->fields) {
-      const FieldInfo* info = t->strukt->field(f.name);
-      if (!info) {
-        diags_.report(DiagCode::E0116, f.span, fmt::format("struct `{}` has no field `{}`", t->name, f.name));
-        if (!f.value->type) check(f.value, nullptr);
-        continue;
-      }
-      given[static_cast<size_t>(info - t->strukt->fields.data())] = true;
-      if (f.value->type) {
-        if (!compatible(f.value->type, info->type)) mismatch(f.value->span, info->type, f.value->type, "struct field");
-      } else {
-        expect_type(f.value, info->type, "struct field");
-      }
-    }
-    for (size_t i = 0; i < given.size(); ++i)
-      if (!given[i])
-        diags_.report(DiagCode::E0116, e->span, fmt::format("missing field `{}` in `{}` literal", t->strukt->fields[i].name, t->name));
-    return t;
+    return check_struct_fields(e, expected);
   }
   const Type* t = resolve_type(e->type_expr);
   if (t->is_error()) {
@@ -1450,12 +1431,18 @@ const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
     for (FieldInit& f : e->fields) check(f.value, nullptr);
     return types_.error();
   }
+  return check_struct_fields(e, t);
+}
+
+// The fields of a literal of struct type `t`. A generic struct's literal has
+// typed the values that its type arguments were inferred from already.
+const Type* Checker::check_struct_fields(StructLitExpr* e, const Type* t) {
   std::vector<bool> given(t->strukt->fields.size(), false);
   for (FieldInit& f : e->fields) {
     const FieldInfo* info = t->strukt->field(f.name);
     if (!info) {
       diags_.report(DiagCode::E0116, f.span, fmt::format("struct `{}` has no field `{}`", t->name, f.name));
-      check(f.value, nullptr);
+      if (!f.value->type) check(f.value, nullptr);
       continue;
     }
     size_t index = static_cast<size_t>(info - t->strukt->fields.data());
@@ -1464,7 +1451,10 @@ const Type* Checker::check_struct_lit(StructLitExpr* e, const Type* expected) {
     }
     given[index] = true;
     check_visible_field(t, f.name, f.span);
-    expect_type(f.value, info->type, "struct field");
+    if (!f.value->type)
+      expect_type(f.value, info->type, "struct field");
+    else if (!compatible(f.value->type, info->type))
+      mismatch(f.value->span, info->type, f.value->type, "struct field");
   }
   std::string missing;
   for (size_t i = 0; i < given.size(); ++i)

@@ -53,10 +53,13 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
       return;
     }
     case PatternKind::Struct: {
-      Symbol* s = lookup(p->name);
+      Symbol* s = lookup_path(p->name, p->span);  // `pkg.Name` reports its own problems
       bool names_struct = s && t->kind == TypeKind::Struct &&
                           (s->generic ? t->strukt->decl == s->generic : s->type == t);
-      if (!t->is_error() && !names_struct) {
+      bool unknown_qualified = !s && p->name.find('.') != std::string::npos;
+      if (unknown_qualified) {
+        t = types_.error();
+      } else if (!t->is_error() && !names_struct) {
         diags_.report(DiagCode::E0204, p->span,
                       fmt::format("pattern `{} {{ ... }}` cannot match a value of type `{}`", p->name, t->name));
         t = types_.error();
@@ -66,6 +69,7 @@ void Checker::check_pattern(Pattern* p, const Type* t) {
         if (!t->is_error()) {
           if (const FieldInfo* f = t->strukt->field(p->field_names[i])) {
             ft = f->type;
+            check_visible_field(t, p->field_names[i], p->subs[i]->span);
           } else {
             diags_.report(DiagCode::E0105, p->subs[i]->span,
                           fmt::format("struct `{}` has no field `{}`", t->name, p->field_names[i]));

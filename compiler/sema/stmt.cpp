@@ -87,7 +87,12 @@ const Type* Checker::check_block(BlockExpr* b, const Type* expected, bool want_v
     t = check(b->tail, expected, want_value);
     if (!want_value && t->kind != TypeKind::Never) t = types_.void_();
   }
-  if (diverged) t = types_.never();
+  if (diverged) {
+    // The tail is never reached, yet it is the block's value as written (and
+    // emitted): it must still have the type wanted, as in Rust.
+    if (b->tail && want_value && expected && !compatible(t, expected)) mismatch(b->tail->span, expected, t, "the block's value");
+    t = types_.never();
+  }
   if (b->is_unsafe) {
     bool used = unsafe_used_.back();
     unsafe_used_.pop_back();
