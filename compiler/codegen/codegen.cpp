@@ -92,6 +92,14 @@ struct Unit {
   }
 
   // A top-level function as a value: code that ignores the environment.
+  // The argument list's tail for a call of `f` from where no call site is
+  // known (a function value, a callback from C, a task, `main`): a
+  // `#[track_caller]` function then reports its own locations.
+  static std::string no_caller(const FnDecl* f, bool after_args) {
+    if (!is_track_caller(f)) return "";
+    return after_args ? ", NULL" : "NULL";
+  }
+
   std::map<std::string, const FnDecl*> value_wrappers;
   std::string function_value(const FnDecl* f, const Type* ft, CTypes& T) {
     value_wrappers.emplace(fn_name(f), f);
@@ -106,7 +114,7 @@ struct Unit {
     }
     bool never = ft->elem->kind == TypeKind::Never;
     bool returns = ft->elem->kind != TypeKind::Void && !never;
-    std::string call = fmt::format("{}({})", fn_name(f), args), body;
+    std::string call = fmt::format("{}({}{})", fn_name(f), args, no_caller(f, !args.empty())), body;
     if (enters_native(f)) {
       body = native_statements("  ", returns ? ctypes.name(ft->elem) + " r = " : "", call, !never);
       if (returns) body += "  return r;\n";
@@ -134,7 +142,7 @@ struct Unit {
       args += fmt::format("{}a{}", i ? ", " : "", i);
     }
     bool returns = ft->elem->kind != TypeKind::Void && ft->elem->kind != TypeKind::Never;
-    std::string call = fmt::format("{}({})", fn_name(f), args);
+    std::string call = fmt::format("{}({}{})", fn_name(f), args, no_caller(f, !args.empty()));
     return fmt::format("static {} ac_cb_{}({}) {{\n  asthra_thread_attach();\n"
                        "  int ac_native = asthra_callback_enter();\n  {}{};\n  asthra_callback_exit(ac_native);\n{}}}\n",
                        ctypes.name(ft->elem), fn_name(f), params.empty() ? "void" : params,
@@ -152,6 +160,7 @@ class FunctionEmitter {
     // store through a pointer or slice is volatile.  Both stay out of line.
     constant_time_ = is_constant_time(f);
     volatile_ = is_volatile_memory(f);
+    track_caller_ = is_track_caller(f);
     return emit_body(u_.fn_name(f), "", f->params, f->symbol->type, f->body);
   }
 
@@ -176,6 +185,7 @@ class FunctionEmitter {
         names_[s] = cname;
       }
     }
+    if (track_caller_) plist += std::string(plist.empty() ? "" : ", ") + "const asthra_loc* asthra_caller";
     if (plist.empty()) plist = "void";
     ret_ = ft->elem;
     std::string sig = fmt::format("static __attribute__((unused)) {}{}{} {}({})", ret_->kind == TypeKind::Never ? "_Noreturn " : "",
@@ -199,7 +209,7 @@ class FunctionEmitter {
     }
     if (returns_value || ret_->kind == TypeKind::Never)
       line(fmt::format("asthra_panic_cstr(\"reached the end of a function without a return\", {});",
-                       u_.loc(body->close_span)));
+                       loc(body->close_span)));
     return sig + " {\n" + out_ + "}\n";
   }
 
@@ -387,6 +397,8 @@ class FunctionEmitter {
     std::string callee_c = target.empty() ? "s->fnv.code" : target;
     // The task's record is old by the time the result arrives.
     std::string result_barrier = has_result && T.has_pointers(r) ? "  asthra_gc_wrote(&s->result, sizeof s->result);\n" : "";
+    const FnDecl* target_fn = call->method ? call->method->fn : sym && sym->kind == SymbolKind::Fn ? sym->fn : nullptr;
+    if (target_fn) call_args += Unit::no_caller(target_fn, !call_args.empty());
     u_.closure_defs += fmt::format("static void ac_spawn_{0}_run(void* p) {{\n  {1}* s = ({1}*)p;\n  (void)s;\n  {2}{3}({4});\n{5}}}\n",
                                    sp->id, st, has_result ? "s->result = " : "", callee_c, call_args, result_barrier);
     // Everything is evaluated before the record exists: initializing stores.
@@ -399,7 +411,7 @@ class FunctionEmitter {
     for (size_t i = 0; i < values.size(); ++i) line(fmt::format("{}->a{} = {};", d, i, values[i]));
     std::string h = temp();
     line(fmt::format("asthra_handle {} = asthra_spawn(ac_spawn_{}_run, {}, {}, {});", h, sp->id, d,
-                     Unit::c_string(task_name), u_.loc(sp->span)));
+                     Unit::c_string(task_name), loc(sp->span)));
     if (sp->symbol) names_[sp->symbol] = h;
     else line(fmt::format("(void){};", h));
   }
@@ -634,8 +646,8 @@ class FunctionEmitter {
     std::string i = expr(index);
     if (!u_.options.bounds_checks) return fmt::format("(size_t)({})", i);
     if (index->type->is_signed())
-      return fmt::format("asthra_index_s((int64_t)({}), {}, \"{}\", {})", i, len, what, u_.loc(index->span));
-    return fmt::format("asthra_index_u((uint64_t)({}), {}, \"{}\", {})", i, len, what, u_.loc(index->span));
+      return fmt::format("asthra_index_s((int64_t)({}), {}, \"{}\", {})", i, len, what, loc(index->span));
+    return fmt::format("asthra_index_u((uint64_t)({}), {}, \"{}\", {})", i, len, what, loc(index->span));
   }
 
   std::string index_expr(IndexExpr* ix) {
@@ -654,7 +666,7 @@ class FunctionEmitter {
   std::string deref(UnaryExpr* e) {
     std::string p = expr(e->operand);
     return fmt::format("(*({}{}*)asthra_nonnull((void*)({}), {}))", volatile_ ? "volatile " : "", T.name(e->type), p,
-                       u_.loc(e->span));
+                       loc(e->span));
   }
 
   // ------------------------------------------------------------ expressions
@@ -748,7 +760,7 @@ class FunctionEmitter {
           --indent_;
         }
         line(fmt::format("{}{{", m->arms.empty() ? "" : "} else "));
-        line(fmt::format("  asthra_panic_cstr(\"internal error: no match arm applies\", {});", u_.loc(m->span)));
+        line(fmt::format("  asthra_panic_cstr(\"internal error: no match arm applies\", {});", loc(m->span)));
         line("}");
         return;
       }
@@ -934,18 +946,18 @@ class FunctionEmitter {
     }
     if (l->kind == TypeKind::Bool) return fmt::format("(bool)({} {} {})", a, c_op(op), b);
     std::string sfx = CTypes::int_suffix(l);
-    std::string loc = op == Tok::Amp || op == Tok::Pipe || op == Tok::Caret || (release && (op == Tok::Plus || op == Tok::Minus || op == Tok::Star || op == Tok::Shl || op == Tok::Shr))
-                          ? "" : u_.loc(span);
+    std::string at = op == Tok::Amp || op == Tok::Pipe || op == Tok::Caret || (release && (op == Tok::Plus || op == Tok::Minus || op == Tok::Star || op == Tok::Shl || op == Tok::Shr))
+                          ? "" : loc(span);
     switch (op) {
-      case Tok::Plus: return release ? fmt::format("asthra_wadd_{}({}, {})", sfx, a, b) : fmt::format("asthra_add_{}({}, {}, {})", sfx, a, b, loc);
-      case Tok::Minus: return release ? fmt::format("asthra_wsub_{}({}, {})", sfx, a, b) : fmt::format("asthra_sub_{}({}, {}, {})", sfx, a, b, loc);
-      case Tok::Star: return release ? fmt::format("asthra_wmul_{}({}, {})", sfx, a, b) : fmt::format("asthra_mul_{}({}, {}, {})", sfx, a, b, loc);
-      case Tok::Slash: return fmt::format("asthra_{}div_{}({}, {}, {})", release ? "w" : "", sfx, a, b, loc);
-      case Tok::Percent: return fmt::format("asthra_{}rem_{}({}, {}, {})", release ? "w" : "", sfx, a, b, loc);
+      case Tok::Plus: return release ? fmt::format("asthra_wadd_{}({}, {})", sfx, a, b) : fmt::format("asthra_add_{}({}, {}, {})", sfx, a, b, at);
+      case Tok::Minus: return release ? fmt::format("asthra_wsub_{}({}, {})", sfx, a, b) : fmt::format("asthra_sub_{}({}, {}, {})", sfx, a, b, at);
+      case Tok::Star: return release ? fmt::format("asthra_wmul_{}({}, {})", sfx, a, b) : fmt::format("asthra_mul_{}({}, {}, {})", sfx, a, b, at);
+      case Tok::Slash: return fmt::format("asthra_{}div_{}({}, {}, {})", release ? "w" : "", sfx, a, b, at);
+      case Tok::Percent: return fmt::format("asthra_{}rem_{}({}, {}, {})", release ? "w" : "", sfx, a, b, at);
       case Tok::Shl: case Tok::Shr: {
         const char* name = op == Tok::Shl ? "shl" : "shr";
         return release ? fmt::format("asthra_w{}_{}({}, (uint64_t)({}))", name, sfx, a, b)
-                       : fmt::format("asthra_{}_{}({}, (uint64_t)({}), {})", name, sfx, a, b, loc);
+                       : fmt::format("asthra_{}_{}({}, (uint64_t)({}), {})", name, sfx, a, b, at);
       }
       case Tok::Amp: case Tok::Pipe: case Tok::Caret:
         return fmt::format("(({})({} {} {}))", T.name(l), a, c_op(op), b);
@@ -1190,7 +1202,7 @@ class FunctionEmitter {
           if (t->kind == TypeKind::Float) return "(-" + v + ")";
           std::string sfx = CTypes::int_suffix(t);
           return u_.options.release || constant_time_ ? fmt::format("asthra_wneg_{}({})", sfx, v)
-                                    : fmt::format("asthra_neg_{}({}, {})", sfx, v, u_.loc(e->span));
+                                    : fmt::format("asthra_neg_{}({}, {})", sfx, v, loc(e->span));
         }
       case Tok::Bang: {
         std::string v = expr(e->operand);
@@ -1289,12 +1301,12 @@ class FunctionEmitter {
     auto is_unsigned = [](const Expr* b) { return b && b->type->is_integer() && !b->type->is_signed(); };
     int unsigned_bounds = (is_unsigned(s->lo) ? 1 : 0) | (is_unsigned(s->hi) ? 2 : 0);
     if (ot->kind == TypeKind::String)
-      return fmt::format("asthra_substring({}, {}, {}, {}, {})", obj, lo, hi, unsigned_bounds, u_.loc(s->span));
+      return fmt::format("asthra_substring({}, {}, {}, {}, {})", obj, lo, hi, unsigned_bounds, loc(s->span));
     const Type* et = s->type->elem;
     if (!u_.options.bounds_checks)
       return fmt::format("((asthra_slice){{({}*){}.ptr + {}, (size_t)({} - {})}})", T.name(et), obj, lo, hi, lo);
     return fmt::format("asthra_subslice({}, sizeof({}), {}, {}, {}, {})", obj, T.name(et), lo, hi, unsigned_bounds,
-                       u_.loc(s->span));
+                       loc(s->span));
   }
 
   std::string cast(CastExpr* c) {
@@ -1352,7 +1364,7 @@ class FunctionEmitter {
         std::string v = expr(a);
         args += (args.empty() ? "" : ", ") + v;
       }
-      return fmt::format("{}({})", u_.fn_name(e->method->fn), args);
+      return fmt::format("{}({}{})", u_.fn_name(e->method->fn), args, call_site(e->method->fn, e, !args.empty()));
     }
     Symbol* sym = nullptr;
     if (callee->kind == ExprKind::Name) sym = static_cast<NameExpr*>(callee)->symbol;
@@ -1360,7 +1372,7 @@ class FunctionEmitter {
       auto* f = static_cast<FieldExpr*>(callee);
       if (f->symbol) {  // `libc.name(...)`, `pkg.name(...)`
         if (u_.libc_decls.count(f->symbol->fn)) u_.used_libc.emplace(f->symbol->fn->name, f->symbol->fn);
-        return direct_call(u_.fn_name(f->symbol->fn), e);
+        return direct_call(f->symbol->fn, e);
       }
       if (names_type(f->object)) {
         std::vector<std::string> args;
@@ -1384,7 +1396,7 @@ class FunctionEmitter {
       return fmt::format("(({})({}))", T.name(sym->type), v);
     }
     if (sym && (sym->kind == SymbolKind::Fn || sym->kind == SymbolKind::Extern))
-      return direct_call(u_.fn_name(sym->fn), e);
+      return direct_call(sym->fn, e);
     // Through a function value: its code gets its environment first.
     std::string f = pure(callee->type, expr(callee));
     std::string args = f + ".env";
@@ -1399,7 +1411,7 @@ class FunctionEmitter {
   // a plain C function pointer (sema made sure it names a top-level one).
   // The arguments of a call into native code are evaluated into temporaries
   // (native_call).
-  std::string direct_call(const std::string& fn, CallExpr* e) {
+  std::string direct_call(const FnDecl* fn, CallExpr* e) {
     bool native = native_callee(e) != nullptr;
     std::string args;
     for (Expr* a : e->args) {
@@ -1411,7 +1423,21 @@ class FunctionEmitter {
         v = native ? pure(a->type, expr(a)) : expr(a);
       args += (args.empty() ? "" : ", ") + v;
     }
-    return fmt::format("{}({})", fn, args);
+    return fmt::format("{}({}{})", u_.fn_name(fn), args, call_site(fn, e, !args.empty()));
+  }
+
+  // The argument list's tail for a call of `f` at `e`: a `#[track_caller]`
+  // function gets the call's location (its caller's, in one itself).
+  std::string call_site(const FnDecl* f, CallExpr* e, bool after_args) {
+    if (!is_track_caller(f)) return "";
+    return (after_args ? ", " : "") + loc(e->span);
+  }
+
+  // A pointer to the source location `span` for a panic; in a
+  // `#[track_caller]` function, the caller's location when it passed one.
+  std::string loc(Span span) {
+    std::string own = u_.loc(span);
+    return track_caller_ ? fmt::format("(asthra_caller ? asthra_caller : {})", own) : own;
   }
 
   // The foreign function a direct call enters native code for, if any.
@@ -1465,13 +1491,13 @@ class FunctionEmitter {
   std::string builtin_call(CallExpr* e, Builtin b) {
     std::vector<std::string> a;
     for (Expr* x : e->args) a.push_back(expr(x));
-    auto loc = [&] { return u_.loc(e->span); };
+    auto here = [&] { return loc(e->span); };
     switch (b) {
       case Builtin::Log:
         if (a.size() == 2) return fmt::format("asthra_log_level({}, {})", a[0], format_value(e->args[1]->type, a[1]));
         return fmt::format("asthra_log({})", format_value(e->args[0]->type, a[0]));
       case Builtin::Panic:
-        return fmt::format("asthra_panic({}, {})", format_value(e->args[0]->type, a[0]), loc());
+        return fmt::format("asthra_panic({}, {})", format_value(e->args[0]->type, a[0]), here());
       case Builtin::Exit:
         return fmt::format("asthra_exit({})", a[0]);
       case Builtin::Args:
@@ -1484,28 +1510,28 @@ class FunctionEmitter {
       case Builtin::AllocateSlice:
         return fmt::format("asthra_allocate_slice({})", a[0]);
       case Builtin::AllocateSecureSlice:
-        return fmt::format("asthra_allocate_secure({}, {})", a[0], loc());
+        return fmt::format("asthra_allocate_secure({}, {})", a[0], here());
       case Builtin::AllocateSecureBuffer:
-        return fmt::format("asthra_allocate_secure({}, {})", a.empty() ? "32" : a[0], loc());
+        return fmt::format("asthra_allocate_secure({}, {})", a.empty() ? "32" : a[0], here());
       case Builtin::SecureZero:
         if (a.size() == 1) {
           std::string s = pure(e->args[0]->type, a[0]);
-          return fmt::format("asthra_secure_zero({}.ptr, {}.len, {})", s, s, loc());
+          return fmt::format("asthra_secure_zero({}.ptr, {}.len, {})", s, s, here());
         }
-        return fmt::format("asthra_secure_zero((void*)({}), {}, {})", a[0], a[1], loc());
+        return fmt::format("asthra_secure_zero((void*)({}), {}, {})", a[0], a[1], here());
       case Builtin::SecureFree:
-        return fmt::format("asthra_secure_free({}, {})", a[0], loc());
+        return fmt::format("asthra_secure_free({}, {})", a[0], here());
       case Builtin::SliceFromRawParts: {
         std::string elem = T.name(e->type->elem);
         std::string own = a.size() == 4 ? a[3] : "ASTHRA_OWNERSHIP_BORROWED";
-        return fmt::format("asthra_slice_from_raw_parts((void*)({}), {}, sizeof({}), {}, {})", a[0], a[1], elem, own, loc());
+        return fmt::format("asthra_slice_from_raw_parts((void*)({}), {}, sizeof({}), {}, {})", a[0], a[1], elem, own, here());
       }
       case Builtin::ToC:
         return fmt::format("asthra_to_c({}, sizeof({}))", a[0], T.name(e->type->elem));
       case Builtin::StringToCstr:
         return fmt::format("asthra_string_to_cstr({})", a[0]);
       case Builtin::CstrToString:
-        return fmt::format("asthra_cstr_to_string({}, {})", a[0], loc());
+        return fmt::format("asthra_cstr_to_string({}, {})", a[0], here());
       case Builtin::Pin:
         return fmt::format("asthra_pin((void*)({}), {})", a[0], a[1]);
       case Builtin::Unpin:
@@ -1528,6 +1554,7 @@ class FunctionEmitter {
   std::string env_prologue_;  // closures: binds `env`
   bool constant_time_ = false;
   bool volatile_ = false;
+  bool track_caller_ = false;  // locations are the caller's (asthra_caller), when it passed one
   int expr_depth_ = 0;
   int indent_ = 0;
   int next_temp_ = 0;
@@ -1571,9 +1598,10 @@ std::string generate_c(Program& program, const SourceManager& sources, const Cod
          "\n" + trampolines + "\n" + u.closure_defs + bodies;
   out += "int main(int argc, char **argv) {\n  asthra_rt_init(argc, argv);\n";
   if (program.main_returns_status) {
-    out += "  int32_t status = as_main();\n  return asthra_rt_finish(status);\n}\n";
+    out += fmt::format("  int32_t status = as_main({});\n  return asthra_rt_finish(status);\n}}\n",
+                       Unit::no_caller(program.main, false));
   } else {
-    out += "  as_main();\n  return asthra_rt_finish(0);\n}\n";
+    out += fmt::format("  as_main({});\n  return asthra_rt_finish(0);\n}}\n", Unit::no_caller(program.main, false));
   }
   return out;
 }

@@ -36,7 +36,7 @@ const char* place_name(Place p) {
   return "here";
 }
 
-const char* const kKnown[] = {"ownership", "transfer_full", "transfer_none", "borrowed", "constant_time",
+const char* const kKnown[] = {"ownership", "transfer_full", "transfer_none", "borrowed", "constant_time", "track_caller",
                               "volatile_memory", "public", "human_review", "non_deterministic", "allow"};
 
 bool is_transfer_tag(const std::string& n) {
@@ -95,7 +95,7 @@ class AnnotationChecker {
                         fmt::format("`#[{}]` on a value of type `{}`", a.name, type->name))
               .help("transfer annotations apply to pointers, slices and strings only; remove it");
         }
-      } else if (a.name == "constant_time" || a.name == "volatile_memory") {
+      } else if (a.name == "constant_time" || a.name == "volatile_memory" || a.name == "track_caller") {
         if (place != Place::Function) not_here(a, place, fmt::format("`#[{}]` goes on an Asthra function", a.name));
       } else if (a.name == "public") {
         if (place != Place::Param) not_here(a, place, "`#[public]` marks a parameter of a `#[constant_time]` function");

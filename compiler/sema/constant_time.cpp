@@ -321,17 +321,15 @@ class ConstantTimeChecker {
 
 }  // namespace
 
-bool is_constant_time(const FnDecl* f) {
+static bool has_annotation(const FnDecl* f, std::string_view name) {
   for (const Annotation& a : f->annotations)
-    if (a.name == "constant_time") return true;
+    if (a.name == name) return true;
   return false;
 }
 
-bool is_volatile_memory(const FnDecl* f) {
-  for (const Annotation& a : f->annotations)
-    if (a.name == "volatile_memory") return true;
-  return false;
-}
+bool is_constant_time(const FnDecl* f) { return has_annotation(f, "constant_time"); }
+bool is_volatile_memory(const FnDecl* f) { return has_annotation(f, "volatile_memory"); }
+bool is_track_caller(const FnDecl* f) { return has_annotation(f, "track_caller"); }
 
 void check_constant_time(Program& program, Diagnostics& diags) {
   ConstantTimeChecker checker(diags);

@@ -13,5 +13,7 @@ void check_constant_time(Program& program, Diagnostics& diags);
 // them differently too).
 bool is_constant_time(const FnDecl* f);
 bool is_volatile_memory(const FnDecl* f);
+// `#[track_caller]`: its run-time errors are reported where it was called.
+bool is_track_caller(const FnDecl* f);
 
 }  // namespace asthra
