@@ -1541,7 +1541,7 @@ class FunctionEmitter {
       case Builtin::GcStats:
         return "asthra_gc_get_stats()";
       case Builtin::FillRandom:
-        return fmt::format("asthra_fill_random({})", a[0]);
+        return fmt::format("asthra_fill_random({}, {})", a[0], here());
       default:
         ASTHRA_UNREACHABLE("builtin in codegen");
     }

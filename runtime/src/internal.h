@@ -89,6 +89,10 @@ typedef enum asthra__secure_fault {
 
 /* Where a faulting address lies relative to secure memory. [signal-safe] */
 asthra__secure_fault asthra__secure_classify(uintptr_t addr);
+/* Panics (at loc) when [p, p+n) starts in a freed secure buffer: runtime
+ * calls check before they touch memory, where the fault would name no
+ * location (or, in a system call, no fault at all). */
+void asthra__secure_check_not_freed(const void *p, size_t n, const asthra_loc *loc);
 
 /* ---- os ------------------------------------------------------------ */
 

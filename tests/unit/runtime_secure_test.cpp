@@ -1024,14 +1024,14 @@ bool AllZero(asthra_slice s) {
 
 TEST(RuntimeRandom, FillRandomIsNotConstant) {
   asthra_slice a = asthra_allocate_slice(32), b = asthra_allocate_slice(32);
-  asthra_fill_random(a);
-  asthra_fill_random(b);
+  asthra_fill_random(a, nullptr);
+  asthra_fill_random(b, nullptr);
   EXPECT_FALSE(AllZero(a));
   EXPECT_FALSE(AllZero(b));
   EXPECT_NE(std::memcmp(a.ptr, b.ptr, 32), 0) << "two 32-byte fills are equal";
   // Into secure memory too (a key is generated where it will live).
   asthra_slice k = asthra_allocate_secure(32, &kLoc);
-  asthra_fill_random(k);
+  asthra_fill_random(k, nullptr);
   EXPECT_FALSE(AllZero(k));
   EXPECT_NE(std::memcmp(k.ptr, a.ptr, 32), 0);
   asthra_secure_free(k, &kLoc);
@@ -1045,12 +1045,12 @@ TEST(RuntimeRandom, FillRandomDiffersInAForkedChild) {
   pid_t pid = fork();
   if (pid == 0) {
     asthra_slice c = asthra_allocate_slice(32);
-    asthra_fill_random(c);
+    asthra_fill_random(c, nullptr);
     _exit(write(p[1], c.ptr, 32) == 32 ? 0 : 1);
   }
   close(p[1]);
   asthra_slice mine = asthra_allocate_slice(32);
-  asthra_fill_random(mine);
+  asthra_fill_random(mine, nullptr);
   uint8_t theirs[32];
   ASSERT_EQ(read(p[0], theirs, 32), 32);
   close(p[0]);
@@ -1064,7 +1064,7 @@ TEST(RuntimeRandom, FillRandomDiffersInAForkedChild) {
 TEST(RuntimeRandom, FillRandomLooksUniform) {
   const size_t n = 64 * 1024;
   asthra_slice s = asthra_allocate_slice(n);
-  asthra_fill_random(s);
+  asthra_fill_random(s, nullptr);
   const auto *p = static_cast<const uint8_t *>(s.ptr);
   size_t counts[256] = {};
   for (size_t i = 0; i < n; i++) counts[p[i]]++;

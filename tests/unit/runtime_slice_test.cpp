@@ -189,10 +189,10 @@ TEST(RuntimeSlice, ToCAndCStrings) {
 
 TEST(RuntimeSlice, FillRandom) {
   asthra_slice a = asthra_allocate_slice(64), b = asthra_allocate_slice(64);
-  asthra_fill_random(a);
-  asthra_fill_random(b);
+  asthra_fill_random(a, nullptr);
+  asthra_fill_random(b, nullptr);
   EXPECT_NE(std::memcmp(a.ptr, b.ptr, 64), 0);
-  asthra_fill_random(asthra_slice{nullptr, 0});
+  asthra_fill_random(asthra_slice{nullptr, 0}, nullptr);
 }
 
 TEST(RuntimeSlice, ArgsEmptyWithoutArgv) {

@@ -675,7 +675,7 @@ uint8_t *asthra_string_to_cstr(asthra_string s);
 /* A GC copy of a NUL-terminated C string; NULL panics (at loc, if given). */
 asthra_string asthra_cstr_to_string(const uint8_t *p, const asthra_loc *loc);
 /* Cryptographically secure random bytes (getrandom). */
-void asthra_fill_random(asthra_slice bytes);
+void asthra_fill_random(asthra_slice bytes, const asthra_loc *loc);
 
 /* Registers the calling thread with the collector and the runtime's fault
  * handling if it is not yet (a foreign thread calling back into Asthra);

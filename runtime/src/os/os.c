@@ -111,10 +111,11 @@ bool asthra__os_random(void *buf, size_t len) {
   return true;
 }
 
-void asthra_fill_random(asthra_slice bytes) {
+void asthra_fill_random(asthra_slice bytes, const asthra_loc *loc) {
   if (bytes.len == 0) return;
+  asthra__secure_check_not_freed(bytes.ptr, bytes.len, loc);
   if (!asthra__os_random(bytes.ptr, bytes.len)) {
     asthra_panic_cstr("fill_random: the kernel's random source is unavailable",
-                      NULL);
+                      loc);
   }
 }

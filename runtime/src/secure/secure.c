@@ -231,9 +231,17 @@ asthra_slice asthra_allocate_secure(size_t n, const asthra_loc *loc) {
   return (asthra_slice){(void *)b->buf, n};
 }
 
+void asthra__secure_check_not_freed(const void *p, size_t n, const asthra_loc *loc) {
+  if (n == 0 || atomic_load_explicit(&all_blocks, memory_order_acquire) == NULL) return;
+  if (asthra__secure_classify((uintptr_t)p) == ASTHRA__SECURE_FAULT_FREED) {
+    asthra_panic_cstr("use of freed secure buffer", loc);
+  }
+}
+
 void asthra_secure_zero(void *p, size_t n, const asthra_loc *loc) {
   if (n == 0) return;
   if (p == NULL) asthra_panic_cstr("secure_zero: null pointer with a non-zero length", loc);
+  asthra__secure_check_not_freed(p, n, loc);
   explicit_bzero(p, n);
 }
 
