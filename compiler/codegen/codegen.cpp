@@ -1371,7 +1371,12 @@ class FunctionEmitter {
     if (callee->kind == ExprKind::Field) {
       auto* f = static_cast<FieldExpr*>(callee);
       if (f->symbol) {  // `libc.name(...)`, `pkg.name(...)`
-        if (u_.libc_decls.count(f->symbol->fn)) u_.used_libc.emplace(f->symbol->fn->name, f->symbol->fn);
+        bool libc = u_.libc_decls.count(f->symbol->fn) > 0;
+        // `libc.free` refuses GC and secure memory with a panic at the call
+        // (C's free would abort, or corrupt the heap).
+        if (libc && f->symbol->fn->name == "free")
+          return fmt::format("asthra_free_c({}, {})", pure(e->args[0]->type, expr(e->args[0])), loc(e->span));
+        if (libc) u_.used_libc.emplace(f->symbol->fn->name, f->symbol->fn);
         return direct_call(f->symbol->fn, e);
       }
       if (names_type(f->object)) {

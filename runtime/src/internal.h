@@ -93,6 +93,10 @@ asthra__secure_fault asthra__secure_classify(uintptr_t addr);
  * calls check before they touch memory, where the fault would name no
  * location (or, in a system call, no fault at all). */
 void asthra__secure_check_not_freed(const void *p, size_t n, const asthra_loc *loc);
+/* Whether p points into a secure buffer's mapping, live or freed. */
+bool asthra__secure_owns(const void *p);
+/* Whether p points into memory the collector manages. */
+bool asthra__gc_owns(const void *p);
 
 /* ---- os ------------------------------------------------------------ */
 

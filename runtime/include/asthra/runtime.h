@@ -674,6 +674,8 @@ asthra_slice asthra_to_c(asthra_slice s, size_t elem_size);
 uint8_t *asthra_string_to_cstr(asthra_string s);
 /* A GC copy of a NUL-terminated C string; NULL panics (at loc, if given). */
 asthra_string asthra_cstr_to_string(const uint8_t *p, const asthra_loc *loc);
+/* `libc.free(p)`: C's free, but GC or secure memory panics (at loc). */
+void asthra_free_c(void *p, const asthra_loc *loc);
 /* Cryptographically secure random bytes (getrandom). */
 void asthra_fill_random(asthra_slice bytes, const asthra_loc *loc);
 

@@ -254,6 +254,8 @@ static secure_block *find_any_block(uintptr_t p) {
   return NULL;
 }
 
+bool asthra__secure_owns(const void *p) { return find_any_block((uintptr_t)p) != NULL; }
+
 void asthra_secure_free(asthra_slice s, const asthra_loc *loc) {
   uintptr_t p = (uintptr_t)s.ptr;
   pthread_mutex_lock(&registry_lock);

@@ -102,6 +102,17 @@ asthra_slice asthra_slice_alloc(size_t count, size_t elem_size,
   return (asthra_slice){p, count};
 }
 
+void asthra_free_c(void *p, const asthra_loc *loc) {
+  if (p == (void *)&zerobase || asthra__gc_owns(p)) {
+    asthra_panic_cstr("libc.free of GC memory: the collector reclaims it; free only memory from "
+                      "malloc, calloc, realloc or strdup (zone c)", loc);
+  }
+  if (asthra__secure_owns(p)) {
+    asthra_panic_cstr("libc.free of a secure buffer: release it with Asthra_runtime.secure_free", loc);
+  }
+  free(p);
+}
+
 asthra_slice asthra_allocate_slice(size_t n) {
   return asthra_slice_alloc(n, 1, 0);
 }

@@ -299,6 +299,8 @@ void *asthra_gc_alloc_noscan(size_t n) {
 
 void asthra_gc_collect(void) { GC_gcollect(); }
 
+bool asthra__gc_owns(const void *p) { return GC_base((void *)p) != NULL; }
+
 void *asthra__gc_alloc_typed_slow(size_t n, uintptr_t layout) {
   (void)layout;
   return asthra_gc_alloc(n);
