@@ -8,6 +8,8 @@ message and what it left on disk:
 
   Ctrl-C (SIGINT to the foreground process group) ends a program under
   `asthra run`, which reports the signal and exits 130
+  SIGTERM to `asthra run` alone is passed on: the program stops, exit 143,
+  and its build folder is removed
   `-o` naming an input (directly or by another path) is refused, exit 2,
   and the input is untouched
   `build -o DIR` writes DIR/NAME, as `go build -o DIR` does
@@ -85,6 +87,40 @@ def case_ctrl_c(asthra, d):
     return problems
 
 
+def case_sigterm_stops_the_program(asthra, d):
+    # A supervisor that signals `asthra run` alone (not its process group):
+    # the program stops too, and the build folder is removed.
+    write(d, 'spin.asthra', SPIN)
+    tmp = os.path.join(d, 'tmp')
+    os.mkdir(tmp)
+    p = subprocess.Popen([asthra, 'run', 'spin.asthra'], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=dict(os.environ, TMPDIR=tmp))
+    with selectors.DefaultSelector() as sel:
+        sel.register(p.stdout, selectors.EVENT_READ)
+        started = p.stdout.readline() if sel.select(timeout=20) else ''
+    if started != 'spinning\n':
+        p.kill()
+        return [f'the program did not start (printed {started!r})']
+    program = os.path.join(tmp, os.listdir(tmp)[0], 'program')
+    p.send_signal(signal.SIGTERM)
+    problems = []
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        problems.append('`asthra run` still running 20 s after SIGTERM')
+    time.sleep(0.5)  # the program's own exit, if it was passed the signal
+    # An orphaned program would hold the pipes open: stop it before reading.
+    if subprocess.run(['pkill', '-KILL', '-f', program]).returncode == 0:
+        problems.append('the program kept running after `asthra run` was stopped')
+    _, err = p.communicate()
+    problems += expect(subprocess.CompletedProcess(p.args, p.returncode, '', err), 128 + signal.SIGTERM,
+                       'killed by signal 15')
+    if os.listdir(tmp):
+        problems.append(f'left behind in $TMPDIR: {os.listdir(tmp)}')
+    return problems
+
+
 def case_output_is_input(asthra, d):
     problems = []
     for cmd, out in (('build', 'same.asthra'), ('emit-c', './same.asthra')):
@@ -132,7 +168,7 @@ def case_gc_stats_outside_run(asthra, d):
     return expect(run(asthra, ['build', '--gc-stats', 'hello.asthra'], d), 2, '`--gc-stats` is only valid with `asthra run`')
 
 
-CASES = [case_ctrl_c, case_output_is_input, case_output_directory, case_missing_c_input, case_rejected_c_input,
+CASES = [case_ctrl_c, case_sigterm_stops_the_program, case_output_is_input, case_output_directory, case_missing_c_input, case_rejected_c_input,
          case_cc_that_fails, case_gc_stats_outside_run]
 
 

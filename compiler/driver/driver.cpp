@@ -58,10 +58,23 @@ class TempDir {
   std::string path_;
 };
 
+// The program `asthra run` waits for, and a SIGTERM or SIGHUP that came
+// before it existed; the handler passes those signals on to it, so that
+// stopping `asthra run` stops the program too (and its folder is removed).
+volatile sig_atomic_t forward_to = 0;
+volatile sig_atomic_t signal_before_start = 0;
+void forward_signal(int sig) {
+  if (forward_to > 0)
+    kill(static_cast<pid_t>(forward_to), sig);
+  else
+    signal_before_start = sig;
+}
+
 // Runs argv, waiting for it; returns the raw wait status or -1. The signals
-// in `defaults` (if given) get their default actions back in the child.
+// in `defaults` (if given) get their default actions back in the child;
+// with `forward`, SIGTERM and SIGHUP sent to this process go to it.
 int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stderr_file,
-                   const sigset_t* defaults = nullptr) {
+                   const sigset_t* defaults = nullptr, bool forward = false) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -77,15 +90,35 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stde
     posix_spawnattr_setsigdefault(&attr, defaults);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   }
+  struct sigaction pass_on {}, old_term {}, old_hup {};
+  pass_on.sa_handler = forward_signal;
+  sigemptyset(&pass_on.sa_mask);
+  if (forward) {
+    signal_before_start = 0;
+    sigaction(SIGTERM, &pass_on, &old_term);
+    sigaction(SIGHUP, &pass_on, &old_hup);
+  }
   pid_t pid;
   int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
+  int status = -1;
+  if (rc == 0) {
+    forward_to = forward ? pid : 0;
+    if (signal_before_start) kill(pid, signal_before_start);
+    while (waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) {
+        status = -1;
+        break;
+      }
+    }
+    forward_to = 0;
   }
+  if (forward) {
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigaction(SIGHUP, &old_hup, nullptr);
+  }
+  if (rc != 0) errno = rc;
   return status;
 }
 
@@ -359,7 +392,7 @@ int run_driver(const DriverOptions& options, const RuntimePaths& runtime) {
   sigemptyset(&defaults);
   if (old_int.sa_handler != SIG_IGN) sigaddset(&defaults, SIGINT);
   if (old_quit.sa_handler != SIG_IGN) sigaddset(&defaults, SIGQUIT);
-  status = spawn_and_wait(argv, nullptr, &defaults);
+  status = spawn_and_wait(argv, nullptr, &defaults, /*forward=*/true);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
   if (status == -1) {
