@@ -58,20 +58,28 @@ def expect(p, status, *texts):
     return problems
 
 
-def case_ctrl_c(asthra, d):
+def start_spinning(asthra, d, **popen):
+    """`asthra run` of a program that runs until stopped, once it has
+    started; None (after killing it) if it did not print within 20 s (a
+    program that never prints must not hang the test until ctest's timeout)."""
     write(d, 'spin.asthra', SPIN)
-    # A new session stands for the terminal's foreground process group:
-    # Ctrl-C sends SIGINT to every process in it, `asthra` and the program.
     p = subprocess.Popen([asthra, 'run', 'spin.asthra'], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
-    # The first line, within 20 s (a program that never prints must not hang
-    # the test until ctest's timeout).
+                         text=True, **popen)
     with selectors.DefaultSelector() as sel:
         sel.register(p.stdout, selectors.EVENT_READ)
         started = p.stdout.readline() if sel.select(timeout=20) else ''
     if started != 'spinning\n':
         p.kill()
-        return [f'the program did not start (printed {started!r})']
+        return None
+    return p
+
+
+def case_ctrl_c(asthra, d):
+    # A new session stands for the terminal's foreground process group:
+    # Ctrl-C sends SIGINT to every process in it, `asthra` and the program.
+    p = start_spinning(asthra, d, start_new_session=True)
+    if p is None:
+        return ['the program did not start']
     os.killpg(p.pid, signal.SIGINT)
     try:
         _, err = p.communicate(timeout=20)
@@ -90,17 +98,11 @@ def case_ctrl_c(asthra, d):
 def case_sigterm_stops_the_program(asthra, d):
     # A supervisor that signals `asthra run` alone (not its process group):
     # the program stops too, and the build folder is removed.
-    write(d, 'spin.asthra', SPIN)
     tmp = os.path.join(d, 'tmp')
     os.mkdir(tmp)
-    p = subprocess.Popen([asthra, 'run', 'spin.asthra'], cwd=d, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=dict(os.environ, TMPDIR=tmp))
-    with selectors.DefaultSelector() as sel:
-        sel.register(p.stdout, selectors.EVENT_READ)
-        started = p.stdout.readline() if sel.select(timeout=20) else ''
-    if started != 'spinning\n':
-        p.kill()
-        return [f'the program did not start (printed {started!r})']
+    p = start_spinning(asthra, d, env=dict(os.environ, TMPDIR=tmp))
+    if p is None:
+        return ['the program did not start']
     program = os.path.join(tmp, os.listdir(tmp)[0], 'program')
     p.send_signal(signal.SIGTERM)
     problems = []
