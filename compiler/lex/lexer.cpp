@@ -270,10 +270,31 @@ class Lexer {
       default:
         break;
     }
-    // Not the start of any token: the character is reported and dropped.
-    lost_text_ = true;
+    // Not the start of any token. Full-width punctuation (a CJK input
+    // method's) is reported and read as the ASCII it looks like; any other
+    // character is reported and dropped.
     pos_ = begin;
     uint32_t cp = check_utf8_and_advance();
+    struct Lookalike {
+      uint32_t cp;
+      Tok tok;
+      const char* ascii;
+    };
+    static const Lookalike kFullWidth[] = {
+        {0xFF1B, Tok::Semi, ";"},   {0xFF0C, Tok::Comma, ","},  {0xFF1A, Tok::Colon, ":"},
+        {0xFF08, Tok::LParen, "("}, {0xFF09, Tok::RParen, ")"}, {0xFF5B, Tok::LBrace, "{"},
+        {0xFF5D, Tok::RBrace, "}"}, {0xFF3B, Tok::LBracket, "["}, {0xFF3D, Tok::RBracket, "]"},
+        {0xFF1D, Tok::Eq, "="}};
+    for (const Lookalike& l : kFullWidth) {
+      if (cp != l.cp) continue;
+      std::string shown;
+      append_utf8(shown, cp);
+      error(DiagCode::E0001, begin, pos_, fmt::format("unexpected character `{}`", shown),
+            fmt::format("this is a full-width `{}`: write the ASCII `{}`", shown, l.ascii));
+      add(l.tok, begin);
+      return;
+    }
+    lost_text_ = true;
     if (cp != 0 && cp != 0xFFFD) {
       // A run of the same stray character is one mistake, one diagnostic.
       size_t run_end = pos_;
@@ -284,8 +305,11 @@ class Lexer {
       std::string shown;
       if (cp >= 0x20 && cp != 0x7F) append_utf8(shown, cp);
       std::string what = shown.empty() ? fmt::format("U+{:04X}", cp) : fmt::format("`{}`", shown);
+      bool curly_quote = cp == 0x201C || cp == 0x201D || cp == 0x201E || cp == 0x2018 || cp == 0x2019;
       const char* help = cp == '?'   ? "Asthra has no `?` operator: `try e` unwraps `Ok`/`Some` or returns the `Err`/`None`"
                          : cp == '`' ? "strings are written `\"...\"`, or `\"\"\"...\"\"\"` across lines"
+                         : curly_quote ? "this is a typographic quote: strings are written with the ASCII `\"`, "
+                                         "characters with `'`"
                                      : "";
       error(DiagCode::E0001, begin, pos_,
             count == 1 ? fmt::format("unexpected character {}", what)

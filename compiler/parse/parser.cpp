@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
+#include <set>
 
 namespace asthra {
 namespace {
@@ -736,6 +737,35 @@ class Parser {
     return false;
   }
 
+  // `f<i32>(x)`, as Rust's `f::<i32>(x)` and C++ write it: type arguments
+  // are not written on calls. Told from the comparisons `a < b > (c)` by a
+  // type where the first argument would be (a built-in type, a capitalised
+  // name, `[`, `*`, `Result`, `Option`), and reported over the `<...>`.
+  void reject_call_type_arguments() {
+    if (!at(Tok::Lt)) return;
+    const Token& first = peek();
+    static const std::set<std::string, std::less<>> kBuiltinTypes = {
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "isize", "usize",
+        "int", "float", "f32", "f64", "bool", "char", "string"};
+    bool looks_like_type = first.kind == Tok::KwResult || first.kind == Tok::KwOption ||
+                           first.kind == Tok::LBracket || first.kind == Tok::Star ||
+                           (first.kind == Tok::Ident && (kBuiltinTypes.count(first.text) ||
+                                                         (first.text[0] >= 'A' && first.text[0] <= 'Z')));
+    if (!looks_like_type) return;
+    int depth = 0;
+    for (size_t i = pos_; i < toks_.size() && i < pos_ + 64; ++i) {
+      if (toks_[i].kind == Tok::Lt) depth++;
+      if (toks_[i].kind == Tok::Gt && --depth == 0) {
+        if (toks_[std::min(i + 1, toks_.size() - 1)].kind != Tok::LParen) return;
+        fail(DiagCode::E0010, Span{cur().span.file, cur().span.begin, toks_[i].span.end},
+             "type arguments are not written on a call",
+             "remove them: a call's type arguments are inferred from its arguments and the type expected "
+             "(`let x: T = f(...)`)");
+      }
+      if (toks_[i].kind == Tok::Semi || toks_[i].kind == Tok::LBrace) return;
+    }
+  }
+
   // ------------------------------------------------------------ statements
   // Block <- '{' Statement* Expr? '}'
   BlockExpr* parse_block(bool is_unsafe) {
@@ -1138,6 +1168,9 @@ class Parser {
         if (at(Tok::Ident) || at(Tok::Int) || is_keyword(cur().kind)) {
           f->field_span = cur().span;
           f->field = std::string(tok_text(next()));
+        } else if (at(Tok::Dot) && prev().span.end == cur().span.begin) {
+          fail(DiagCode::E0010, Span{cur().span.file, prev().span.begin, cur().span.end}, "Asthra has no `..` ranges",
+               "iterate over `range(a, b)` (from a up to b - 1), or slice with `s[a:b]`");
         } else {
           unexpected("a field name after `.`");
         }
@@ -1387,6 +1420,7 @@ class Parser {
       next();
       text += "." + next().text;
     }
+    reject_call_type_arguments();
     bool generic = generic_args_follow(!no_struct_);
     if (generic || at(Tok::ColonColon) || (at(Tok::LBrace) && !no_struct_ && looks_like_struct_literal())) {
       auto* te = module_->arena.make<TypeExpr>();
@@ -1405,6 +1439,7 @@ class Parser {
         auto* p = module_->arena.make<PathExpr>();
         p->owner = te;
         p->member_span = cur().span;
+        reject_call_type_arguments();  // `f::<i32>(x)`
         p->member = expect(Tok::Ident, "a member name after `::`").text;
         p->span = span_from(begin);
         return p;
@@ -1483,6 +1518,10 @@ class Parser {
         MatchArm arm;
         arm.span = cur().span;
         arm.pattern = parse_pattern();
+        if (at(Tok::ColonColon) && arm.pattern->kind == PatternKind::Binding)
+          fail(DiagCode::E0010, cur().span, "expected `=>` after the pattern, found `::`",
+               fmt::format("enum variants are named with `.`: `{}.{}`", arm.pattern->name,
+                           peek().kind == Tok::Ident ? peek().text : "Variant"));
         expect(Tok::FatArrow, "`=>` after the pattern");
         if (at(Tok::LBrace)) {
           arm.body = parse_block(false);
