@@ -37,6 +37,37 @@ DiagBuilder Diagnostics::report(DiagCode code, Span span, std::string message) {
   return DiagBuilder(&diags_.back());
 }
 
+// Terminal columns a code point takes: 2 for East Asian wide and
+// full-width characters and emoji, 0 for combining marks, zero-width
+// characters and variation selectors, else 1 (a small wcwidth).
+static uint32_t columns_of(uint32_t cp) {
+  if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0xFE00 && cp <= 0xFE0F)) return 0;
+  bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF && cp != 0x303F) ||
+              (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+              (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+              (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD);
+  return wide ? 2 : 1;
+}
+
+// The terminal columns `text` (UTF-8, possibly malformed) takes.
+static uint32_t columns_of(std::string_view text) {
+  uint32_t columns = 0;
+  for (size_t i = 0; i < text.size();) {
+    auto b = static_cast<unsigned char>(text[i]);
+    size_t n = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 1;
+    if (i + n > text.size()) n = 1;
+    uint32_t cp = n == 1 ? b : b & (0x7Fu >> n);
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    columns += columns_of(cp);
+    i += n;
+  }
+  return columns;
+}
+
+// A long line is shown as a window of about this many bytes either side of
+// the span, with "..." where text was left out.
+constexpr size_t kContextBytes = 80;
+
 // One location: "FILE:LINE:COL: <head>" then the source line and a caret.
 static void append_location(std::string& out, const SourceFile& file, Span span,
                             const std::string& head, bool color) {
@@ -44,28 +75,35 @@ static void append_location(std::string& out, const SourceFile& file, Span span,
   out += fmt::format("{}{}:{}:{}: {}{}\n", color ? "\033[1m" : "", file.path(), lc.line, lc.col,
                      head, color ? "\033[0m" : "");
   std::string_view line = file.line_text(lc.line);
+  // The span's bytes on this line.
+  size_t from = std::min<size_t>(span.begin - static_cast<size_t>(line.data() - file.text().data()), line.size());
+  size_t to = std::min<size_t>(span.end > span.begin ? from + (span.end - span.begin) : from, line.size());
+  auto is_continuation = [&](size_t i) { return i < line.size() && (line[i] & 0xC0) == 0x80; };
+  size_t first = from > 2 * kContextBytes ? from - kContextBytes : 0;
+  while (is_continuation(first)) ++first;
+  size_t shown_to = std::min(to, from + 2 * kContextBytes);  // a long span shows its start
+  while (is_continuation(shown_to)) ++shown_to;
+  size_t last = line.size() - shown_to > 2 * kContextBytes ? shown_to + kContextBytes : line.size();
+  while (is_continuation(last)) ++last;
+  std::string prefix = first > 0 ? "..." : "", suffix = last < line.size() ? "..." : "";
   std::string gutter = std::to_string(lc.line);
-  out += fmt::format(" {} | ", gutter);
+  out += fmt::format(" {} | {}", gutter, prefix);
   // Tabs and other control bytes (NUL included) are shown as single spaces
   // so the caret stays aligned and the terminal sees no control codes.
   size_t shown = out.size();
-  out += line;
+  out += line.substr(first, last - first);
   std::replace_if(
       out.begin() + static_cast<std::ptrdiff_t>(shown), out.end(),
       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }, ' ');
+  out += suffix;
   out += '\n';
   out += ' ';
   out.append(gutter.size(), ' ');
   out += " | ";
-  // The caret covers the span's characters on this line (one at least;
-  // columns count characters, so it stays under them).
-  size_t from = std::min<size_t>(span.begin - static_cast<size_t>(line.data() - file.text().data()), line.size());
-  size_t to = std::min<size_t>(span.end > span.begin ? from + (span.end - span.begin) : from, line.size());
-  uint32_t width = static_cast<uint32_t>(std::count_if(line.begin() + static_cast<std::ptrdiff_t>(from),
-                                                       line.begin() + static_cast<std::ptrdiff_t>(to),
-                                                       [](char c) { return (c & 0xC0) != 0x80; }));
-  if (width == 0) width = 1;
-  out.append(lc.col - 1, ' ');
+  // The caret sits under the span's characters, counted in terminal
+  // columns (wide characters take two), one column at least.
+  uint32_t width = std::max<uint32_t>(1, columns_of(line.substr(from, shown_to - from)));
+  out.append(prefix.size() + columns_of(line.substr(first, from - first)), ' ');
   if (color) out += "\033[1;32m";
   out.append(width, '^');
   if (color) out += "\033[0m";

@@ -107,5 +107,41 @@ TEST(Diagnostics, ColumnsAndCaretsCountCharacters) {
             "   |                       ^^^^^\n");
 }
 
+// Wide characters (CJK, emoji) take two terminal columns: the caret after
+// and under them is placed by columns, while the reported column still
+// counts characters (as rustc's does).
+TEST(Diagnostics, CaretsCountTerminalColumns) {
+  SourceManager sources;
+  // let 名前 = "文字"; x
+  uint32_t file = sources.add("w.asthra", "let \xE5\x90\x8D\xE5\x89\x8D = \"\xE6\x96\x87\xE5\xAD\x97\"; x\n");
+  Diagnostics diags(sources);
+  diags.report(DiagCode::E0103, Span{file, 13, 21}, "the string");
+  diags.report(DiagCode::E0101, Span{file, 23, 24}, "x");
+  std::vector<std::string> lines = lines_of(printed(diags));
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], "w.asthra:1:10: error[E0103]: the string");
+  EXPECT_EQ(lines[2], "   |            ^^^^^^");
+  EXPECT_EQ(lines[3], "w.asthra:1:16: error[E0101]: x");
+  EXPECT_EQ(lines[5], "   |                    ^");
+}
+
+// A long line is shown as a window around the span, "..." marking what was
+// left out, and a long span shows its start.
+TEST(Diagnostics, LongLinesAreShownAroundTheSpan) {
+  SourceManager sources;
+  std::string text = std::string(1000, 'a') + " bad " + std::string(1000, 'b') + "\n";
+  uint32_t file = sources.add("l.asthra", text);
+  Diagnostics diags(sources);
+  diags.report(DiagCode::E0101, Span{file, 1001, 1004}, "bad");
+  diags.report(DiagCode::E0103, Span{file, 0, 2005}, "all of it");
+  std::vector<std::string> lines = lines_of(printed(diags));
+  ASSERT_EQ(lines.size(), 6u);
+  // Printed by position: the long span first.
+  EXPECT_EQ(lines[1], " 1 | " + std::string(240, 'a') + "...");
+  EXPECT_EQ(lines[2], "   | " + std::string(160, '^'));
+  EXPECT_EQ(lines[4], " 1 | ..." + std::string(79, 'a') + " bad " + std::string(79, 'b') + "...");
+  EXPECT_EQ(lines[5], "   | " + std::string(3 + 80, ' ') + "^^^");
+}
+
 }  // namespace
 }  // namespace asthra
