@@ -19,6 +19,8 @@ message and what it left on disk:
   a $CC that cannot compile is blamed, not the compiler (no "internal
   compiler error"), exit 1
   `--gc-stats` outside `asthra run` is a usage error, exit 2
+  `asthra COMMAND --help` and `asthra help COMMAND` show that command's
+  usage and only the flags it takes
 
 Prints one line per case; exits 1 if any failed.
 """
@@ -123,6 +125,20 @@ def case_sigterm_stops_the_program(asthra, d):
     return problems
 
 
+def case_command_help(asthra, d):
+    problems = []
+    for args, usage, absent in ((['run', '--help'], 'Usage: asthra run', '-o OUT'),
+                                (['help', 'build'], 'Usage: asthra build', '--gc-stats'),
+                                (['check', '-h'], 'Usage: asthra check', '--release')):
+        p = run(asthra, args, d)
+        if p.returncode != 0 or usage not in p.stdout:
+            problems.append(f'`asthra {" ".join(args)}`: exit {p.returncode}, stdout {p.stdout[:60]!r}')
+        elif absent in p.stdout:
+            problems.append(f'`asthra {" ".join(args)}` lists `{absent}`, which that command does not take')
+    problems += expect(run(asthra, ['help', 'nope'], d), 2, 'no help for `nope`')
+    return problems
+
+
 def case_output_is_input(asthra, d):
     problems = []
     for cmd, out in (('build', 'same.asthra'), ('emit-c', './same.asthra')):
@@ -170,7 +186,7 @@ def case_gc_stats_outside_run(asthra, d):
     return expect(run(asthra, ['build', '--gc-stats', 'hello.asthra'], d), 2, '`--gc-stats` is only valid with `asthra run`')
 
 
-CASES = [case_ctrl_c, case_sigterm_stops_the_program, case_output_is_input, case_output_directory, case_missing_c_input, case_rejected_c_input,
+CASES = [case_ctrl_c, case_sigterm_stops_the_program, case_command_help, case_output_is_input, case_output_directory, case_missing_c_input, case_rejected_c_input,
          case_cc_that_fails, case_gc_stats_outside_run]
 
 

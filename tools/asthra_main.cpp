@@ -12,38 +12,108 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "compiler/driver/driver.h"
 #include "runtime_paths.h"
 
 namespace {
 
+// Which commands a flag applies to.
+enum CommandBit : unsigned { kRun = 1, kBuild = 2, kCheck = 4, kEmitC = 8, kCompile = kRun | kBuild | kEmitC, kAll = 15 };
+
+struct FlagHelp {
+  const char* flag;
+  const char* text;
+  unsigned commands;
+};
+
+const FlagHelp kFlags[] = {
+    {"--release", "optimised build; integer overflow wraps (default: debug, overflow panics)", kCompile},
+    {"--bounds-checks=on|off", "slice and array bounds checks (default: on)", kCompile},
+    {"--gc=asthra|boehm", "the garbage collector: the runtime's own or Boehm's (default: {})", kCompile},
+    {"--gc-stats", "print collector statistics when the program exits", kRun},
+    {"-Werror", "treat warnings (e.g. leaks) as errors", kAll},
+    {"--time-phases", "print the time each compiler phase took", kAll},
+    {"--color=auto|always|never", "colored diagnostics (default: auto, when stderr is a terminal)", kAll},
+    {"-o OUT", "the output file (build: the executable, or OUT/NAME for a folder; emit-c: the C file)",
+     kBuild | kEmitC},
+    {"-h, --help", "this help", kAll},
+};
+
+std::string flags_for(unsigned commands) {
+  std::string out;
+  for (const FlagHelp& f : kFlags)
+    if (f.commands & commands)
+      out += fmt::format("  {:<26} {}\n", f.flag, fmt::format(fmt::runtime(f.text), asthra::gc_name(asthra::kDefaultGc)));
+  return out;
+}
+
 std::string usage() {
-  return fmt::format(
-      "asthra — the Asthra compiler\n"
-      "\n"
-      "Usage:\n"
-      "  asthra run   [FLAGS] FILE [FILES...] [-- ARGS...]   compile and run a program\n"
-      "  asthra build [FLAGS] FILE [FILES...] [-o OUT]       compile a program to an executable\n"
-      "  asthra check [FLAGS] FILE [FILES...]                report diagnostics only\n"
-      "  asthra emit-c [FLAGS] FILE [FILES...] [-o OUT.c]    print the generated C\n"
-      "\n"
-      "FILES are more Asthra sources, or C inputs (.c, .o, .a) for extern \"lib\" functions.\n"
-      "\n"
-      "Flags:\n"
-      "  --release              optimised build; integer overflow wraps (default: debug, overflow panics)\n"
-      "  --bounds-checks=on|off slice and array bounds checks (default: on)\n"
-      "  --gc=asthra|boehm      the garbage collector: the runtime's own or Boehm's (default: {})\n"
-      "  --gc-stats             (run) print collector statistics when the program exits\n"
-      "  -Werror                treat warnings (e.g. leaks) as errors\n"
-      "  --time-phases          print the time each compiler phase took\n"
-      "  --color=auto|always|never\n"
-      "  -o FILE                output file\n"
-      "  -h, --help             this help\n"
-      "  --version              the compiler's version\n"
-      "\n"
-      "Environment: CC (the C compiler, default cc), ASTHRA_HOME (runtime location),\n"
-      "ASTHRA_GC_PERCENT, ASTHRA_GC_MAX_HEAP, ASTHRA_GCTRACE, ASTHRA_GCSTATS (see docs/).\n",
-      asthra::gc_name(asthra::kDefaultGc));
+  return "asthra — the Asthra compiler\n"
+         "\n"
+         "Usage:\n"
+         "  asthra run   [FLAGS] FILE [FILES...] [-- ARGS...]   compile and run a program\n"
+         "  asthra build [FLAGS] FILE [FILES...] [-o OUT]       compile a program to an executable\n"
+         "  asthra check [FLAGS] FILE [FILES...]                report diagnostics only\n"
+         "  asthra emit-c [FLAGS] FILE [FILES...] [-o OUT.c]    print the generated C\n"
+         "  asthra help COMMAND                                 more about one command\n"
+         "\n"
+         "FILES are more Asthra sources, or C inputs (.c, .o, .a) for extern \"lib\" functions.\n"
+         "\n"
+         "Flags:\n" +
+         flags_for(kAll) +
+         "  --version                  the compiler's version\n"
+         "\n"
+         "Environment: CC (the C compiler, default cc), ASTHRA_HOME (runtime location),\n"
+         "ASTHRA_GC_PERCENT, ASTHRA_GC_MAX_HEAP, ASTHRA_GCTRACE, ASTHRA_GCSTATS (see docs/).\n";
+}
+
+// `asthra help COMMAND` and `asthra COMMAND --help`.
+std::string command_usage(asthra::Command command) {
+  using asthra::Command;
+  const char* text = "";
+  unsigned bit = kAll;
+  switch (command) {
+    case Command::Run:
+      bit = kRun;
+      text = "asthra run [FLAGS] FILE [FILES...] [-- ARGS...]\n"
+             "\n"
+             "Compiles the program (a debug build unless --release) into a temporary folder and runs it\n"
+             "with ARGS. Its exit status passes through; a panic exits 101; a program killed by a signal\n"
+             "makes asthra exit 128 + the signal's number. SIGTERM and SIGHUP are passed on to it.\n";
+      break;
+    case Command::Build:
+      bit = kBuild;
+      text = "asthra build [FLAGS] FILE [FILES...] [-o OUT]\n"
+             "\n"
+             "Compiles the program to an executable named after FILE (without .asthra), or OUT.\n";
+      break;
+    case Command::Check:
+      bit = kCheck;
+      text = "asthra check [FLAGS] FILE [FILES...]\n"
+             "\n"
+             "Reports the program's errors and warnings without compiling it; exit 0 when there are no errors.\n";
+      break;
+    case Command::EmitC:
+      bit = kEmitC;
+      text = "asthra emit-c [FLAGS] FILE [FILES...] [-o OUT.c]\n"
+             "\n"
+             "Prints the C11 the program compiles to (or writes it to OUT.c).\n";
+      break;
+  }
+  return fmt::format("Usage: {}\nFILES are more Asthra sources, or C inputs (.c, .o, .a) for extern \"lib\" "
+                     "functions.\n\nFlags:\n{}",
+                     text, flags_for(bit));
+}
+
+std::optional<asthra::Command> command_named(const std::string& name) {
+  using asthra::Command;
+  if (name == "run") return Command::Run;
+  if (name == "build") return Command::Build;
+  if (name == "check") return Command::Check;
+  if (name == "emit-c") return Command::EmitC;
+  return std::nullopt;
 }
 
 int usage_error(const std::string& message) {
@@ -97,6 +167,12 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    if (cmd == "help" && argc > 2) {
+      std::optional<Command> topic = command_named(argv[2]);
+      if (!topic) return usage_error(fmt::format("no help for `{}` (commands: run, build, check, emit-c)", argv[2]));
+      std::fputs(command_usage(*topic).c_str(), stdout);
+      return 0;
+    }
     std::fputs(usage().c_str(), stdout);
     return 0;
   }
@@ -105,11 +181,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   asthra::DriverOptions options;
-  if (cmd == "run") options.command = Command::Run;
-  else if (cmd == "build") options.command = Command::Build;
-  else if (cmd == "check") options.command = Command::Check;
-  else if (cmd == "emit-c") options.command = Command::EmitC;
-  else return usage_error("unknown command `" + cmd + "` (expected run, build, check or emit-c)");
+  std::optional<Command> command = command_named(cmd);
+  if (!command) return usage_error("unknown command `" + cmd + "` (expected run, build, check or emit-c)");
+  options.command = *command;
 
   std::string color = "auto";
   for (int i = 2; i < argc; ++i) {
@@ -120,7 +194,7 @@ int main(int argc, char** argv) {
       break;
     }
     if (a == "-h" || a == "--help") {
-      std::fputs(usage().c_str(), stdout);
+      std::fputs(command_usage(options.command).c_str(), stdout);
       return 0;
     }
     if (a == "--release") {
