@@ -1513,7 +1513,7 @@ class FunctionEmitter {
         return fmt::format("({}).len", a[0]);
       }
       case Builtin::AllocateSlice:
-        return fmt::format("asthra_allocate_slice({})", a[0]);
+        return fmt::format("asthra_allocate_slice({}, {})", a[0], here());
       case Builtin::AllocateSecureSlice:
         return fmt::format("asthra_allocate_secure({}, {})", a[0], here());
       case Builtin::AllocateSecureBuffer:

@@ -95,6 +95,10 @@ asthra__secure_fault asthra__secure_classify(uintptr_t addr);
 void asthra__secure_check_not_freed(const void *p, size_t n, const asthra_loc *loc);
 /* Whether p points into a secure buffer's mapping, live or freed. */
 bool asthra__secure_owns(const void *p);
+/* Where the program asked for the allocation under way, when a call that
+ * takes a location (allocate_slice) made it: the out-of-memory panic names
+ * it. NULL otherwise. */
+extern ASTHRA__TLS_IE _Thread_local const asthra_loc *asthra__alloc_site;
 /* Whether p points into memory the collector manages. */
 bool asthra__gc_owns(const void *p);
 

@@ -96,7 +96,7 @@ TEST(RuntimeGc, InteriorPointerKeepsObjectAlive) {
   const size_t kBig = 1 << 20;
   volatile uintptr_t interior;
   {
-    asthra_slice s = asthra_allocate_slice(kBig);
+    asthra_slice s = asthra_allocate_slice(kBig, nullptr);
     std::memset(s.ptr, 0x5A, kBig);
     asthra_slice mid = asthra_subslice(s, 1, kBig / 2, kBig / 2 + 10, 0, nullptr);
     interior = reinterpret_cast<uintptr_t>(mid.ptr);

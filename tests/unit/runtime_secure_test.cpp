@@ -1023,7 +1023,7 @@ bool AllZero(asthra_slice s) {
 }
 
 TEST(RuntimeRandom, FillRandomIsNotConstant) {
-  asthra_slice a = asthra_allocate_slice(32), b = asthra_allocate_slice(32);
+  asthra_slice a = asthra_allocate_slice(32, nullptr), b = asthra_allocate_slice(32, nullptr);
   asthra_fill_random(a, nullptr);
   asthra_fill_random(b, nullptr);
   EXPECT_FALSE(AllZero(a));
@@ -1044,12 +1044,12 @@ TEST(RuntimeRandom, FillRandomDiffersInAForkedChild) {
   std::fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
-    asthra_slice c = asthra_allocate_slice(32);
+    asthra_slice c = asthra_allocate_slice(32, nullptr);
     asthra_fill_random(c, nullptr);
     _exit(write(p[1], c.ptr, 32) == 32 ? 0 : 1);
   }
   close(p[1]);
-  asthra_slice mine = asthra_allocate_slice(32);
+  asthra_slice mine = asthra_allocate_slice(32, nullptr);
   asthra_fill_random(mine, nullptr);
   uint8_t theirs[32];
   ASSERT_EQ(read(p[0], theirs, 32), 32);
@@ -1063,7 +1063,7 @@ TEST(RuntimeRandom, FillRandomDiffersInAForkedChild) {
 // [128, 384] (8 sd) or a run of identical 16-byte blocks means a broken source.
 TEST(RuntimeRandom, FillRandomLooksUniform) {
   const size_t n = 64 * 1024;
-  asthra_slice s = asthra_allocate_slice(n);
+  asthra_slice s = asthra_allocate_slice(n, nullptr);
   asthra_fill_random(s, nullptr);
   const auto *p = static_cast<const uint8_t *>(s.ptr);
   size_t counts[256] = {};

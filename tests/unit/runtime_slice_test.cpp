@@ -101,10 +101,10 @@ TEST(RuntimeSlice, NonNull) {
 }
 
 TEST(RuntimeSlice, Allocation) {
-  asthra_slice b = asthra_allocate_slice(100);
+  asthra_slice b = asthra_allocate_slice(100, nullptr);
   ASSERT_EQ(b.len, 100u);
   for (size_t i = 0; i < b.len; i++) EXPECT_EQ(static_cast<uint8_t *>(b.ptr)[i], 0);
-  asthra_slice z = asthra_allocate_slice(0);
+  asthra_slice z = asthra_allocate_slice(0, nullptr);
   EXPECT_NE(z.ptr, nullptr);
   EXPECT_EQ(z.len, 0u);
   asthra_slice p = asthra_slice_alloc(10, sizeof(void *), ASTHRA_GC_LAYOUT(1, 1));
@@ -188,7 +188,7 @@ TEST(RuntimeSlice, ToCAndCStrings) {
 }
 
 TEST(RuntimeSlice, FillRandom) {
-  asthra_slice a = asthra_allocate_slice(64), b = asthra_allocate_slice(64);
+  asthra_slice a = asthra_allocate_slice(64, nullptr), b = asthra_allocate_slice(64, nullptr);
   asthra_fill_random(a, nullptr);
   asthra_fill_random(b, nullptr);
   EXPECT_NE(std::memcmp(a.ptr, b.ptr, 64), 0);
@@ -279,7 +279,7 @@ TEST(RuntimeSecure, FreeMisusePanics) {
         asthra_secure_free(s, &kLoc);
       },
       ::testing::ExitedWithCode(101), "^panic: secure_free: secure buffer already freed\n");
-  EXPECT_PANIC(asthra_secure_free(asthra_allocate_slice(8), &kLoc),
+  EXPECT_PANIC(asthra_secure_free(asthra_allocate_slice(8, nullptr), &kLoc),
                "secure_free: not a secure slice");
   EXPECT_EXIT(
       {

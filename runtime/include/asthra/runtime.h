@@ -402,7 +402,7 @@ void *asthra_gc_alloc_noscan(size_t n);
 asthra_slice asthra_slice_alloc(size_t count, size_t elem_size,
                                 uintptr_t layout);
 /* []u8 of n zero bytes, pointer-free. */
-asthra_slice asthra_allocate_slice(size_t n);
+asthra_slice asthra_allocate_slice(size_t n, const asthra_loc *loc);
 
 /* Zeroed memory whose pointer words `layout` describes (see above). */
 void *asthra__gc_alloc_typed_slow(size_t n, uintptr_t layout);

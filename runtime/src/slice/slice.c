@@ -113,8 +113,13 @@ void asthra_free_c(void *p, const asthra_loc *loc) {
   free(p);
 }
 
-asthra_slice asthra_allocate_slice(size_t n) {
-  return asthra_slice_alloc(n, 1, 0);
+ASTHRA__TLS_IE _Thread_local const asthra_loc *asthra__alloc_site;
+
+asthra_slice asthra_allocate_slice(size_t n, const asthra_loc *loc) {
+  asthra__alloc_site = loc;
+  asthra_slice s = asthra_slice_alloc(n, 1, 0);
+  asthra__alloc_site = NULL;
+  return s;
 }
 
 asthra_slice asthra_slice_from_raw_parts(void *p, size_t len, size_t elem_size,

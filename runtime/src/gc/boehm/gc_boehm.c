@@ -149,11 +149,11 @@ static void GC_CALLBACK on_heap_resize(GC_word new_size) {
 /* ---- failure paths ------------------------------------------------------- */
 
 static void *GC_CALLBACK on_out_of_memory(size_t bytes) {
-  if (config.max_heap != 0) asthra_panic_cstr(max_heap_message, NULL);
+  if (config.max_heap != 0) asthra_panic_cstr(max_heap_message, asthra__alloc_site);
   char buf[96];
   snprintf(buf, sizeof buf, "out of memory: could not allocate %zu bytes",
            bytes);
-  asthra_panic_cstr(buf, NULL);
+  asthra_panic_cstr(buf, asthra__alloc_site);
 }
 
 static void GC_CALLBACK on_warning(char *msg, GC_word arg) {

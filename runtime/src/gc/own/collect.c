@@ -59,10 +59,10 @@ uint64_t gc_epoch;
 static char max_heap_message[256];
 
 _Noreturn void gc_out_of_memory(size_t bytes) {
-  if (gc_config.cfg.max_heap != 0) asthra_panic_cstr(max_heap_message, NULL);
+  if (gc_config.cfg.max_heap != 0) asthra_panic_cstr(max_heap_message, asthra__alloc_site);
   char buf[96];
   snprintf(buf, sizeof buf, "out of memory: could not allocate %zu bytes", bytes);
-  asthra_panic_cstr(buf, NULL);
+  asthra_panic_cstr(buf, asthra__alloc_site);
 }
 
 static _Noreturn void verify_failed(const char *what) {
