@@ -281,7 +281,10 @@ class FunctionEmitter {
       case StmtKind::Let: {
         auto* let = static_cast<LetStmt*>(s);
         if (let->init->type->kind == TypeKind::Never) {
+          // The code after it never runs but is still emitted, and may name
+          // the binding: it is declared with a zero value.
           discard(let->init);
+          declare_local(let->symbol, fmt::format("({}){{0}}", T.name(let->symbol->type)));
           return;
         }
         std::string v = expr(let->init);

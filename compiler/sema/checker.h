@@ -110,6 +110,7 @@ class Checker {
   std::string closest_name(const std::string& wanted, bool types) const;
   // A method or associated function of `t` within a typo of `wanted`.
   std::string closest_method(const Type* t, const std::string& wanted) const;
+  void check_visible_method(const Symbol* m, const std::string& name, Span span);
   Symbol* declare_local(const std::string& name, Span span, const Type* type, bool is_mut,
                         Symbol::Binding binding = Symbol::Binding::Let);
   // The help for assigning to (or through) the immutable local `s`.

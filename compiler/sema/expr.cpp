@@ -815,6 +815,16 @@ void Checker::check_callbacks(CallExpr* e, const Type* ft) {
   }
 }
 
+// A method or associated function `m` (written `name` at `span`) that is
+// not `pub` is visible only in its own package.
+void Checker::check_visible_method(const Symbol* m, const std::string& name, Span span) {
+  if (m->is_pub) return;
+  auto it = decl_package_.find(m->fn);
+  if (it != decl_package_.end() && it->second != cur_package_)
+    diags_.report(DiagCode::E0129, span, fmt::format("`{}` is private to package `{}`", name, it->second->name))
+        .help("mark it `pub` where it is declared");
+}
+
 std::string Checker::closest_method(const Type* t, const std::string& wanted) const {
   ClosestSpelling closest(wanted);
   for (const void* key : {static_cast<const void*>(t), static_cast<const void*>(generic_decl_of(t))}) {
@@ -838,12 +848,7 @@ const Type* Checker::check_method_call(CallExpr* e, FieldExpr* f, const Type* ot
     return types_.error();
   }
   e->method = m;
-  if (!m->is_pub) {
-    auto it = decl_package_.find(m->fn);
-    if (it != decl_package_.end() && it->second != cur_package_)
-      diags_.report(DiagCode::E0129, f->field_span, fmt::format("method `{}` is private to package `{}`", f->field, it->second->name))
-          .help("mark the method `pub`");
-  }
+  check_visible_method(m, f->field, f->field_span);
   const Type* ft = m->type;
   if (ft->elems.empty() || !m->fn->params[0].is_self) {
     diags_.report(DiagCode::E0126, f->field_span,
@@ -896,6 +901,7 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
     self = instantiate_nominal(owner, targs, p->owner->span);
     if (self->is_error()) return self;
     Symbol* inst = lookup_method(self, p->member, e->span);
+    check_visible_method(inst, p->member, p->member_span);
     e->method = p->symbol = inst;
     p->type = inst->type;
     for (size_t i = 0; i < e->args.size() && i < inst->type->elems.size(); ++i)
@@ -917,6 +923,7 @@ const Type* Checker::check_path_call(CallExpr* e, PathExpr* p, const Type* expec
     for (Expr* a : e->args) check(a, nullptr);
     return types_.error();
   }
+  check_visible_method(m, p->member, p->member_span);
   e->method = p->symbol = m;
   p->type = m->type;
   check_args(e, m->type->elems, fmt::format("`{}::{}`", p->owner->name, p->member).c_str());

@@ -690,6 +690,7 @@ class OwnershipChecker {
     // Untracked slices may be C copies (`to_c`): only tracked GC memory, or
     // types that always hold GC references, count.
     bool gc_value = find_alt(id, [](const Alloc& a) { return a.zone == MemZone::Gc; }) ||
+                    holds_gc_.count(without_casts(s->value)) ||
                     (!v && s->value->type && holds_gc_refs(s->value->type, prog_.types, seen, false));
     if (target_zone && gc_value && report_once(DiagCode::E0305, s->span)) {
       diags_.report(DiagCode::E0305, s->span, "a GC reference is stored into C memory")
@@ -928,10 +929,17 @@ class OwnershipChecker {
     int loan = -1;
     for (Expr* p : parts) {
       int id = value(p);
+      if (find_alt(id, [](const Alloc& a) { return a.zone == MemZone::Gc; }) || holds_gc_.count(without_casts(p)))
+        holds_gc_.insert(e);
       if (loan_in(id)) loan = id;
       else handed(id);
     }
     return loan;
+  }
+
+  static const Expr* without_casts(const Expr* e) {
+    while (e->kind == ExprKind::Cast) e = static_cast<const CastExpr*>(e)->operand;
+    return e;
   }
 
   int if_expr(IfExpr* e) {
@@ -1197,6 +1205,10 @@ class OwnershipChecker {
   std::set<int> temps_;
   std::map<int, PendingLeak> pending_leaks_;
   std::set<int> ever_transferred_;  // allocations some path transfers
+  // Literals and constructors with a part that holds tracked GC memory
+  // (`Holder { p: s.ptr }`, `Option.Some(s.ptr)`, nested): stored into C
+  // memory, they are E0305 like the reference alone.
+  std::set<const Expr*> holds_gc_;
   std::set<std::tuple<int, uint32_t, uint32_t>> reported_;
 };
 

@@ -50,7 +50,13 @@ void Checker::check_body(std::vector<Param>& params, const Type* ft, BlockExpr* 
   // the end reachable: that is a missing return, not a type mismatch.
   bool falls_off = want_value && t->kind != TypeKind::Never && !t->is_error() &&
                    (!tail_is_value || t->kind == TypeKind::Void);
-  if (falls_off) {
+  if (cur_ret_->kind == TypeKind::Never && t->kind != TypeKind::Never && !t->is_error()) {
+    diags_.report(DiagCode::E0202, body->close_span,
+                  fmt::format("function `{}` returns `Never` but may reach its end", name))
+        .note(name_span, "the function is declared here")
+        .help("end every path with a call that does not return (`exit`, `panic`, a `Never` function) or an "
+              "endless `while true` loop");
+  } else if (falls_off) {
     diags_.report(DiagCode::E0202, body->close_span,
                   fmt::format("function `{}` may reach its end without returning a value of type `{}`", name,
                               cur_ret_->name))
