@@ -397,9 +397,12 @@ class OwnershipChecker {
       diags_.report(DiagCode::E0306, span,
                     fmt::format("this points into the middle of {}, not at its start: it cannot be passed to {}",
                                 describe(a), to))
-          .note(inner->created, "the sub-slice starts after element 0 here")
+          .note(inner->created, inner->origin == "pointer arithmetic" ? "the pointer is moved past the start here"
+                                                                        : "the sub-slice starts after element 0 here")
           .note(a->created, fmt::format("{} comes from {} here", describe(a), a->origin))
-          .help(fmt::format("pass the whole allocation (e.g. {}'s `.ptr`)", describe(a)));
+          .help(inner->origin == "pointer arithmetic"
+                    ? fmt::format("pass {} itself, the pointer the allocation gave", describe(a))
+                    : fmt::format("pass the whole allocation (e.g. {}'s `.ptr`)", describe(a)));
       return;
     }
     switch (a->status) {
@@ -816,9 +819,14 @@ class OwnershipChecker {
         } else {
           value(b->rhs);
         }
-        // `p + n` points into the same memory as `p`.
+        // `p + n` points into the same memory as `p`; unless `n` is 0, not at
+        // its start (like a sub-slice that starts later: E0306 to free it).
         if ((b->op == Tok::Plus || b->op == Tok::Minus) && b->type && b->type->kind == TypeKind::Ptr) {
-          return value_id_of(b->lhs);
+          int id = value_id_of(b->lhs);
+          if (id < 0 || is_zero_literal(b->rhs)) return id;
+          int inner = fresh(e, MemZone::Gc, false, e->span, "pointer arithmetic");
+          st_.allocs[inner].parent = id;
+          return inner;
         }
         return -1;
       }
