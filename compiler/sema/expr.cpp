@@ -23,9 +23,14 @@ const Type* Checker::check(Expr* e, const Type* expected, bool want_value) {
 bool Checker::compatible(const Type* actual, const Type* target) const {
   if (actual == target || actual->is_error() || target->is_error()) return true;
   if (actual->kind == TypeKind::Never) return true;
-  // `*mut T` may be used where `*const T` is wanted.
-  return actual->kind == TypeKind::Ptr && target->kind == TypeKind::Ptr && actual->is_mut &&
-         !target->is_mut && actual->elem == target->elem;
+  if (actual->kind != TypeKind::Ptr || target->kind != TypeKind::Ptr) return false;
+  // `*mut T` may be used where `*const T` is wanted, never the other way.
+  if (!actual->is_mut && target->is_mut) return false;
+  // A `void` pointer, C's untyped one (what `malloc` returns and `free`
+  // takes), converts to and from any other pointer, as in C: the seed
+  // writes `let p: #[ownership(c)] *mut u8 = unsafe { malloc(1024) };`.
+  bool untyped = actual->elem->kind == TypeKind::Void || target->elem->kind == TypeKind::Void;
+  return untyped || actual->elem == target->elem;
 }
 
 void Checker::mismatch(Span span, const Type* expected, const Type* found, const char* what) {
