@@ -97,6 +97,12 @@ class AnnotationChecker {
         }
       } else if (a.name == "constant_time" || a.name == "volatile_memory" || a.name == "track_caller") {
         if (place != Place::Function) not_here(a, place, fmt::format("`#[{}]` goes on an Asthra function", a.name));
+        if (!a.args.empty()) diags_.report(DiagCode::E0503, a.span, fmt::format("`#[{}]` takes no arguments", a.name));
+        auto first = std::find_if(list.begin(), list.end(), [&](const Annotation& b) { return b.name == a.name; });
+        if (&*first != &a)
+          diags_.report(DiagCode::E0502, a.span, fmt::format("`#[{}]` is given twice", a.name))
+              .note(first->span, "the first one is here")
+              .help("remove one of them");
       } else if (a.name == "public") {
         if (place != Place::Param) not_here(a, place, "`#[public]` marks a parameter of a `#[constant_time]` function");
       } else if (a.name == "allow") {

@@ -127,6 +127,15 @@ class ConstantTimeChecker {
   // Calls whose callee is checked too (or cannot branch): `#[constant_time]`
   // functions and methods, conversions, `len`.
   static bool callee_is_constant_time(CallExpr* c) {
+    // `Option.Some(x)`, `pkg.Enum.Variant(x)`: an enum constructor builds a
+    // value, as a struct literal does.
+    if (c->callee->kind == ExprKind::Field && !c->method) {
+      const Expr* object = static_cast<FieldExpr*>(c->callee)->object;
+      const Symbol* named = object->kind == ExprKind::Name    ? static_cast<const NameExpr*>(object)->symbol
+                            : object->kind == ExprKind::Field ? static_cast<const FieldExpr*>(object)->symbol
+                                                              : nullptr;
+      if (named && named->kind == SymbolKind::Type) return true;
+    }
     const Symbol* s = c->method;
     if (!s && c->callee->kind == ExprKind::Name) s = static_cast<NameExpr*>(c->callee)->symbol;
     if (!s && c->callee->kind == ExprKind::Field) s = static_cast<FieldExpr*>(c->callee)->symbol;

@@ -375,7 +375,15 @@ class OwnershipChecker {
       std::string help = "copy GC data into C memory first with `Asthra_runtime.to_c(...)` or `Asthra_runtime.string_to_cstr(...)`";
       switch (a->zone) {
         case MemZone::Gc: why = "it is GC-managed memory; the collector frees it"; break;
-        case MemZone::Pinned: why = "it is pinned memory owned outside Asthra"; help = "pinned memory is never freed by Asthra; drop the call"; break;
+        case MemZone::Pinned:
+          if (a->origin == "the secure allocator") {
+            why = "it is a secure buffer";
+            help = "release it with `Asthra_runtime.secure_free(...)`, which also wipes it";
+          } else {
+            why = "it is pinned memory owned outside Asthra";
+            help = "pinned memory is never freed by Asthra; drop the call";
+          }
+          break;
         default:
           why = a->is_loan ? "it is only borrowed for the duration of this call"
                            : "it came from a `#[transfer_none]` return: the callee keeps ownership";
@@ -1220,7 +1228,7 @@ class OwnershipChecker {
   std::set<std::tuple<int, uint32_t, uint32_t>> reported_;
 };
 
-// A `c` struct must not hold GC references (memory-model.md §1).
+// A `c` struct or enum must not hold GC references (memory-model.md §1).
 void check_c_structs(Program& program, Diagnostics& diags) {
   for (const StructInfo& s : program.struct_infos) {
     if (s.zone != Zone::C) continue;
@@ -1232,6 +1240,23 @@ void check_c_structs(Program& program, Diagnostics& diags) {
                                f.type->name))
           .note(s.decl->name_span, "the struct is `#[ownership(c)]`: the collector never scans it")
           .help("use a raw pointer to C memory (`*mut u8`) for the field, or make the struct GC-managed");
+    }
+  }
+  for (const EnumInfo& e : program.enum_infos) {
+    if (e.zone != Zone::C || !e.decl) continue;
+    for (size_t v = 0; v < e.variants.size(); ++v) {
+      const VariantInfo& variant = e.variants[v];
+      for (size_t i = 0; i < variant.payload.size(); ++i) {
+        std::set<const Type*> seen;
+        bool boxed = i < variant.boxed.size() && variant.boxed[i];  // a GC-managed copy
+        if (!boxed && !holds_gc_refs(variant.payload[i], program.types, seen)) continue;
+        diags.report(DiagCode::E0305, e.decl->variants[v].span,
+                     fmt::format("variant `{}` of C-managed enum `{}` holds GC references (`{}`)", variant.name, e.name,
+                                 variant.payload[i]->name))
+            .note(e.decl->name_span, "the enum is `#[ownership(c)]`: the collector never scans it")
+            .help("use raw pointers to C memory in its payloads, or make the enum GC-managed");
+        break;
+      }
     }
   }
 }
