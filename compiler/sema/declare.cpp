@@ -560,6 +560,22 @@ Checker::ConstValue Checker::eval_const(Expr* e, bool report) {
       return {S::Ok, static_cast<BoolLit*>(e)->value ? 1 : 0};
     case ExprKind::CharLit:
       return {S::Ok, static_cast<CharLit*>(e)->value};
+    case ExprKind::Sizeof: {
+      // The sizes the C ABI gives the scalar types and the two-word headers
+      // of strings and slices (x86-64 and AArch64 alike); other types'
+      // sizes are C's to decide, so they are not constants here.
+      const Type* target = static_cast<SizeofExpr*>(e)->target_type;
+      if (!target || !integer) return {};
+      switch (target->kind) {
+        case TypeKind::Int: return {S::Ok, target->int_bits() / 8};
+        case TypeKind::Float: return {S::Ok, target->float_bits / 8};
+        case TypeKind::Bool: return {S::Ok, 1};
+        case TypeKind::Char: return {S::Ok, 4};
+        case TypeKind::Ptr: return {S::Ok, 8};
+        case TypeKind::String: case TypeKind::Slice: return {S::Ok, 16};
+        default: return {};
+      }
+    }
     case ExprKind::Name:
     case ExprKind::Field: {
       Symbol* s = e->kind == ExprKind::Name ? static_cast<NameExpr*>(e)->symbol : static_cast<FieldExpr*>(e)->symbol;
