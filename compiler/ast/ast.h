@@ -230,6 +230,7 @@ struct Param {
   Annotations annotations;
   Span span;
   bool is_self = false;
+  bool is_mut = false;  // `mut x: T`: the function may change its own copy
   Symbol* symbol = nullptr;  // set by sema
 };
 struct ClosureExpr : Expr {  // `fn(x: i32) -> i32 { ... }`

@@ -370,13 +370,13 @@ class Parser {
                 .help("methods take `self` by value (a copy of the struct); write `fn name(self, ...)`");
           while (!at(Tok::KwSelf)) next();
         }
-        // Parameters are immutable; `mut` is tolerated for compatibility.
-        if (at(Tok::KwMut) && peek().kind == Tok::KwSelf) next();
+        // `mut x: T` (as in Rust): the parameter is a copy the function may
+        // change; the caller's value is untouched either way.
+        p.is_mut = accept(Tok::KwMut);
         if (accept(Tok::KwSelf)) {
           p.is_self = true;
           p.name = "self";
         } else {
-          accept(Tok::KwMut);
           p.name = expect(Tok::Ident, "a parameter name").text;
           expect(Tok::Colon, "`:` and the parameter's type");
           Annotations before = parse_annotations();

@@ -33,7 +33,7 @@ void Checker::check_body(std::vector<Param>& params, const Type* ft, BlockExpr* 
       diags_.report(DiagCode::E0102, p.span, fmt::format("parameter `{}` is declared more than once", p.name))
           .note(prev->span, "first declared here");
     }
-    p.symbol = declare_local(p.name, p.span, ft->elems[i], false,
+    p.symbol = declare_local(p.name, p.span, ft->elems[i], p.is_mut,
                              p.is_self ? Symbol::Binding::Self : Symbol::Binding::Param);
   }
   bool want_value = cur_ret_->kind != TypeKind::Void && cur_ret_->kind != TypeKind::Never;
@@ -371,11 +371,12 @@ std::string make_mutable_help(const Symbol* s) {
     case Symbol::Binding::Let:
       return fmt::format("make it mutable: `let mut {}`", s->name);
     case Symbol::Binding::Self:
-      return "`self` is a copy of the receiver and cannot be changed: return the new value, or work on a "
-             "`let mut` copy of it";
+      return "`self` is a copy of the receiver: declare it `mut self` to change that copy (the caller's value "
+             "stays as it was), or return the new value";
+    case Symbol::Binding::Param:
+      return fmt::format("declare the parameter `mut {0}` to change the function's own copy of it", s->name);
     case Symbol::Binding::Loop:
       return "a `for` variable takes each element in turn: copy it into a `let mut` variable to change it";
-    case Symbol::Binding::Param:
     case Symbol::Binding::Pattern:
     case Symbol::Binding::Handle:
       break;
