@@ -9,7 +9,7 @@ message and what it left on disk:
   Ctrl-C (SIGINT to the foreground process group) ends a program under
   `asthra run`, which reports the signal and exits 130
   SIGTERM to `asthra run` alone is passed on: the program stops, exit 143,
-  and its build folder is removed
+  and its build folder is removed; SIGHUP stays ignored under nohup
   `-o` naming an input (directly or by another path) is refused, exit 2,
   and the input is untouched
   `build -o DIR` writes DIR/NAME, as `go build -o DIR` does
@@ -125,6 +125,24 @@ def case_sigterm_stops_the_program(asthra, d):
     return problems
 
 
+def case_sighup_ignored_under_nohup(asthra, d):
+    # Started with SIGHUP ignored (nohup): a hangup stops neither `asthra run`
+    # nor the program.
+    p = start_spinning(asthra, d, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    if p is None:
+        return ['the program did not start']
+    p.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    problems = [] if p.poll() is None else [f'a hangup ended `asthra run` (exit {p.returncode})']
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    p.communicate()
+    return problems
+
+
 def case_command_help(asthra, d):
     problems = []
     for args, usage, absent in ((['run', '--help'], 'Usage: asthra run', '-o OUT'),
@@ -186,7 +204,7 @@ def case_gc_stats_outside_run(asthra, d):
     return expect(run(asthra, ['build', '--gc-stats', 'hello.asthra'], d), 2, '`--gc-stats` is only valid with `asthra run`')
 
 
-CASES = [case_ctrl_c, case_sigterm_stops_the_program, case_command_help, case_output_is_input, case_output_directory, case_missing_c_input, case_rejected_c_input,
+CASES = [case_ctrl_c, case_sigterm_stops_the_program, case_sighup_ignored_under_nohup, case_command_help, case_output_is_input, case_output_directory, case_missing_c_input, case_rejected_c_input,
          case_cc_that_fails, case_gc_stats_outside_run]
 
 

@@ -790,7 +790,13 @@ class FunctionEmitter {
   // enclosing C braces, which `if`/`match` lowering provides).
   void emit_contents_into(BlockExpr* b, const std::string& target) {
     emit_block_stmts(b);
-    if (b->tail) emit_value_into(b->tail, target);
+    if (!b->tail) return;
+    // After a statement that always leaves, the tail is never reached: it
+    // is not the block's value, whatever its type.
+    if (b->type && b->type->kind == TypeKind::Never)
+      discard(b->tail);
+    else
+      emit_value_into(b->tail, target);
   }
 
   void emit_value_into(Expr* value, const std::string& target) {

@@ -95,8 +95,11 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::string* stde
   sigemptyset(&pass_on.sa_mask);
   if (forward) {
     signal_before_start = 0;
+    // An ignored signal (SIGHUP under nohup) stays ignored, for the child too.
     sigaction(SIGTERM, &pass_on, &old_term);
+    if (old_term.sa_handler == SIG_IGN) sigaction(SIGTERM, &old_term, nullptr);
     sigaction(SIGHUP, &pass_on, &old_hup);
+    if (old_hup.sa_handler == SIG_IGN) sigaction(SIGHUP, &old_hup, nullptr);
   }
   pid_t pid;
   int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);

@@ -405,6 +405,10 @@ class Parser {
 
   // FnDecl <- 'fn' Ident TypeParams? '(' ParamList ')' ('->' Type)? (Block / ';')
   FnDecl* parse_fn(bool signature_only_allowed) {
+    // A function's (or method's) own recovery state: see expect_close_brace.
+    misclosed_brace_.reset();
+    unclosed_reported_ = false;
+    fn_indent_ = statement_indent_ = cur().line_indent;
     Span begin = expect(Tok::KwFn).span;
     auto* f = module_->arena.make<FnDecl>();
     Token name = expect(Tok::Ident, "a function name");
@@ -715,26 +719,31 @@ class Parser {
   // After `Name`, is `<` the start of type arguments followed by `{` or `::`
   // (a generic struct literal or path) rather than a comparison?
   bool generic_args_follow(bool struct_lit_allowed, size_t offset = 0) const {
-    if (peek(offset).kind != Tok::Lt) return false;
+    std::optional<size_t> close = type_arguments_end(offset);
+    if (!close) return false;
+    Tok after = toks_[std::min(*close + 1, toks_.size() - 1)].kind;
+    return after == Tok::ColonColon || (after == Tok::LBrace && struct_lit_allowed);
+  }
+  // The index of the `>` closing the `<` at `offset` tokens ahead when only
+  // tokens of types come between (so `a < b && c > d` is not type arguments).
+  std::optional<size_t> type_arguments_end(size_t offset) const {
+    if (peek(offset).kind != Tok::Lt) return std::nullopt;
     int depth = 0;
     for (size_t i = pos_ + offset; i < toks_.size(); ++i) {
       switch (toks_[i].kind) {
         case Tok::Lt: depth++; break;
         case Tok::Gt:
-          if (--depth == 0) {
-            Tok after = toks_[std::min(i + 1, toks_.size() - 1)].kind;
-            return after == Tok::ColonColon || (after == Tok::LBrace && struct_lit_allowed);
-          }
+          if (--depth == 0) return i;
           break;
         case Tok::Ident: case Tok::Comma: case Tok::Star: case Tok::KwMut: case Tok::KwConst:
         case Tok::LBracket: case Tok::RBracket: case Tok::Int: case Tok::KwVoid:
         case Tok::KwResult: case Tok::KwOption: case Tok::LParen: case Tok::RParen:
           break;
         default:
-          return false;
+          return std::nullopt;
       }
     }
-    return false;
+    return std::nullopt;
   }
 
   // `f<i32>(x)`, as Rust's `f::<i32>(x)` and C++ write it: type arguments
@@ -751,19 +760,12 @@ class Parser {
                            first.kind == Tok::LBracket || first.kind == Tok::Star ||
                            (first.kind == Tok::Ident && (kBuiltinTypes.count(first.text) ||
                                                          (first.text[0] >= 'A' && first.text[0] <= 'Z')));
-    if (!looks_like_type) return;
-    int depth = 0;
-    for (size_t i = pos_; i < toks_.size() && i < pos_ + 64; ++i) {
-      if (toks_[i].kind == Tok::Lt) depth++;
-      if (toks_[i].kind == Tok::Gt && --depth == 0) {
-        if (toks_[std::min(i + 1, toks_.size() - 1)].kind != Tok::LParen) return;
-        fail(DiagCode::E0010, Span{cur().span.file, cur().span.begin, toks_[i].span.end},
-             "type arguments are not written on a call",
-             "remove them: a call's type arguments are inferred from its arguments and the type expected "
-             "(`let x: T = f(...)`)");
-      }
-      if (toks_[i].kind == Tok::Semi || toks_[i].kind == Tok::LBrace) return;
-    }
+    std::optional<size_t> close = type_arguments_end(0);
+    if (!looks_like_type || !close || toks_[std::min(*close + 1, toks_.size() - 1)].kind != Tok::LParen) return;
+    fail(DiagCode::E0010, Span{cur().span.file, cur().span.begin, toks_[*close].span.end},
+         "type arguments are not written on a call",
+         "remove them: a call's type arguments are inferred from its arguments and the type expected "
+         "(`let x: T = f(...)`)");
   }
 
   // ------------------------------------------------------------ statements
@@ -772,7 +774,10 @@ class Parser {
     DepthGuard guard(*this);
     auto* b = module_->arena.make<BlockExpr>();
     b->is_unsafe = is_unsafe;
-    uint32_t open_indent = cur().line_indent;
+    // The indentation its `}` should have: the line of the `{`, or of the
+    // statement it belongs to when that started on an earlier line (a
+    // signature or condition spread over several lines).
+    uint32_t open_indent = std::min(cur().line_indent, statement_indent_);
     Span begin = expect(Tok::LBrace).span;
     while (!at_block_end()) {
       size_t before = pos_;
@@ -789,13 +794,14 @@ class Parser {
     return b;
   }
 
-  // `fn name` first on a line inside a block, and not indented (or, once a
-  // `}` looked misplaced, at any indentation: a method): the next function,
-  // so the blocks still open lack their `}`. Recovery stops there and
-  // parses it as a declaration.
+  // `fn name` first on a line inside a block, no more indented than the
+  // function being parsed (or, once a `}` looked misplaced, at any
+  // indentation): the next function or method, so the blocks still open lack
+  // their `}`. Recovery stops there and parses it as a declaration.
   bool at_next_top_level_fn() const {
-    bool inside_block = depth_ > 0;  // parse_block's DepthGuard
-    return inside_block && at(Tok::KwFn) && cur().at_line_start && (cur().line_indent == 0 || misclosed_brace_) &&
+    bool nested = depth_ > 0;  // inside some block or expression (only asked there)
+    bool unindented = cur().line_indent == 0 || cur().line_indent <= fn_indent_;
+    return nested && at(Tok::KwFn) && cur().at_line_start && (unindented || misclosed_brace_) &&
            peek().kind == Tok::Ident;
   }
   bool at_block_end() const { return at(Tok::RBrace) || at(Tok::Eof) || at_next_top_level_fn(); }
@@ -866,6 +872,13 @@ class Parser {
   // Statement <- LetStmt / ReturnStmt / 'break' ';' / 'continue' ';' / WhileStmt
   //            / ForStmt / SpawnStmt / Expr (AssignOp Expr)? ';'
   void parse_statement(BlockExpr* block) {
+    uint32_t outer_statement_indent = statement_indent_;
+    statement_indent_ = cur().line_indent;
+    struct Restore {
+      uint32_t& indent;
+      uint32_t saved;
+      ~Restore() { indent = saved; }
+    } restore{statement_indent_, outer_statement_indent};
     auto push = [&](Stmt* s) {
       if (block->tail) {  // a tail followed by more statements was a statement
         auto* es = module_->arena.make<ExprStmt>();
@@ -1511,12 +1524,14 @@ class Parser {
     Span begin = next().span;
     auto* m = module_->arena.make<MatchExpr>();
     m->scrutinee = parse_expr_no_struct();
-    uint32_t open_indent = cur().line_indent;
+    uint32_t open_indent = std::min(cur().line_indent, statement_indent_);
     Span open = expect(Tok::LBrace, "`{` to start the match arms").span;
+    uint32_t outer_statement_indent = statement_indent_;
     while (!at_block_end()) {
       try {
         MatchArm arm;
         arm.span = cur().span;
+        statement_indent_ = cur().line_indent;  // an arm's block closes at its own indentation
         arm.pattern = parse_pattern();
         if (at(Tok::ColonColon) && arm.pattern->kind == PatternKind::Binding)
           fail(DiagCode::E0010, cur().span, "expected `=>` after the pattern, found `::`",
@@ -1556,6 +1571,7 @@ class Parser {
         }
       }
     }
+    statement_indent_ = outer_statement_indent;
     expect_close_brace(open, open_indent);
     m->span = span_from(begin);
     return m;
@@ -1691,6 +1707,8 @@ class Parser {
   // and whether a `{` was reported as never closed (expect_close_brace).
   std::optional<Span> misclosed_brace_;
   bool unclosed_reported_ = false;
+  uint32_t fn_indent_ = 0;         // the line of the function being parsed
+  uint32_t statement_indent_ = 0;  // the line the current statement starts on
 };
 
 }  // namespace

@@ -99,6 +99,7 @@ const Type* Checker::check_block(BlockExpr* b, const Type* expected, bool want_v
     if (b->tail && want_value && expected && !compatible(t, expected)) mismatch(b->tail->span, expected, t, "the block's value");
     t = types_.never();
   }
+  b->type = t;  // also for blocks checked here directly (bodies, branches)
   if (b->is_unsafe) {
     bool used = unsafe_used_.back();
     unsafe_used_.pop_back();
@@ -129,9 +130,13 @@ bool Checker::check_stmt(Stmt* s) {
         t = declared;
       } else {
         t = check(let->init, nullptr);
-        if (t->kind == TypeKind::Void || t->kind == TypeKind::Never) {
-          if (t->kind == TypeKind::Void)
-            diags_.report(DiagCode::E0103, let->init->span, "this expression has no value (`void`)");
+        if (t->kind == TypeKind::Void) {
+          diags_.report(DiagCode::E0103, let->init->span, "this expression has no value (`void`)");
+          t = types_.error();
+        } else if (t->kind == TypeKind::Never) {
+          diags_.report(DiagCode::E0103, let->init->span, "this expression never produces a value (`Never`)")
+              .help("call it as a statement, or give the binding the type the code after it expects: "
+                    "`let x: T = ...`");
           t = types_.error();
         }
       }
