@@ -170,11 +170,12 @@ class Parser {
     }
   }
 
-  // Skip past the end of the statement that started at token `begin`: a `;`
-  // at its depth, or up to (not past) the `}` closing the enclosing block.
-  // Braces the statement opened before the error (a struct literal's, a
-  // closure's) are still open: their `}` does not end the block.
-  void sync_statement(size_t begin) {
+  // Skip past the end of the statement (or match arm: `separator` is `,`)
+  // that started at token `begin`: a `separator` at its depth, or up to (not
+  // past) the `}` closing the enclosing block. Braces it opened before the
+  // error (a struct literal's, a closure's) are still open: their `}` does
+  // not end the block.
+  void sync_past(size_t begin, Tok separator) {
     int depth = 0;
     for (size_t i = begin; i < pos_; ++i) {
       if (toks_[i].kind == Tok::LBrace) depth++;
@@ -190,7 +191,7 @@ class Parser {
         if (depth == 0 && !at(Tok::Semi) && cur().at_line_start) return;
         continue;
       }
-      if (k == Tok::Semi && depth == 0) {
+      if (k == separator && depth == 0) {
         next();
         return;
       }
@@ -784,7 +785,7 @@ class Parser {
       try {
         parse_statement(b);
       } catch (SyntaxError&) {
-        sync_statement(before);
+        sync_past(before, Tok::Semi);
       }
       if (pos_ == before) next();
     }
@@ -1528,6 +1529,7 @@ class Parser {
     Span open = expect(Tok::LBrace, "`{` to start the match arms").span;
     uint32_t outer_statement_indent = statement_indent_;
     while (!at_block_end()) {
+      size_t arm_begin = pos_;
       try {
         MatchArm arm;
         arm.span = cur().span;
@@ -1555,20 +1557,7 @@ class Parser {
         arm.span = span_from(arm.span);
         m->arms.push_back(arm);
       } catch (SyntaxError&) {
-        // Skip to the next arm: past the next `,` or `}` at this depth.
-        int depth = 0;
-        while (!at(Tok::Eof) && !at_next_top_level_fn()) {
-          if (at(Tok::LBrace)) depth++;
-          if (at(Tok::RBrace)) {
-            if (depth == 0) break;
-            depth--;
-          }
-          if (at(Tok::Comma) && depth == 0) {
-            next();
-            break;
-          }
-          next();
-        }
+        sync_past(arm_begin, Tok::Comma);  // to the next arm
       }
     }
     statement_indent_ = outer_statement_indent;

@@ -38,6 +38,9 @@ static atomic_int panicking;
 static _Thread_local volatile sig_atomic_t this_thread_panicking ASTHRA__TLS_IE;
 
 void asthra__panic_enter(void) {
+  /* A panic inside a loop without safepoints (an index check) leaves the
+   * loop: the collector must no longer stop this thread with a signal. */
+  asthra_leaf_loop_exit();
   if (this_thread_panicking) {
     /* A panic within the panic (say, the stdout flush faulted, which comes
      * before the wipe): exit at once, but wipe first. The wipe runs once

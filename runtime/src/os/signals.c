@@ -232,6 +232,9 @@ void asthra__os_install_signals(void) {
   sa.sa_sigaction = on_fault;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
+  /* The own collector's preemption signal must not park a thread on the
+   * alternate stack, in the middle of reporting a fault (gc/own/world.c). */
+  sigaddset(&sa.sa_mask, SIGURG);
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
   sigaction(SIGFPE, &sa, NULL);
