@@ -1610,6 +1610,7 @@ std::string generate_c(Program& program, const SourceManager& sources, const Cod
   for (const auto& [name, f] : u.value_wrappers) trampolines += u.value_wrapper(f);
   out += "\n" + u.locations + "\n" + prototypes + "\n" + u.closure_decls + "\n" + u.ctypes.layout_definitions() +
          "\n" + trampolines + "\n" + u.closure_defs + bodies;
+  ASTHRA_CHECK(program.main != nullptr);  // sema reports a program without a usable `main`
   out += "int main(int argc, char **argv) {\n  asthra_rt_init(argc, argv);\n";
   if (program.main_returns_status) {
     out += fmt::format("  int32_t status = as_main({});\n  return asthra_rt_finish(status);\n}}\n",

@@ -880,6 +880,11 @@ void Checker::check_main() {
   for (Decl* d : entry->decls) {
     if (d->kind == DeclKind::Fn && d->name == "main" && !static_cast<FnDecl*>(d)->is_extern) {
       auto* f = static_cast<FnDecl*>(d);
+      if (!f->generics.empty()) {
+        diags_.report(DiagCode::E0121, f->name_span, "`main` cannot be generic")
+            .help("remove its type parameters: `fn main() -> void`");
+        return;
+      }
       if (!f->symbol || !f->symbol->type) return;
       const Type* ft = f->symbol->type;
       const Type* ret = ft->elem;
