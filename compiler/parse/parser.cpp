@@ -1559,6 +1559,12 @@ class Parser {
       } catch (SyntaxError&) {
         sync_past(arm_begin, Tok::Comma);  // to the next arm
       }
+      // Always make progress: sync_past may stop where the arm began (at a
+      // statement keyword); the rest of that line is skipped with it.
+      if (pos_ == arm_begin) {
+        do next();
+        while (!at(Tok::Eof) && !cur().at_line_start);
+      }
     }
     statement_indent_ = outer_statement_indent;
     expect_close_brace(open, open_indent);
