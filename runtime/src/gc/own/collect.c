@@ -472,7 +472,7 @@ void asthra_gc_collect(void) { gc_collect(GC_EXPLICIT); }
 /* The arena only grows (gc_arena_used is written under heap_lock), so a
  * stale read can only miss memory allocated since, which p cannot be in. */
 bool asthra__gc_owns(const void *p) {
-  return (uintptr_t)p - gc_arena_lo < __atomic_load_n(&gc_arena_used, __ATOMIC_RELAXED);
+  return (uintptr_t)p - gc_arena_lo < __atomic_load_n(&gc_arena_used, __ATOMIC_ACQUIRE);
 }
 
 asthra_gc_stats asthra_gc_get_stats(void) {

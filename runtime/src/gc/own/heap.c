@@ -261,7 +261,9 @@ span *gc_pages_alloc(size_t npages, uint8_t state, bool need_zero) {
     s = new_descriptor();
     s->start = gc_arena_lo + gc_arena_used;
     s->npages = n;
-    gc_arena_used += bytes; /* fresh pages read as zero */
+    /* Fresh pages read as zero. An atomic store: asthra__gc_owns reads it
+     * without heap_lock. */
+    __atomic_store_n(&gc_arena_used, gc_arena_used + bytes, __ATOMIC_RELEASE);
   }
   s->dirty = s->released = false;
   s->next = s->prev = NULL;
