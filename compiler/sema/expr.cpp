@@ -1039,6 +1039,11 @@ const Type* Checker::check_try(TryExpr* e) {
   const Type* t = check(e->operand, nullptr);
   if (t->is_error()) return t;
   const Type* ret = cur_ret_;
+  if (!ret) {  // in a constant's initialiser, which has nothing to return from
+    diags_.report(DiagCode::E0127, e->span, "`try` outside a function: a constant's value cannot return early")
+        .help("compute the value in a function and handle the `Err`/`None` there");
+    return types_.error();
+  }
   if (t->kind == TypeKind::Result) {
     if (ret->kind == TypeKind::Result && ret->elems[1] == t->elems[1]) return t->elems[0];
     diags_.report(DiagCode::E0127, e->span,
